@@ -1,0 +1,18 @@
+//! logtrigger: a programmable syslog receiver for routers.
+//!
+//! The modules follow the data flow of SPEC §1:
+//! `input` (sockets, files, kmsg) → `syslog` (frame parsing) → `pattern` (rule matching)
+//! → `track` (counting windows per key) → `action` (running scripts).
+//! `config` loads the UCI file, `pipeline` wires parse → match → count for one message,
+//! `daemon` owns the poll loop, and `cli` holds the sub-commands.
+
+pub mod action;
+pub mod cli;
+pub mod config;
+pub mod daemon;
+pub mod input;
+pub mod ipnet;
+pub mod pattern;
+pub mod pipeline;
+pub mod syslog;
+pub mod track;

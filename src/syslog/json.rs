@@ -1,0 +1,1 @@
+//! The JSON object `logtrigger parse` prints for a message (SPEC §9).
