@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use crate::ipnet::IpNet;
 use crate::pattern::Pattern;
 use uci::Section;
-use values::{Bad, bad};
+use values::{Bad, Resolve, bad};
 
 pub use rules::{BUILTINS, KNOWN as RULE_OPTIONS};
 
@@ -181,13 +181,23 @@ impl Config {
 
     /// Validates UCI text; `file` names it in errors.
     pub fn parse(text: &[u8], file: &str) -> Result<Config, Error> {
+        Config::parse_inner(text, file, Resolve::Dns)
+    }
+
+    /// Like [`Config::parse`], but never touches the network: a `forward_udp` host name (rather
+    /// than an address) is an error. For fuzzing and tests.
+    pub fn parse_offline(text: &[u8], file: &str) -> Result<Config, Error> {
+        Config::parse_inner(text, file, Resolve::Never)
+    }
+
+    fn parse_inner(text: &[u8], file: &str, resolve: Resolve) -> Result<Config, Error> {
         let at = |b: Bad| Error {
             file: file.to_string(),
             line: b.line,
             reason: b.reason,
         };
         let doc = uci::parse(text).map_err(at)?;
-        validate(&doc.sections).map_err(at)
+        validate(&doc.sections, resolve).map_err(at)
     }
 
     /// The rule called `name`.
@@ -197,7 +207,7 @@ impl Config {
 }
 
 /// The whole model: the global section first (rules inherit from it), then the rules in order.
-fn validate(sections: &[Section]) -> Result<Config, Bad> {
+fn validate(sections: &[Section], resolve: Resolve) -> Result<Config, Bad> {
     let mut global_line = None;
     let mut global = Global::default();
     for sec in sections {
@@ -212,7 +222,7 @@ fn validate(sections: &[Section]) -> Result<Config, Bad> {
                     );
                 }
                 global_line = Some(sec.line);
-                global = parse_global(sec)?;
+                global = parse_global(sec, resolve)?;
             }
             "rule" => {}
             other => {
@@ -240,7 +250,7 @@ fn validate(sections: &[Section]) -> Result<Config, Bad> {
     Ok(Config { global, rules })
 }
 
-fn parse_global(sec: &Section) -> Result<Global, Bad> {
+fn parse_global(sec: &Section, resolve: Resolve) -> Result<Global, Bad> {
     use values::*;
     let mut g = Global::default();
     for opt in &sec.options {
@@ -264,7 +274,9 @@ fn parse_global(sec: &Section) -> Result<Global, Bad> {
             "udp" => g.udp = list_or_none(opt, |v, l| listen_addr(name, v, l))?,
             "udp_allow" => g.udp_allow = list_or_none(opt, |v, l| network(name, v, l))?,
             "ignoreip" => g.ignoreip = list_or_none(opt, |v, l| network(name, v, l))?,
-            "forward_udp" => g.forward_udp = list_or_none(opt, |v, l| remote_addr(name, v, l))?,
+            "forward_udp" => {
+                g.forward_udp = list_or_none(opt, |v, l| remote_addr(name, v, l, resolve))?
+            }
             "rcvbuf" => g.rcvbuf = size(opt, RCVBUF_RANGE.0, RCVBUF_RANGE.1)?,
             "max_message" => g.max_message = size(opt, MAX_MESSAGE_RANGE.0, MAX_MESSAGE_RANGE.1)?,
             "max_jobs" => g.max_jobs = size(opt, MAX_JOBS_RANGE.0, MAX_JOBS_RANGE.1)?,

@@ -138,9 +138,21 @@ pub(super) fn network(name: &str, v: &str, line: usize) -> Result<IpNet, Bad> {
     IpNet::parse(v).or_else(|e| bad(line, format!("{name}: {e}")))
 }
 
+/// Whether host names in `forward_udp` may be looked up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Resolve {
+    Dns,
+    Never,
+}
+
 /// A remote collector: `HOST:PORT`, `[V6]:PORT`, or an address or host alone (port 514).
 /// Host names are resolved now; the first address wins.
-pub(super) fn remote_addr(name: &str, v: &str, line: usize) -> Result<SocketAddr, Bad> {
+pub(super) fn remote_addr(
+    name: &str,
+    v: &str,
+    line: usize,
+    resolve: Resolve,
+) -> Result<SocketAddr, Bad> {
     if let Ok(a) = v.parse::<SocketAddr>() {
         return Ok(a);
     }
@@ -156,6 +168,12 @@ pub(super) fn remote_addr(name: &str, v: &str, line: usize) -> Result<SocketAddr
     };
     if !valid_host(host) {
         return bad(line, format!("{name} '{v}' is not HOST:PORT"));
+    }
+    if resolve == Resolve::Never {
+        return bad(
+            line,
+            format!("{name} '{v}': host names are not resolved here"),
+        );
     }
     match (host, port).to_socket_addrs() {
         Ok(mut addrs) => match addrs.next() {
@@ -249,29 +267,42 @@ mod tests {
             "udp '0.0.0.0' is not ADDR:PORT or [IPV6]:PORT"
         );
         assert_eq!(
-            remote_addr("forward_udp", "192.0.2.1", 1).unwrap(),
+            remote_addr("forward_udp", "192.0.2.1", 1, Resolve::Dns).unwrap(),
             "192.0.2.1:514".parse().unwrap()
         );
         assert_eq!(
-            remote_addr("forward_udp", "fd00::1", 1).unwrap(),
+            remote_addr("forward_udp", "fd00::1", 1, Resolve::Dns).unwrap(),
             "[fd00::1]:514".parse().unwrap()
         );
         assert_eq!(
-            remote_addr("forward_udp", "localhost:5140", 1)
+            remote_addr("forward_udp", "localhost:5140", 1, Resolve::Dns)
                 .unwrap()
                 .port(),
             5140
         );
         assert_eq!(
-            remote_addr("forward_udp", "host:99999", 1)
+            remote_addr("forward_udp", "host:99999", 1, Resolve::Dns)
                 .unwrap_err()
                 .reason,
             "forward_udp 'host:99999': port '99999' is not 0..=65535"
         );
         assert_eq!(
-            remote_addr("forward_udp", "a b:1", 1).unwrap_err().reason,
+            remote_addr("forward_udp", "a b:1", 1, Resolve::Dns)
+                .unwrap_err()
+                .reason,
             "forward_udp 'a b:1' is not HOST:PORT"
         );
+    }
+
+    #[test]
+    fn offline_refuses_host_names() {
+        assert_eq!(
+            remote_addr("forward_udp", "localhost:1", 1, Resolve::Never)
+                .unwrap_err()
+                .reason,
+            "forward_udp 'localhost:1': host names are not resolved here"
+        );
+        assert!(remote_addr("forward_udp", "[::1]:1", 1, Resolve::Never).is_ok());
     }
 
     #[test]
