@@ -145,11 +145,11 @@ fn section_name_is_the_default_rule_name() {
 
 #[test]
 fn several_rules_keep_their_order_and_global_may_come_last() {
-    let c = config(&format!(
+    let c = config(
         "config rule\n\toption name a\n\toption pattern 'x %d'\n\
          config rule\n\toption name b\n\toption pattern 'y %s'\n\
-         config logtrigger\n\toption max_keys 9\n"
-    ));
+         config logtrigger\n\toption max_keys 9\n",
+    );
     let names: Vec<&str> = c.rules.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(names, ["a", "b"]);
     assert!(c.rules.iter().all(|r| r.max_keys == 9));
