@@ -259,6 +259,19 @@ fn invalid_values_name_line_and_reason() {
 }
 
 #[test]
+fn forward_and_socket_must_differ() {
+    let e = Config::parse(
+        b"\n\nconfig logtrigger\n\toption socket '/tmp/x'\n\toption forward '/tmp/x'\n",
+        "cfg",
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "cfg:3: forward must be another path than socket (it is where the real logger's socket is moved)"
+    );
+}
+
+#[test]
 fn unresolvable_forward_host_is_an_error() {
     let e = error("\tlist forward_udp 'no-such-host.invalid:514'\n");
     assert!(

@@ -197,7 +197,7 @@ fn invalid_rules_name_line_and_reason() {
         ),
         (
             rule_text("\toption key 'ip'\n"),
-            "cfg:4: key 'ip' is not one of the rule's fields ()",
+            "cfg:4: key 'ip' is not a field: the rule has no option fields",
         ),
         (
             rule_text("\toption fields 'user ip'\n\toption key 'ip ip'\n"),

@@ -297,5 +297,11 @@ fn parse_global(sec: &Section, resolve: Resolve) -> Result<Global, Bad> {
             }
         }
     }
+    if g.socket.as_ref() == Some(&g.forward) {
+        return bad(
+            sec.line,
+            "forward must be another path than socket (it is where the real logger's socket is moved)",
+        );
+    }
     Ok(g)
 }

@@ -156,6 +156,12 @@ fn key(sec: &Section, fields: &[String], captures: usize) -> Result<(Vec<usize>,
     for (v, line) in items(opt) {
         for k in v.split_ascii_whitespace() {
             let Some(i) = fields.iter().position(|f| f == k) else {
+                if fields.is_empty() {
+                    return bad(
+                        line,
+                        format!("key '{k}' is not a field: the rule has no option fields"),
+                    );
+                }
                 return bad(
                     line,
                     format!(
