@@ -1,7 +1,9 @@
 //! Configuration (SPEC §8): the UCI file turned into a validated [`Config`].
 //!
 //! Owns: UCI syntax (`uci`), option types, ranges and defaults, rule compilation and validation.
-//! Never: touches sockets or files other than the config file; a bad file is refused whole.
+//! Never: touches sockets or files other than the config file (the one exception: host names in
+//! `forward_udp` are resolved at load, unless [`Config::parse_offline`] is used); a bad file is
+//! refused whole, never half applied.
 
 mod rules;
 pub mod uci;
@@ -55,6 +57,7 @@ pub struct Global {
     pub takeover: bool,
     pub forward: PathBuf,
     pub udp: Vec<SocketAddr>,
+    /// Senders allowed on UDP; empty (`list udp_allow 'none'`) drops every remote message.
     pub udp_allow: Vec<IpNet>,
     pub udp_forward: bool,
     pub rcvbuf: usize,

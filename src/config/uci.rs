@@ -67,9 +67,15 @@ pub struct Document {
 
 /// Parses a UCI file. Values must be UTF-8 without NUL bytes.
 pub fn parse(text: &[u8]) -> Result<Document, ParseError> {
+    // A UTF-8 byte order mark (left by some Windows editors) is not a command.
+    let bom = if text.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
     let mut p = Parser {
         text,
-        pos: 0,
+        pos: bom,
         line: 1,
         doc: Document::default(),
         current: None,
@@ -737,6 +743,14 @@ mod tests {
     fn non_utf8_in_comments_is_fine() {
         let d = parse(b"# \xff\xfe\nconfig a # \x80\n").unwrap();
         assert_eq!(d.sections.len(), 1);
+    }
+
+    #[test]
+    fn leading_byte_order_mark_is_skipped() {
+        let d = parse(b"\xEF\xBB\xBFconfig a\n").unwrap();
+        assert_eq!(d.sections[0].kind, "a");
+        let e = parse(b"config a\n\xEF\xBB\xBFoption v 1\n").unwrap_err();
+        assert_eq!(e.line, 2, "only at the very start");
     }
 
     #[test]
