@@ -32,7 +32,10 @@ impl Harness {
     }
 
     fn run(&self, shell: &[&str], args: &[&str], env: &[(&str, &Path)]) -> Output {
-        let path = format!("{}:/usr/sbin:/usr/bin:/sbin:/bin", self.dir.path("bin").display());
+        let path = format!(
+            "{}:/usr/sbin:/usr/bin:/sbin:/bin",
+            self.dir.path("bin").display()
+        );
         let mut c = Command::new(shell[0]);
         c.args(&shell[1..])
             .arg(repo().join("tests/scripts/fake-rc.common"))
@@ -80,7 +83,10 @@ fn start_declares_one_respawning_instance_with_the_config() {
             assert!(pos >= at, "{shell:?}: {want:?} out of order in {lines:#?}");
             at = pos;
         }
-        assert_eq!(lines.iter().filter(|l| l.contains("open_instance")).count(), 1);
+        assert_eq!(
+            lines.iter().filter(|l| l.contains("open_instance")).count(),
+            1
+        );
     }
 }
 
@@ -99,7 +105,11 @@ fn reload_sends_sighup_instead_of_restarting() {
         let h = Harness::new();
         let out = h.run(shell, &["reload"], &[]);
         assert!(out.status.success(), "{}", text(&out));
-        assert_eq!(h.lines(), ["procd_send_signal logtrigger * HUP"], "{shell:?}");
+        assert_eq!(
+            h.lines(),
+            ["procd_send_signal logtrigger * HUP"],
+            "{shell:?}"
+        );
     }
 }
 
@@ -109,7 +119,10 @@ fn status_and_unban_run_the_tools() {
         let h = Harness::new();
         let (prog, prog_calls) = h.dir.recorder("logtrigger");
         let (ipblock, ipblock_calls) = h.dir.recorder("ipblock.sh");
-        let env = [("LT_INIT_PROG", prog.as_path()), ("LT_INIT_IPBLOCK", ipblock.as_path())];
+        let env = [
+            ("LT_INIT_PROG", prog.as_path()),
+            ("LT_INIT_IPBLOCK", ipblock.as_path()),
+        ];
         let out = h.run(shell, &["status"], &env);
         assert!(out.status.success(), "{}", text(&out));
         assert_eq!(read(&prog_calls), "status -c /etc/config/logtrigger\n");
@@ -138,17 +151,30 @@ fn left_behind(h: &Harness) -> Sockets {
     let forward = h.dir.path("log.logd");
     let logd = UnixDatagram::bind(&forward).unwrap();
     logd.set_nonblocking(true).unwrap();
-    Sockets { socket, forward, logd }
+    Sockets {
+        socket,
+        forward,
+        logd,
+    }
 }
 
 fn stop(h: &Harness, shell: &[&str], s: &Sockets) -> Output {
     let out = h.run(
         shell,
         &["stop"],
-        &[("CFG_global_socket", &s.socket), ("CFG_global_forward", &s.forward)],
+        &[
+            ("CFG_global_socket", &s.socket),
+            ("CFG_global_forward", &s.forward),
+        ],
     );
     assert!(out.status.success(), "{}", text(&out));
-    assert!(h.lines().iter().any(|l| l.trim_end() == "procd_kill logtrigger"), "{:?}", h.lines());
+    assert!(
+        h.lines()
+            .iter()
+            .any(|l| l.trim_end() == "procd_kill logtrigger"),
+        "{:?}",
+        h.lines()
+    );
     out
 }
 
@@ -211,11 +237,17 @@ fn stop_without_takeover_touches_nothing() {
     let out = h.run(
         SHELLS[0],
         &["stop"],
-        &[("CFG_global_socket", &socket), ("CFG_global_forward", &forward)],
+        &[
+            ("CFG_global_socket", &socket),
+            ("CFG_global_forward", &forward),
+        ],
     );
     assert!(out.status.success(), "{}", text(&out));
     assert!(!forward.exists());
-    UnixDatagram::unbound().unwrap().send_to(b"x", &socket).unwrap();
+    UnixDatagram::unbound()
+        .unwrap()
+        .send_to(b"x", &socket)
+        .unwrap();
     let mut buf = [0u8; 4];
     assert_eq!(logd.recv(&mut buf).unwrap(), 1);
 }

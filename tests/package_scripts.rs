@@ -20,7 +20,11 @@ fn every_script_parses_under_sh_and_busybox_ash() {
                 .arg(&path)
                 .output()
                 .expect("run shell");
-            assert!(out.status.success(), "{shell:?} -n {script}: {}", text(&out));
+            assert!(
+                out.status.success(),
+                "{shell:?} -n {script}: {}",
+                text(&out)
+            );
         }
     }
 }
@@ -69,7 +73,10 @@ fn logit_writes_each_rule_to_its_file() {
             let msg = format!("Nov 28 12:00:00 test: message of {name}");
             assert!(logit(shell, &dir, name, &msg, None), "{shell:?} {name}");
             let got = read(&dir.path(file));
-            assert!(got.contains(&format!("{msg}\n")), "{name} -> {file}: {got:?}");
+            assert!(
+                got.contains(&format!("{msg}\n")),
+                "{name} -> {file}: {got:?}"
+            );
         }
         assert_eq!(read(&dir.path("ddns.log")).lines().count(), 1);
         assert_eq!(read(&dir.path("dropbear.log")).lines().count(), 2);
