@@ -21,7 +21,7 @@ fn var(src: &str, name: &str) -> Option<String> {
                 .strip_prefix(":=")
                 .map(str::trim)
         })
-        .last()
+        .next_back()
         .map(str::to_owned)
 }
 
@@ -40,12 +40,11 @@ fn define(src: &str, name: &str) -> Vec<String> {
 /// Maps a source path of an install line to the repository: the build dir is a checkout of the
 /// repository, ./files is openwrt-package/files.
 fn source_in_repo(src: &str) -> Option<PathBuf> {
-    if let Some(rest) = src.strip_prefix("$(PKG_BUILD_DIR)/") {
-        Some(repo().join(rest))
-    } else if let Some(rest) = src.strip_prefix("./") {
-        Some(repo().join("openwrt-package").join(rest))
-    } else {
-        None
+    match src.strip_prefix("$(PKG_BUILD_DIR)/") {
+        Some(rest) => Some(repo().join(rest)),
+        None => src
+            .strip_prefix("./")
+            .map(|rest| repo().join("openwrt-package").join(rest)),
     }
 }
 
