@@ -228,10 +228,12 @@ fn replay(
         let mut tracker = KeyTracker::new(1024, rule.maxfail, rule.time);
         let mut res = RuleResult::default();
         for (t, subject) in lines {
-            if let Some(p) = &rule.program {
-                if program(subject) != p.as_bytes() {
-                    continue;
-                }
+            if rule
+                .program
+                .as_ref()
+                .is_some_and(|p| program(subject) != p.as_bytes())
+            {
+                continue;
             }
             let Some(values) = matches(&re, subject) else {
                 continue;
@@ -343,10 +345,11 @@ fn no_firing_bans_an_injected_address() {
 fn capture(rule: &str, subject: &str) -> Option<Vec<String>> {
     let (rules, _) = config();
     let r = rules.iter().find(|r| r.name == rule).unwrap();
-    if let Some(p) = &r.program {
-        if program(subject.as_bytes()) != p.as_bytes() {
-            return None;
-        }
+    if r.program
+        .as_ref()
+        .is_some_and(|p| program(subject.as_bytes()) != p.as_bytes())
+    {
+        return None;
     }
     let re = Regex::new(&translate(&r.pattern)).unwrap();
     matches(&re, subject.as_bytes()).map(|v| {
