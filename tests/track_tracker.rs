@@ -359,3 +359,29 @@ fn ignoreip_does_not_allocate() {
     });
     assert_eq!(allocs, 0);
 }
+
+#[test]
+fn memory_for_predicts_memory_bytes() {
+    for (k, f, w) in [
+        (1024, 5, Some(600)),
+        (1, 2, None),
+        (100, 1, Some(10)),
+        (3000, 20, Some(1)),
+    ] {
+        let t = KeyTracker::new(k, f, w);
+        assert_eq!(
+            KeyTracker::memory_for(k, f, w),
+            Some(t.memory_bytes()),
+            "{k} {f} {w:?}"
+        );
+    }
+    assert_eq!(KeyTracker::memory_for(1024, 5, Some(600)), Some(135_168));
+    assert_eq!(
+        KeyTracker::memory_for(1 << 24, 1, None),
+        Some(0),
+        "logging rules cost nothing"
+    );
+    if usize::BITS == 32 {
+        assert_eq!(KeyTracker::memory_for(1 << 24, u32::MAX, Some(1)), None);
+    }
+}

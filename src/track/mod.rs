@@ -17,7 +17,9 @@
 //!   evict (the one whose newest event is oldest) is the list's tail: O(1).
 //!
 //! Memory is `max_keys × (KEY_PREFIX + 32 + 8 × (maxfail − 1))` bytes plus the index
-//! (`8 × max_keys` rounded to a power of two), all allocated in [`KeyTracker::new`].
+//! (`8 × max_keys` rounded up to a power of two), all allocated in [`KeyTracker::new`]
+//! ([`KeyTracker::memory_for`] computes it beforehand); nothing for a rule with `maxfail` 1.
+//! For the defaults (1024 keys, maxfail 5) that is 135 168 bytes.
 //!
 //! # Long keys
 //!
@@ -42,6 +44,9 @@ use std::net::IpAddr;
 
 /// Bytes of a key stored verbatim; longer keys are told apart by their length and keyed hash.
 pub const KEY_PREFIX: usize = 64;
+
+/// Most keys one table holds (2^24): slot numbers, index and prefix bytes fit 32-bit `usize`.
+pub const MAX_KEYS: usize = 1 << 24;
 
 /// Marks an empty index cell and the end of the recency list.
 const NIL: u32 = u32::MAX;
@@ -88,38 +93,72 @@ pub struct KeyTracker {
 impl KeyTracker {
     /// `window`: `time` in seconds (`None`: no window). Events exactly `window` seconds old
     /// are outside the window. `max_keys` and `maxfail` of 0 are taken as 1; `max_keys` is
-    /// capped at 2^30 so that slot numbers and the index fit `u32` on 32-bit targets.
+    /// capped at [`MAX_KEYS`] so that slot numbers and sizes fit `u32`/`usize` on 32-bit targets.
+    /// A rule with `maxfail` 1 fires on every event and allocates no table at all.
+    ///
+    /// Panics only when the table cannot be sized on this target: validate configurations with
+    /// [`KeyTracker::memory_for`] first.
     pub fn new(max_keys: usize, maxfail: u32, window: Option<u32>) -> KeyTracker {
-        let n = max_keys.clamp(1, 1 << 30);
-        let maxfail = maxfail.max(1);
-        // The maxfail-th event fires instead of being stored.
-        let stride = if window.is_some() {
-            maxfail as usize - 1
-        } else {
+        let (n, maxfail, stride) = Self::shape(max_keys, maxfail, window);
+        let slots = if maxfail == 1 { 0 } else { n };
+        let index_len = if slots == 0 {
             0
+        } else {
+            (2 * slots).next_power_of_two()
         };
-        let index_len = (2 * n).next_power_of_two();
+        let times = slots
+            .checked_mul(stride)
+            .expect("KeyTracker too large: check KeyTracker::memory_for");
         KeyTracker {
             max_keys: n as u32,
             maxfail,
             window,
             hasher: RandomState::new(),
             index: vec![NIL; index_len],
-            lens: vec![0; n],
-            hashes: vec![0; n],
-            prefixes: vec![0; n * KEY_PREFIX],
-            counts: vec![0; n],
-            times: vec![0; n * stride],
+            lens: vec![0; slots],
+            hashes: vec![0; slots],
+            prefixes: vec![0; slots * KEY_PREFIX],
+            counts: vec![0; slots],
+            times: vec![0; times],
             stride,
-            prev: vec![NIL; n],
-            next: vec![NIL; n],
+            prev: vec![NIL; slots],
+            next: vec![NIL; slots],
             head: NIL,
             tail: NIL,
             used: 0,
-            free: Vec::with_capacity(n),
+            free: Vec::with_capacity(slots),
             live: 0,
             evicted: 0,
         }
+    }
+
+    /// Bytes [`KeyTracker::new`] would allocate for these limits, or None when that does not
+    /// fit this target's `usize`. For config validation: refuse what the router cannot hold.
+    pub fn memory_for(max_keys: usize, maxfail: u32, window: Option<u32>) -> Option<usize> {
+        let (n, maxfail, stride) = Self::shape(max_keys, maxfail, window);
+        if maxfail == 1 {
+            return Some(0);
+        }
+        // Per slot: prefix, len u32, hash u64, count u32, prev/next/free u32, stride i64;
+        // plus the index of u32 cells.
+        let per_slot = stride
+            .checked_mul(8)?
+            .checked_add(KEY_PREFIX + 4 + 8 + 4 + 12)?;
+        let index = (2 * n).checked_next_power_of_two()?.checked_mul(4)?;
+        n.checked_mul(per_slot)?.checked_add(index)
+    }
+
+    /// Clamped `(max_keys, maxfail, timestamps stored per key)`.
+    fn shape(max_keys: usize, maxfail: u32, window: Option<u32>) -> (usize, u32, usize) {
+        let n = max_keys.clamp(1, MAX_KEYS);
+        let maxfail = maxfail.max(1);
+        // The maxfail-th event fires instead of being stored; without a window only a count.
+        let stride = if window.is_some() {
+            maxfail as usize - 1
+        } else {
+            0
+        };
+        (n, maxfail, stride)
     }
 
     /// Records an event for `key` at `now` (epoch seconds).
