@@ -16,6 +16,10 @@
 //! - per slot: links of a doubly-linked recency list, most recent event first, so the key to
 //!   evict (the one whose newest event is oldest) is the list's tail: O(1).
 //!
+//! A firing clears the key's history by removing the key: its slot goes back to a free list, so
+//! `keys()` counts keys with events pending. A reload may keep a table whose [`KeyTracker::limits`]
+//! are unchanged.
+//!
 //! Memory is `max_keys × (KEY_PREFIX + 32 + 8 × (maxfail − 1))` bytes plus the index
 //! (`8 × max_keys` rounded up to a power of two), all allocated in [`KeyTracker::new`]
 //! ([`KeyTracker::memory_for`] computes it beforehand); nothing for a rule with `maxfail` 1.
