@@ -71,7 +71,8 @@ pub struct FireInfo<'a> {
 /// Values are the raw bytes with every NUL removed. A field or option whose name is empty,
 /// contains `=` or NUL, or repeats a name already emitted is skipped.
 pub fn build_env(info: &FireInfo) -> Vec<(OsString, OsString)> {
-    let mut env = Vec::with_capacity(1 + BUILTIN_NAMES.len() + info.fields.len() + info.extra.len());
+    let mut env =
+        Vec::with_capacity(1 + BUILTIN_NAMES.len() + info.fields.len() + info.extra.len());
     env.push((OsString::from("PATH"), OsString::from(PATH)));
     let (date, time) = local_date_time(info.when);
     let count = info.count.to_string();
@@ -157,7 +158,12 @@ fn local_date_time(when: i64) -> (String, String) {
     if unsafe { libc::localtime_r(&t, &mut tm) }.is_null() {
         return (String::new(), String::new());
     }
-    let date = format!("{:04}/{:02}/{:02}", i64::from(tm.tm_year) + 1900, tm.tm_mon + 1, tm.tm_mday);
+    let date = format!(
+        "{:04}/{:02}/{:02}",
+        i64::from(tm.tm_year) + 1900,
+        tm.tm_mon + 1,
+        tm.tm_mday
+    );
     let time = format!("{:02}:{:02}:{:02}", tm.tm_hour, tm.tm_min, tm.tm_sec);
     (date, time)
 }
@@ -218,15 +224,28 @@ mod tests {
         let names: Vec<&[u8]> = env.iter().map(|(n, _)| n.as_bytes()).collect();
         let mut expected: Vec<Vec<u8>> = vec![b"PATH".to_vec()];
         expected.extend(BUILTIN_NAMES.iter().map(|n| format!("LT_{n}").into_bytes()));
-        expected.extend([b"LT_user".to_vec(), b"LT_ip".to_vec(), b"LT_bantime".to_vec()]);
+        expected.extend([
+            b"LT_user".to_vec(),
+            b"LT_ip".to_vec(),
+            b"LT_bantime".to_vec(),
+        ]);
         assert_eq!(names, expected);
 
         let want: [(&str, &[u8]); 19] = [
             ("PATH", b"/usr/sbin:/usr/bin:/sbin:/bin"),
             ("LT_name", b"SIP_WrongPass"),
-            ("LT_pattern", b"Freeswitch: SIP registration failed User:%s IP:%s"),
-            ("LT_string", b"Freeswitch: SIP registration failed User:evil IP:9.9.9.9"),
-            ("LT_message", b"Nov 26 21:45:37 router freeswitch[12]: SIP registration failed"),
+            (
+                "LT_pattern",
+                b"Freeswitch: SIP registration failed User:%s IP:%s",
+            ),
+            (
+                "LT_string",
+                b"Freeswitch: SIP registration failed User:evil IP:9.9.9.9",
+            ),
+            (
+                "LT_message",
+                b"Nov 26 21:45:37 router freeswitch[12]: SIP registration failed",
+            ),
             ("LT_key", b"9.9.9.9"),
             ("LT_count", b"5"),
             ("LT_host", b"router"),
@@ -258,13 +277,20 @@ mod tests {
             (Source::Unix, b"unix", b"syslog"),
             (Source::Udp(udp4), b"udp:192.168.1.5", b"syslog"),
             (Source::Udp(udp6), b"udp:fd00::1", b"syslog"),
-            (Source::File(path), b"file:/var/log/a b.log", b"/var/log/a b.log"),
+            (
+                Source::File(path),
+                b"file:/var/log/a b.log",
+                b"/var/log/a b.log",
+            ),
             (Source::Kmsg, b"kmsg", b"kmsg"),
         ];
         for (source, want_source, want_generator) in cases {
             let env = build_env(&info(source, &[], &[]));
             assert_eq!(lookup(&env, "LT_source").as_deref(), Some(want_source));
-            assert_eq!(lookup(&env, "LT_generator").as_deref(), Some(want_generator));
+            assert_eq!(
+                lookup(&env, "LT_generator").as_deref(),
+                Some(want_generator)
+            );
         }
     }
 
@@ -279,22 +305,41 @@ mod tests {
         fire.pid = b"";
         fire.message = b"\0x\0";
         let env = build_env(&fire);
-        for name in ["LT_facility", "LT_severity", "LT_host", "LT_program", "LT_pid"] {
+        for name in [
+            "LT_facility",
+            "LT_severity",
+            "LT_host",
+            "LT_program",
+            "LT_pid",
+        ] {
             assert_eq!(lookup(&env, name).as_deref(), Some(&b""[..]), "{name}");
         }
         assert_eq!(lookup(&env, "LT_user").as_deref(), Some(&b"ab\xff"[..]));
         assert_eq!(lookup(&env, "LT_message").as_deref(), Some(&b"x"[..]));
-        assert!(env.iter().all(|(n, v)| !n.as_bytes().contains(&0) && !v.as_bytes().contains(&0)));
+        assert!(
+            env.iter()
+                .all(|(n, v)| !n.as_bytes().contains(&0) && !v.as_bytes().contains(&0))
+        );
     }
 
     #[test]
     fn names_cannot_overwrite_builtins_or_break_entries() {
-        let fields: [(&str, &[u8]); 4] =
-            [("name", b"x"), ("a=b", b"x"), ("", b"x"), ("ip", b"1.2.3.4")];
-        let extra = [("ip".to_string(), "5.6.7.8".to_string()), ("count".to_string(), "9".into())];
+        let fields: [(&str, &[u8]); 4] = [
+            ("name", b"x"),
+            ("a=b", b"x"),
+            ("", b"x"),
+            ("ip", b"1.2.3.4"),
+        ];
+        let extra = [
+            ("ip".to_string(), "5.6.7.8".to_string()),
+            ("count".to_string(), "9".into()),
+        ];
         let env = build_env(&info(Source::Unix, &fields, &extra));
         assert_eq!(env.len(), 1 + BUILTIN_NAMES.len() + 1);
-        assert_eq!(lookup(&env, "LT_name").as_deref(), Some(&b"SIP_WrongPass"[..]));
+        assert_eq!(
+            lookup(&env, "LT_name").as_deref(),
+            Some(&b"SIP_WrongPass"[..])
+        );
         assert_eq!(lookup(&env, "LT_count").as_deref(), Some(&b"5"[..]));
         assert_eq!(lookup(&env, "LT_ip").as_deref(), Some(&b"1.2.3.4"[..]));
     }
@@ -303,12 +348,20 @@ mod tests {
     fn dates_around_epoch_and_far_future() {
         // 2100-01-01 only where time_t can hold it (64-bit time_t).
         let wide = std::mem::size_of::<libc::time_t>() >= 8;
-        let whens = [0, 86_399, 951_782_400, if wide { 4_102_444_800 } else { 1 << 30 }];
+        let whens = [
+            0,
+            86_399,
+            951_782_400,
+            if wide { 4_102_444_800 } else { 1 << 30 },
+        ];
         for when in whens {
             let env = build_env(&info(Source::Unix, &[], &[]).with_when(when));
             assert_eq!(lookup(&env, "LT_date"), Some(date_cmd(when, "%Y/%m/%d")));
             assert_eq!(lookup(&env, "LT_time"), Some(date_cmd(when, "%H:%M:%S")));
-            assert_eq!(lookup(&env, "LT_datetime"), Some(when.to_string().into_bytes()));
+            assert_eq!(
+                lookup(&env, "LT_datetime"),
+                Some(when.to_string().into_bytes())
+            );
         }
     }
 

@@ -68,7 +68,8 @@ pub struct Stats {
     pub started: u64,
     /// Exited with status 0 before any timeout.
     pub succeeded: u64,
-    /// Could not be spawned, exited non-zero, or died of a signal it was not sent by the runner.
+    /// Could not be spawned, exited non-zero, died of a signal not sent for a timeout, or was
+    /// stopped by [`Runner::shutdown`].
     pub failed: u64,
     /// Outlived the timeout and got SIGTERM (whatever happened next).
     pub timed_out: u64,
@@ -98,6 +99,8 @@ struct Running {
     termed: Option<Instant>,
     /// SIGKILL was sent to the group.
     killed: bool,
+    /// SIGTERM was sent by `shutdown`.
+    stopping: bool,
     /// stdout and stderr at debug ≥ 2.
     output: [Option<Capture>; 2],
 }
@@ -143,14 +146,22 @@ impl Runner {
         }
         if self.queue.len() < self.limits.max_queue {
             if self.limits.debug >= 1 {
-                log(format_args!("[{}] queued ({} waiting)", job.rule, self.queue.len() + 1));
+                log(format_args!(
+                    "[{}] queued ({} waiting)",
+                    job.rule,
+                    self.queue.len() + 1
+                ));
             }
             self.queue.push_back(job);
             return Submitted::Queued;
         }
         self.stats.dropped += 1;
         if self.limits.debug >= 1 {
-            log(format_args!("[{}] queue full, dropped {}", job.rule, job.script.display()));
+            log(format_args!(
+                "[{}] queue full, dropped {}",
+                job.rule,
+                job.script.display()
+            ));
         }
         Submitted::Dropped
     }
@@ -177,13 +188,19 @@ impl Runner {
     /// The next time [`Runner::service`] must run to send a SIGTERM or SIGKILL; `None` when no
     /// running job has a pending timeout.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.running.iter().filter_map(|job| job.deadline(self.limits.timeout)).min()
+        self.running
+            .iter()
+            .filter_map(|job| job.deadline(self.limits.timeout))
+            .min()
     }
 
     /// Read ends of the running scripts' output pipes (empty below debug 2): poll them for
     /// readability and call [`Runner::service`] when one is readable.
     pub fn poll_fds(&self) -> Vec<RawFd> {
-        let pipes = self.running.iter().flat_map(|job| job.output.iter().flatten());
+        let pipes = self
+            .running
+            .iter()
+            .flat_map(|job| job.output.iter().flatten());
         pipes.map(|capture| capture.pipe.as_raw_fd()).collect()
     }
 
@@ -208,7 +225,7 @@ impl Runner {
         let start = Instant::now();
         for job in &mut self.running {
             job.signal(libc::SIGTERM);
-            job.termed.get_or_insert(start);
+            job.stopping = true;
         }
         while !self.running.is_empty() {
             self.service(Instant::now());
@@ -218,10 +235,7 @@ impl Runner {
             std::thread::sleep(Duration::from_millis(10));
         }
         for mut job in std::mem::take(&mut self.running) {
-            if !job.killed {
-                job.signal(libc::SIGKILL);
-                job.killed = true;
-            }
+            job.signal(libc::SIGKILL);
             // After SIGKILL the leader exits promptly; this wait cannot hang on a live script.
             let status = job.child.wait();
             job.drain_output(self.limits.debug);
@@ -232,7 +246,9 @@ impl Runner {
     /// Fills free slots from the queue, oldest first.
     fn start_queued(&mut self, now: Instant) {
         while self.running.len() < self.max_jobs() {
-            let Some(job) = self.queue.pop_front() else { break };
+            let Some(job) = self.queue.pop_front() else {
+                break;
+            };
             self.start(job, now);
         }
     }
@@ -258,7 +274,11 @@ impl Runner {
                 self.stats.started += 1;
                 if debug >= 1 {
                     let pid = child.id();
-                    log(format_args!("[{}] started {} (pid {pid})", job.rule, job.script.display()));
+                    log(format_args!(
+                        "[{}] started {} (pid {pid})",
+                        job.rule,
+                        job.script.display()
+                    ));
                 }
                 let output = [
                     child.stdout.take().and_then(|p| Capture::new(p.into())),
@@ -270,12 +290,17 @@ impl Runner {
                     started: now,
                     termed: None,
                     killed: false,
+                    stopping: false,
                     output,
                 });
             }
             Err(err) => {
                 self.stats.failed += 1;
-                log(format_args!("[{}] cannot run {}: {err}", job.rule, job.script.display()));
+                log(format_args!(
+                    "[{}] cannot run {}: {err}",
+                    job.rule,
+                    job.script.display()
+                ));
             }
         }
     }
@@ -283,7 +308,7 @@ impl Runner {
     /// Reaps a job whose leader has exited (it is a zombie, so its pid and group id are still
     /// ours) and counts it.
     fn finish(&mut self, mut job: Running) {
-        if job.termed.is_some() {
+        if job.termed.is_some() || job.stopping {
             // Members of a timed-out group that survived the leader (trapped TERM) go now.
             job.signal(libc::SIGKILL);
         }
@@ -294,6 +319,10 @@ impl Runner {
 
     fn count_exit(&mut self, job: &Running, status: io::Result<ExitStatus>) {
         let outcome = match status {
+            Ok(status) if job.stopping && job.termed.is_none() => {
+                self.stats.failed += 1;
+                format!("stopped at shutdown, {}", describe(status))
+            }
             Ok(status) if job.termed.is_some() => {
                 self.stats.timed_out += 1;
                 format!("timed out, {}", describe(status))
@@ -312,7 +341,11 @@ impl Runner {
             }
         };
         if self.limits.debug >= 1 {
-            log(format_args!("[{}] pid {} {outcome}", job.rule, job.child.id()));
+            log(format_args!(
+                "[{}] pid {} {outcome}",
+                job.rule,
+                job.child.id()
+            ));
         }
     }
 }
@@ -354,7 +387,9 @@ impl Running {
     }
 
     fn enforce_timeout(&mut self, timeout: Duration, now: Instant, debug: u8, stats: &mut Stats) {
-        let Some(deadline) = self.deadline(timeout) else { return };
+        let Some(deadline) = self.deadline(timeout) else {
+            return;
+        };
         if now < deadline {
             return;
         }
@@ -370,7 +405,10 @@ impl Running {
             self.killed = true;
             stats.killed += 1;
             if debug >= 1 {
-                log(format_args!("[{}] pid {pid} still running, SIGKILL", self.rule));
+                log(format_args!(
+                    "[{}] pid {pid} still running, SIGKILL",
+                    self.rule
+                ));
             }
         }
     }
@@ -400,7 +438,11 @@ impl Drop for Running {
 impl Capture {
     fn new(fd: OwnedFd) -> Option<Capture> {
         set_nonblocking(&fd).ok()?;
-        Some(Capture { pipe: File::from(fd), line: Vec::with_capacity(LINE_MAX), cut: false })
+        Some(Capture {
+            pipe: File::from(fd),
+            line: Vec::with_capacity(LINE_MAX),
+            cut: false,
+        })
     }
 
     /// Reads what is available (up to `READ_BUDGET`) and prints each complete line.
@@ -463,7 +505,13 @@ impl Capture {
 /// Direct exec of the script: no shell, clean environment, stdin `/dev/null`, cwd `/`, its own
 /// process group, default signal mask and dispositions; output piped only when `capture`.
 fn spawn(job: &Job, capture: bool) -> io::Result<Child> {
-    let output = || if capture { Stdio::piped() } else { Stdio::null() };
+    let output = || {
+        if capture {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        }
+    };
     let mut command = Command::new(&job.script);
     command
         .env_clear()
@@ -473,15 +521,17 @@ fn spawn(job: &Job, capture: bool) -> io::Result<Child> {
         .stderr(output())
         .current_dir("/")
         .process_group(0);
+    let last = libc::SIGRTMAX();
     // SAFETY: the closure runs in the forked child before exec and only makes
     // async-signal-safe calls (sigemptyset, sigprocmask, sigaction) on local data.
-    unsafe { command.pre_exec(reset_signals) };
+    unsafe { command.pre_exec(move || reset_signals(last)) };
     command.spawn()
 }
 
 /// Undoes what the daemon did to its signals: blocked signals (for signalfd) and ignored ones
 /// survive exec, and a script that cannot be TERMed or that ignores SIGPIPE misbehaves.
-fn reset_signals() -> io::Result<()> {
+/// Every signal up to `last` (SIGRTMAX) goes back to its default disposition.
+fn reset_signals(last: libc::c_int) -> io::Result<()> {
     // SAFETY: only async-signal-safe calls on zero-initialised local plain data.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
@@ -491,9 +541,10 @@ fn reset_signals() -> io::Result<()> {
         }
         let mut action: libc::sigaction = std::mem::zeroed();
         action.sa_sigaction = libc::SIG_DFL;
-        for signal in 1..32 {
+        for signal in 1..=last {
             if signal != libc::SIGKILL && signal != libc::SIGSTOP {
-                // Failure for a reserved number is harmless: that signal keeps its state.
+                // The C library refuses its reserved real-time signals (EINVAL): harmless,
+                // they keep their state.
                 libc::sigaction(signal, &action, std::ptr::null_mut());
             }
         }
