@@ -127,11 +127,13 @@ fn var_value(value: &[u8]) -> OsString {
     OsString::from_vec(value.iter().copied().filter(|&b| b != 0).collect())
 }
 
-/// `unix`, `udp:IP` (the sender's address without its port), `file:PATH` or `kmsg`.
+/// `unix`, `udp:IP` (the sender's address without its port: a ban script wants the address,
+/// and the port of a UDP sender is arbitrary), `file:PATH` or `kmsg`.
 fn source_value(source: &Source) -> Vec<u8> {
     match source {
         Source::Unix => b"unix".to_vec(),
-        Source::Udp(addr) => format!("udp:{}", addr.ip()).into_bytes(),
+        // An IPv4 sender seen on a dual-stack socket (`::ffff:a.b.c.d`) is shown as IPv4.
+        Source::Udp(addr) => format!("udp:{}", addr.ip().to_canonical()).into_bytes(),
         Source::File(path) => [b"file:", path.as_os_str().as_bytes()].concat(),
         Source::Kmsg => b"kmsg".to_vec(),
     }
@@ -273,7 +275,9 @@ mod tests {
         let udp4: SocketAddr = "192.168.1.5:51234".parse().unwrap();
         let udp6: SocketAddr = "[fd00::1]:514".parse().unwrap();
         let path = Path::new("/var/log/a b.log");
-        let cases: [(Source, &[u8], &[u8]); 5] = [
+        let mapped: SocketAddr = "[::ffff:10.0.0.7]:514".parse().unwrap();
+        let cases: [(Source, &[u8], &[u8]); 6] = [
+            (Source::Udp(mapped), b"udp:10.0.0.7", b"syslog"),
             (Source::Unix, b"unix", b"syslog"),
             (Source::Udp(udp4), b"udp:192.168.1.5", b"syslog"),
             (Source::Udp(udp6), b"udp:fd00::1", b"syslog"),

@@ -109,9 +109,7 @@ struct Running {
 #[derive(Debug)]
 struct Capture {
     pipe: File,
-    line: Vec<u8>,
-    /// The current line passed `LINE_MAX`: the rest of it is being discarded.
-    cut: bool,
+    lines: Lines,
 }
 
 enum Drain {
@@ -440,14 +438,18 @@ impl Capture {
         set_nonblocking(&fd).ok()?;
         Some(Capture {
             pipe: File::from(fd),
-            line: Vec::with_capacity(LINE_MAX),
-            cut: false,
+            lines: Lines::new(),
         })
     }
 
-    /// Reads what is available (up to `READ_BUDGET`) and prints each complete line.
-    /// At end of file (or error) prints the last partial line and reports `Closed`.
+    /// Reads what is available (up to `READ_BUDGET`) and logs each complete line.
+    /// At end of file (or error) logs the last partial line and reports `Closed`.
     fn drain(&mut self, rule: &str, debug: u8) -> Drain {
+        let mut show = |line: &[u8]| {
+            if debug >= 2 {
+                log_bytes(rule, "script: ", line);
+            }
+        };
         let mut buf = [0u8; 4096];
         let mut budget = READ_BUDGET;
         while budget > 0 {
@@ -455,7 +457,7 @@ impl Capture {
                 Ok(0) => break,
                 Ok(n) => {
                     budget = budget.saturating_sub(n);
-                    self.push(&buf[..n], rule, debug);
+                    self.lines.push(&buf[..n], &mut show);
                 }
                 Err(err) if err.kind() == ErrorKind::Interrupted => {}
                 Err(err) if err.kind() == ErrorKind::WouldBlock => return Drain::Open,
@@ -465,13 +467,32 @@ impl Capture {
         if budget == 0 {
             return Drain::Open;
         }
-        if !self.line.is_empty() {
-            self.emit(rule, debug);
-        }
+        self.lines.finish(&mut show);
         Drain::Closed
     }
+}
 
-    fn push(&mut self, mut bytes: &[u8], rule: &str, debug: u8) {
+/// Splits a byte stream into lines of at most `LINE_MAX` bytes: the rest of a longer line is
+/// dropped and the kept part marked with `…`. Memory stays one line, whatever the input.
+#[derive(Debug)]
+struct Lines {
+    line: Vec<u8>,
+    /// The current line passed `LINE_MAX`: the rest of it is being discarded.
+    cut: bool,
+}
+
+impl Lines {
+    const MARK: &'static [u8] = "…".as_bytes();
+
+    fn new() -> Lines {
+        Lines {
+            line: Vec::with_capacity(LINE_MAX + Self::MARK.len()),
+            cut: false,
+        }
+    }
+
+    /// Feeds `bytes`, calling `show` with each completed line (without its `\n`).
+    fn push(&mut self, mut bytes: &[u8], show: &mut impl FnMut(&[u8])) {
         while !bytes.is_empty() {
             let end = memchr::memchr(b'\n', bytes);
             let chunk = &bytes[..end.unwrap_or(bytes.len())];
@@ -480,23 +501,24 @@ impl Capture {
                 self.line.extend_from_slice(&chunk[..chunk.len().min(room)]);
                 self.cut = chunk.len() > room;
             }
-            match end {
-                Some(end) => {
-                    self.emit(rule, debug);
-                    bytes = &bytes[end + 1..];
-                }
-                None => break,
-            }
+            let Some(end) = end else { break };
+            self.emit(show);
+            bytes = &bytes[end + 1..];
         }
     }
 
-    fn emit(&mut self, rule: &str, debug: u8) {
+    /// Shows the last line if it did not end in `\n`.
+    fn finish(&mut self, show: &mut impl FnMut(&[u8])) {
+        if !self.line.is_empty() {
+            self.emit(show);
+        }
+    }
+
+    fn emit(&mut self, show: &mut impl FnMut(&[u8])) {
         if self.cut {
-            self.line.extend_from_slice("…".as_bytes());
+            self.line.extend_from_slice(Self::MARK);
         }
-        if debug >= 2 {
-            log_bytes(rule, "script: ", &self.line);
-        }
+        show(&self.line);
         self.line.clear();
         self.cut = false;
     }
@@ -592,4 +614,44 @@ fn log_bytes(rule: &str, prefix: &str, bytes: &[u8]) {
     }
     line.push(b'\n');
     let _ = io::stderr().lock().write_all(&line);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(chunks: &[&[u8]]) -> (Vec<Vec<u8>>, usize) {
+        let mut lines = Lines::new();
+        let mut out = Vec::new();
+        let mut show = |line: &[u8]| out.push(line.to_vec());
+        let mut most = 0;
+        for chunk in chunks {
+            lines.push(chunk, &mut show);
+            most = most.max(lines.line.capacity());
+        }
+        lines.finish(&mut show);
+        (out, most)
+    }
+
+    #[test]
+    fn lines_split_across_chunks() {
+        let (out, _) = split(&[b"ab", b"c\nd", b"\n\nlast"]);
+        assert_eq!(out, [&b"abc"[..], b"d", b"", b"last"]);
+        let (out, _) = split(&[b"one\n"]);
+        assert_eq!(out, [b"one"]);
+    }
+
+    #[test]
+    fn long_lines_are_cut_and_memory_stays_bounded() {
+        let big = vec![b'x'; 10 * LINE_MAX];
+        let (out, most) = split(&[&big, &big, b"\nshort\n", &big[..LINE_MAX], b"\n"]);
+        let mut cut = vec![b'x'; LINE_MAX];
+        cut.extend_from_slice(Lines::MARK);
+        assert_eq!(out, [cut.clone(), b"short".to_vec(), vec![b'x'; LINE_MAX]]);
+        assert_eq!(
+            most,
+            LINE_MAX + Lines::MARK.len(),
+            "the line buffer never grew"
+        );
+    }
 }
