@@ -286,3 +286,123 @@ pub fn job(hit: &Hit, source: Source, when: i64) -> Option<crate::action::Job> {
         env: crate::action::build_env(&info),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONF: &str = "
+config logtrigger 'global'
+	option socket 'none'
+
+config rule
+	option name 'pw'
+	option pattern 'Bad password attempt for %b from %s:%d'
+	option fields 'user ip port'
+	option key 'ip'
+	option maxfail '3'
+	option time '60'
+
+config rule
+	option name 'prog'
+	option pattern 'hello %s'
+	option program 'greeter'
+
+config rule
+	option name 'udponly'
+	option pattern 'hello %s'
+	option source 'udp'
+
+config rule
+	option name 'tail'
+	option pattern 'GET %s'
+	option file '/var/log/web.log'
+
+config rule
+	option name 'off'
+	option pattern 'hello %s'
+	option enabled '0'
+";
+
+    fn hits(p: &mut Pipeline, frame: &[u8], source: Source, now: i64) -> Vec<(String, u32, bool, bool)> {
+        let mut v = Vec::new();
+        p.process_frame(frame, source, now, &mut |h| {
+            v.push((h.rule.name.clone(), h.outcome.count, h.outcome.fired, h.ignored))
+        });
+        v
+    }
+
+    fn pipeline(text: &str) -> Pipeline {
+        Pipeline::new(&Config::parse(text.as_bytes(), "test").unwrap())
+    }
+
+    #[test]
+    fn counts_per_key_and_fires() {
+        let mut p = pipeline(CONF);
+        let f = |ip: &str| format!("<84>Nov  6 21:52:13 dropbear[1]: Bad password attempt for 'root' from {ip}:5555");
+        assert_eq!(hits(&mut p, f("192.0.2.1").as_bytes(), Source::Unix, 100), [("pw".into(), 1, false, false)]);
+        assert_eq!(hits(&mut p, f("192.0.2.2").as_bytes(), Source::Unix, 101)[0].1, 1);
+        assert_eq!(hits(&mut p, f("192.0.2.1").as_bytes(), Source::Unix, 102)[0].1, 2);
+        assert_eq!(hits(&mut p, f("192.0.2.1").as_bytes(), Source::Unix, 103), [("pw".into(), 3, true, false)]);
+        assert_eq!(p.stats(0).firings, 1);
+        assert_eq!(p.stats(0).keys, 2);
+        // ignoreip: loopback is never counted.
+        assert_eq!(hits(&mut p, f("127.0.0.1").as_bytes(), Source::Unix, 104), [("pw".into(), 0, false, true)]);
+    }
+
+    #[test]
+    fn filters() {
+        let mut p = pipeline(CONF);
+        let names = |v: Vec<(String, u32, bool, bool)>| v.into_iter().map(|h| h.0).collect::<Vec<_>>();
+        assert_eq!(names(hits(&mut p, b"<13>greeter: hello you", Source::Unix, 1)), ["prog"]);
+        let udp = Source::Udp("192.168.1.2:514".parse().unwrap());
+        assert_eq!(names(hits(&mut p, b"<13>other: hello you", udp, 1)), ["udponly"]);
+        assert!(hits(&mut p, b"<13>logtrigger: hello you", udp, 1).is_empty(), "own messages");
+        assert!(hits(&mut p, b"GET /index.html", Source::Unix, 1).is_empty(), "file rule");
+        let mut v = Vec::new();
+        let web = Path::new("/var/log/web.log");
+        p.process_subject(b"GET /index.html", None, Source::File(web), 1, &mut |h| v.push(h.rule.name.clone()));
+        assert_eq!(v, ["tail"]);
+        v.clear();
+        p.process_subject(b"GET /x", None, Source::File(Path::new("/other")), 1, &mut |h| v.push(h.rule.name.clone()));
+        assert!(v.is_empty());
+    }
+
+    #[test]
+    fn reload_keeps_unchanged_rules() {
+        let mut p = pipeline(CONF);
+        let f = b"<84>dropbear[1]: Bad password attempt for 'root' from 192.0.2.1:5555";
+        hits(&mut p, f, Source::Unix, 10);
+        hits(&mut p, f, Source::Unix, 11);
+        hits(&mut p, b"<13>greeter: hello a", Source::Unix, 11);
+        // The 'prog' rule changes; 'pw' does not.
+        let changed = CONF.replace("'hello %s'\n\toption program", "'hello %s!'\n\toption program");
+        p.reload(&Config::parse(changed.as_bytes(), "test").unwrap());
+        assert_eq!(p.stats(0).matches, 2);
+        assert_eq!(p.stats(1).matches, 0);
+        assert_eq!(hits(&mut p, f, Source::Unix, 12), [("pw".into(), 3, true, false)]);
+    }
+
+    #[test]
+    fn job_environment_of_a_firing() {
+        let conf = "config rule\n option name 'x'\n option pattern 'from %s port %d'\n option fields 'ip port'\n option script '/bin/true'\n option bantime '60'\n";
+        let mut p = pipeline(conf);
+        let mut jobs = Vec::new();
+        let frame = b"<38>Nov 26 21:45:37 sshd[77]: from 203.0.113.9 port 22";
+        p.process_frame(frame, Source::Unix, 1000, &mut |h| jobs.extend(job(h, Source::Unix, 1000)));
+        assert_eq!(jobs.len(), 1);
+        let env: std::collections::HashMap<_, _> = jobs[0].env.iter().cloned().collect();
+        let get = |k: &str| env.get(std::ffi::OsStr::new(k)).map(|v| v.to_str().unwrap().to_string());
+        assert_eq!(get("LT_ip").as_deref(), Some("203.0.113.9"));
+        assert_eq!(get("LT_port").as_deref(), Some("22"));
+        assert_eq!(get("LT_key").as_deref(), Some("203.0.113.9 22"));
+        assert_eq!(get("LT_string").as_deref(), Some("from 203.0.113.9 port 22"));
+        assert_eq!(get("LT_message").as_deref(), Some("Nov 26 21:45:37 sshd[77]: from 203.0.113.9 port 22"));
+        assert_eq!(get("LT_program").as_deref(), Some("sshd"));
+        assert_eq!(get("LT_pid").as_deref(), Some("77"));
+        assert_eq!(get("LT_facility").as_deref(), Some("auth"));
+        assert_eq!(get("LT_severity").as_deref(), Some("info"));
+        assert_eq!(get("LT_bantime").as_deref(), Some("60"));
+        assert_eq!(get("LT_count").as_deref(), Some("1"));
+    }
+}
