@@ -123,18 +123,21 @@ pub(crate) fn exec(
     let mut tmp = [NONE; MAX_SLOTS];
     let mut matched = false;
     let mut p = 0;
+    // The next position where a match can start (None: no more starts).
+    let mut next_start = scan.next(hay, 0, last_start);
     loop {
+        if next_start.is_some_and(|q| q < p) {
+            next_start = scan.next(hay, p, last_start);
+        }
         if clist.len == 0 {
-            if matched || p > last_start {
-                break;
-            }
-            match scan.next(hay, p, last_start) {
-                Some(q) => p = q,
-                None => break,
+            // No thread alive: jump to the next start (always >= p).
+            match next_start {
+                Some(q) if !matched => p = q,
+                _ => break,
             }
         }
         // The `.*?` prefix: a thread starting here ranks below every thread started earlier.
-        if !matched && p <= last_start {
+        if !matched && next_start == Some(p) {
             tmp[..ns].fill(NONE);
             add(&prog.insts, stack, clist, 0, p as u32, &mut tmp[..ns]);
         }
