@@ -3,7 +3,7 @@
 //! Patterns are random sequences of literals, whitespace runs and conversions; subjects are
 //! built from the same literals and conversion-like fragments, so most pairs are near-misses.
 
-use logtrigger::pattern::{Cache, Captures, Pattern};
+use logtrigger::pattern::{Cache, Captures, Pattern, RuleSet};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use regex::bytes::Regex;
@@ -153,6 +153,12 @@ fn check(pattern: &[u8], subject: &[u8], re: &Regex, cache: &mut Cache) -> Resul
     let want = re.captures(subject);
     prop_assert_eq!(got, want.is_some(), "match? pattern {:?} subject {:?}",
         String::from_utf8_lossy(pattern), String::from_utf8_lossy(subject));
+    // The rule-set prefilter never hides a match.
+    let set = RuleSet::new(vec![p.clone(), Pattern::compile(b"zz%d").unwrap(), p.clone()]);
+    let mut seen = Vec::new();
+    set.for_each_match(subject, cache, |i| i != 1, |i, c| seen.push((i, *c)));
+    let want_seen = if got { vec![(0, caps), (2, caps)] } else { vec![] };
+    prop_assert_eq!(seen, want_seen, "rule set disagrees");
     let mut pike_caps = Captures::default();
     prop_assert_eq!(p.find_pike(subject, cache, &mut pike_caps), got, "Pike VM disagrees");
     if got {

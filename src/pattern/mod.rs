@@ -14,7 +14,7 @@ use std::fmt;
 
 use compile::Program;
 pub use pike::Cache;
-use prefilter::{Prefilter, Start};
+use prefilter::{Prefilter, SetFilter, Start};
 
 /// At most this many conversions per pattern.
 pub const MAX_CAPTURES: usize = 16;
@@ -26,6 +26,8 @@ pub struct Pattern {
     prog: Program,
     prefilter: Prefilter,
     start: Start,
+    /// The rarest literal byte pair, for the rule-set prefilter.
+    anchor: Option<(u8, u8)>,
 }
 
 /// Why a pattern does not compile, and where (byte offset into the pattern).
@@ -84,6 +86,7 @@ impl Pattern {
             prog: compile::build(&elems),
             prefilter: Prefilter::new(&elems),
             start: Start::new(&elems),
+            anchor: prefilter::anchor(&elems),
         })
     }
 
@@ -160,11 +163,13 @@ impl Pattern {
 #[derive(Clone, Debug)]
 pub struct RuleSet {
     patterns: Vec<Pattern>,
+    filter: SetFilter,
 }
 
 impl RuleSet {
     pub fn new(patterns: Vec<Pattern>) -> RuleSet {
-        RuleSet { patterns }
+        let filter = SetFilter::new(patterns.iter().map(|p| p.anchor));
+        RuleSet { patterns, filter }
     }
 
     pub fn len(&self) -> usize {
@@ -189,8 +194,10 @@ impl RuleSet {
         mut on_match: impl FnMut(usize, &Captures),
     ) {
         let mut caps = Captures::default();
+        // One pass over the subject rules out most patterns at once.
+        let mask = self.filter.scan(subject);
         for (i, p) in self.patterns.iter().enumerate() {
-            if wanted(i) && p.find(subject, cache, &mut caps) {
+            if self.filter.candidate(mask, i) && wanted(i) && p.find(subject, cache, &mut caps) {
                 on_match(i, &caps);
             }
         }
