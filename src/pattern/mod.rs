@@ -111,7 +111,13 @@ impl Pattern {
         self.find_with(subject, cache, caps, true)
     }
 
-    fn find_with(&self, subject: &[u8], cache: &mut Cache, caps: &mut Captures, pike: bool) -> bool {
+    fn find_with(
+        &self,
+        subject: &[u8],
+        cache: &mut Cache,
+        caps: &mut Captures,
+        pike: bool,
+    ) -> bool {
         // Spans are u32: longer subjects (far beyond any datagram) never match.
         if subject.len() >= u32::MAX as usize || !self.prefilter.may_match(subject) {
             return false;
@@ -126,7 +132,14 @@ impl Pattern {
             .flatten();
         let found = match fast {
             Some(found) => found,
-            None => pike::exec(&self.prog, subject, cache, &self.start, last_start, &mut slots),
+            None => pike::exec(
+                &self.prog,
+                subject,
+                cache,
+                &self.start,
+                last_start,
+                &mut slots,
+            ),
         };
         if !found {
             return false;

@@ -168,7 +168,14 @@ pub(crate) fn exec(
             };
             if ok {
                 tmp[..ns].copy_from_slice(clist.slots(pc));
-                add(&prog.insts, stack, nlist, pc + 1, p as u32 + 1, &mut tmp[..ns]);
+                add(
+                    &prog.insts,
+                    stack,
+                    nlist,
+                    pc + 1,
+                    p as u32 + 1,
+                    &mut tmp[..ns],
+                );
             }
         }
         if p >= len {

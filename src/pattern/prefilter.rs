@@ -36,8 +36,8 @@ impl Prefilter {
             .max_by_key(|run| run.len())
             .unwrap_or_default();
         // The suffix check already covers a required literal that is the suffix itself.
-        let required = (!longest.is_empty() && longest != suffix)
-            .then(|| Finder::new(&longest).into_owned());
+        let required =
+            (!longest.is_empty() && longest != suffix).then(|| Finder::new(&longest).into_owned());
         let runs = literal_runs(elems)
             .filter(|run| !run.is_empty())
             .map(|run| Finder::new(&run).into_owned())
@@ -172,11 +172,7 @@ fn frequency(b: u8) -> u8 {
 /// The rarest byte pair of the pattern's literal runs, if it has a run of two bytes or more.
 pub(crate) fn anchor(elems: &[Elem]) -> Option<(u8, u8)> {
     literal_runs(elems)
-        .flat_map(|run| {
-            run.windows(2)
-                .map(|w| (w[0], w[1]))
-                .collect::<Vec<_>>()
-        })
+        .flat_map(|run| run.windows(2).map(|w| (w[0], w[1])).collect::<Vec<_>>())
         .min_by_key(|&(a, b)| frequency(a) + frequency(b))
 }
 
