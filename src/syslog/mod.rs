@@ -74,8 +74,6 @@ pub fn facility_name(facility: u8) -> &'static str {
 
 /// `emerg`, `alert`, `crit`, `err`, `warning`, `notice`, `info`, `debug`.
 pub fn severity_name(severity: u8) -> &'static str {
-    const NAMES: [&str; 8] = [
-        "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
-    ];
+    const NAMES: [&str; 8] = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
     NAMES.get(severity as usize).copied().unwrap_or("")
 }
