@@ -37,9 +37,14 @@ fuzz_target!(|data: &[u8]| {
     // The same pattern twice in a set reports two matches with the same captures.
     let set = RuleSet::new(vec![p.clone(), p]);
     let mut n = 0;
-    set.for_each_match(subject, &mut cache, |_| true, |_, c| {
-        assert_eq!(*c, caps);
-        n += 1;
-    });
+    set.for_each_match(
+        subject,
+        &mut cache,
+        |_| true,
+        |_, c| {
+            assert_eq!(*c, caps);
+            n += 1;
+        },
+    );
     assert_eq!(n, 2);
 });

@@ -159,10 +159,12 @@ pub(crate) fn parse(src: &[u8]) -> Result<Vec<Elem>, CompileError> {
         }
         i += 2;
     }
-    if let Some(Elem::Conv { conv, trailing }) = elems.last_mut() {
-        if matches!(conv, Conv::S | Conv::B) {
-            *trailing = true;
-        }
+    if let Some(Elem::Conv {
+        conv: Conv::S | Conv::B,
+        trailing,
+    }) = elems.last_mut()
+    {
+        *trailing = true;
     }
     Ok(elems)
 }

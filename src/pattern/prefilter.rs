@@ -100,7 +100,7 @@ pub(crate) enum Start {
     /// The pattern starts with this byte.
     Byte(u8),
     /// The pattern starts with this literal (two bytes or more).
-    Literal(Finder<'static>),
+    Literal(Box<Finder<'static>>),
     /// The first byte is in this class mask.
     Class(u16),
 }
@@ -110,7 +110,7 @@ impl Start {
         let prefix = literal_runs(elems).next().unwrap_or_default();
         match (elems.first(), prefix.len()) {
             (_, 1) => Start::Byte(prefix[0]),
-            (_, n) if n >= 2 => Start::Literal(Finder::new(&prefix).into_owned()),
+            (_, n) if n >= 2 => Start::Literal(Box::new(Finder::new(&prefix).into_owned())),
             (Some(Elem::Space), _) => Start::Class(SPACE),
             (Some(Elem::Conv { conv, trailing }), _) if !trailing => match conv {
                 Conv::D | Conv::I => Start::Class(SPACE | SIGN | DIGIT),
@@ -191,9 +191,8 @@ impl SetFilter {
         let mut table = Box::new([0u32; BIGRAMS]);
         let mut always = Vec::new();
         for (i, a) in anchors.enumerate() {
-            match a {
-                Some((x, y)) => table[bigram(x, y)] |= 1 << (i % 32),
-                None => {}
+            if let Some((x, y)) = a {
+                table[bigram(x, y)] |= 1 << (i % 32);
             }
             always.push(a.is_none());
         }
