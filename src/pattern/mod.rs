@@ -4,6 +4,17 @@
 //! the per-rule-set prefilter, and filling a pattern with its captured values (`LT_string`).
 //! Never: allocates while matching (captures go to caller-owned [`Captures`], scratch space to a
 //! caller-owned [`Cache`] that only grows during warm-up), backtracks exponentially.
+//!
+//! A pattern means the byte regex `(?s-u)^.*?` + translation + `$` under leftmost-first
+//! semantics (SPEC §5). The path of one subject through a rule set:
+//! 1. `prefilter::SetFilter`: one pass over the subject's byte pairs drops every pattern whose
+//!    rarest literal pair is absent;
+//! 2. `prefilter::Prefilter`: minimum length, literal suffix, longest literal (memmem), then
+//!    every literal run in order;
+//! 3. `backtrack`: a bounded backtracker with a visited bit per (instruction, position), for
+//!    subjects where those bits fit its fixed budget (all ordinary log lines);
+//! 4. `pike`: the Pike VM otherwise (long subjects, or the backtracker's stack ran out).
+//! Both engines are O(subject × pattern) and give identical results (tests and fuzz check it).
 
 mod backtrack;
 mod compile;
