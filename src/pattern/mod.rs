@@ -14,6 +14,7 @@
 //! 3. `backtrack`: a bounded backtracker with a visited bit per (instruction, position), for
 //!    subjects where those bits fit its fixed budget (all ordinary log lines);
 //! 4. `pike`: the Pike VM otherwise (long subjects, or the backtracker's stack ran out).
+//!
 //! Both engines are O(subject × pattern) and give identical results (tests and fuzz check it).
 
 mod backtrack;
