@@ -102,6 +102,13 @@ impl Pattern {
         })
     }
 
+    /// A cache already grown to its final size for this pattern: no match will allocate.
+    pub fn cache(&self) -> Cache {
+        let mut cache = Cache::default();
+        cache.reserve(std::iter::once(&self.prog));
+        cache
+    }
+
     /// The pattern text.
     pub fn source(&self) -> &[u8] {
         &self.source
@@ -199,6 +206,14 @@ impl RuleSet {
 
     pub fn len(&self) -> usize {
         self.patterns.len()
+    }
+
+    /// A cache already grown to its final size for every pattern of the set: with it, no match
+    /// allocates, not even the first (a `Cache::default()` grows during its first matches).
+    pub fn cache(&self) -> Cache {
+        let mut cache = Cache::default();
+        cache.reserve(self.patterns.iter().map(|p| &p.prog));
+        cache
     }
 
     pub fn is_empty(&self) -> bool {

@@ -81,6 +81,14 @@ impl Threads {
 }
 
 impl Cache {
+    /// Grows the cache to its final size for these programs (so that no match allocates).
+    pub(crate) fn reserve<'a>(&mut self, progs: impl Iterator<Item = &'a Program>) {
+        for prog in progs {
+            self.prepare(prog);
+        }
+        self.backtrack.prepare(0);
+    }
+
     fn prepare(&mut self, prog: &Program) {
         let n = prog.insts.len();
         self.clist.prepare(n, prog.slots);
