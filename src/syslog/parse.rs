@@ -341,8 +341,11 @@ fn hostname(i: &[u8]) -> Res<'_, &[u8]> {
     Ok((i, h))
 }
 
-/// `name[pid]:` or `name:` → (name or None when empty, pid).
-fn tag3164(i: &[u8]) -> Res<'_, (Option<&[u8]>, Option<&[u8]>)> {
+/// A TAG's name (None when empty) and pid.
+type Tag<'a> = (Option<&'a [u8]>, Option<&'a [u8]>);
+
+/// `name[pid]:` or `name:`.
+fn tag3164(i: &[u8]) -> Res<'_, Tag<'_>> {
     let (i, name) = take_till(|b: u8| matches!(b, b' ' | b':' | b'['))(i)?;
     let pid = (
         byte(b'['),
