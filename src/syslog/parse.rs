@@ -2,7 +2,7 @@
 //!
 //! Every parser here works on `&[u8]` and only ever returns sub-slices of its input, so a
 //! [`Message`] borrows the frame and parsing never allocates. Nothing here may panic on input:
-//! the only indexing is on slices whose length nom has already checked.
+//! the only indexing is on slices whose length has just been checked.
 
 use super::{Format, Message, StructuredData};
 use nom::branch::alt;
@@ -187,10 +187,7 @@ fn month(i: &[u8]) -> Res<'_, u8> {
     ];
     match NAMES.iter().position(|n| **n == lower) {
         Some(p) => Ok((rest, p as u8 + 1)),
-        None => Err(nom::Err::Error(nom::error::Error::new(
-            i,
-            nom::error::ErrorKind::Tag,
-        ))),
+        None => Err(error(i)),
     }
 }
 
@@ -270,10 +267,7 @@ fn sd_value(i: &[u8]) -> Res<'_, &[u8]> {
             _ => {}
         }
     }
-    Err(nom::Err::Error(nom::error::Error::new(
-        i,
-        nom::error::ErrorKind::Char,
-    )))
+    Err(error(i))
 }
 
 /// ` NAME="VALUE"` → (name, raw value).
