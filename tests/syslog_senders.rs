@@ -353,3 +353,59 @@ print(os.getpid())
     assert_eq!(m.msg, b"login failed for bob");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// util-linux `logger -T` over TCP, with octet counting and with LF framing: three messages
+/// on one connection, deframed (in small reads) and parsed.
+#[test]
+fn util_linux_logger_tcp_deframed() {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+    use std::process::Stdio;
+    if !have("logger") {
+        return;
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    for framing in [&["--octet-count"][..], &[]] {
+        let mut child = Command::new("logger")
+            .args(["-T", "-n", "127.0.0.1", "-P", &port, "-t", "tcpt"])
+            .args(framing)
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin
+            .write_all(b"first line\nsecond line\nthird 12 line\n")
+            .unwrap();
+        drop(stdin);
+        let (mut conn, _) = listener.accept().unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        assert!(child.wait().unwrap().success());
+        let mut deframer = syslog::deframe::Deframer::new(8192);
+        let mut msgs = Vec::new();
+        let mut buf = [0u8; 7];
+        loop {
+            let n = conn.read(&mut buf).expect("read within the timeout");
+            if n == 0 {
+                break;
+            }
+            let mut rest = &buf[..n];
+            while !rest.is_empty() {
+                rest = &rest[deframer.push(rest)..];
+                if let Some(frame) = deframer.pop() {
+                    let m = syslog::parse(frame);
+                    assert_eq!(m.format, Format::Rfc5424, "{frame:?}");
+                    assert_eq!(text(m.app_name), Some("tcpt"));
+                    msgs.push(m.msg.to_vec());
+                }
+            }
+        }
+        assert!(deframer.finish().is_none(), "{framing:?}");
+        assert_eq!(
+            msgs,
+            [&b"first line"[..], b"second line", b"third 12 line"],
+            "{framing:?}"
+        );
+    }
+}
