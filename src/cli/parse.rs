@@ -5,7 +5,7 @@
 //! exits 1 at the end.
 
 use crate::syslog;
-use argh::{FromArgs, SubCommand};
+use argh::FromArgs;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
 
