@@ -9,7 +9,7 @@ use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsRawFd, RawFd};
 
-use nix::sys::socket::SockaddrStorage;
+use nix::sys::socket::{SockaddrStorage, setsockopt, sockopt};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::{Batch, InputStats, Meta};
@@ -39,8 +39,12 @@ impl UdpInput {
         }
         sock.set_reuse_address(true).map_err(ctx)?;
         if rcvbuf > 0 {
-            // The kernel caps this at net.core.rmem_max; a smaller buffer is not fatal.
-            let _ = sock.set_recv_buffer_size(rcvbuf);
+            // SO_RCVBUF is capped at net.core.rmem_max; a smaller buffer is not fatal.
+            // As root (procd runs us as root) SO_RCVBUFFORCE passes the cap.
+            let forced = setsockopt(&sock, sockopt::RcvBufForce, &rcvbuf).is_ok();
+            if !forced {
+                let _ = sock.set_recv_buffer_size(rcvbuf);
+            }
         }
         sock.set_nonblocking(true).map_err(ctx)?;
         sock.bind(&addr.into()).map_err(ctx)?;
