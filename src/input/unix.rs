@@ -233,6 +233,11 @@ impl UnixInput {
         total
     }
 
+    /// True after the forward target refused a frame: call [`UnixInput::maintain`].
+    pub fn suspect(&self) -> bool {
+        self.suspect
+    }
+
     /// Sends a frame to the local logger (udp_forward). Never to our own socket.
     pub fn forward_local(&mut self, frame: &[u8]) -> Option<Sent> {
         let sent = self.outbox.as_mut()?.send(frame);
