@@ -23,6 +23,9 @@ use socket2::{Domain, SockAddr, Socket, Type};
 use super::forward::{Outbox, Sent};
 use super::{Batch, InputStats, Meta};
 
+/// Datagrams up to this size are forwarded whole even when `max_message` is smaller.
+pub const FORWARD_MAX: usize = 64 * 1024;
+
 /// How the local socket is held.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -120,7 +123,10 @@ impl UnixInput {
                 (s, ino, Mode::Owner)
             }
         };
-        let batch = Batch::new(cfg.max_message, true);
+        // Receive slots hold whole datagrams up to FORWARD_MAX so that forwarding stays byte for
+        // byte; the pipeline still sees at most max_message. Big zeroed buffers come from
+        // fresh mmap'd pages: only the bytes datagrams really use become resident.
+        let batch = Batch::new(cfg.max_message.max(FORWARD_MAX), true);
         let watch = if cfg.takeover {
             Some(watch_dir(&cfg.socket)?)
         } else {
@@ -216,14 +222,20 @@ impl UnixInput {
                 let Some((frame, meta)) = self.batch.get(i) else {
                     continue;
                 };
-                self.stats.received += 1;
-                self.stats.truncated += meta.truncated as u64;
                 if let Some(o) = self.outbox.as_mut()
                     && o.send(frame) == Sent::Refused
                 {
                     self.suspect = true;
                 }
-                f(frame, meta);
+                let max = self.cfg.max_message;
+                let meta = Meta {
+                    len: frame.len().min(max),
+                    truncated: meta.truncated || frame.len() > max,
+                    ..*meta
+                };
+                self.stats.received += 1;
+                self.stats.truncated += meta.truncated as u64;
+                f(frame.get(..meta.len).unwrap_or(frame), &meta);
             }
             total += n;
             if n < super::BATCH {
@@ -298,7 +310,11 @@ impl UnixInput {
         let target = not_us && probe(&self.cfg.forward) == Probe::Alive;
         self.outbox = if target {
             // Reformatted UDP frames may be a little longer than max_message.
-            Outbox::unix(&self.cfg.forward, self.cfg.max_message + 512).ok()
+            Outbox::unix(
+                &self.cfg.forward,
+                self.cfg.max_message.max(FORWARD_MAX) + 512,
+            )
+            .ok()
         } else {
             None
         };
