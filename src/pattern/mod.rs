@@ -5,7 +5,16 @@
 //! Never: allocates while matching (captures go to caller-owned [`Captures`], scratch space to a
 //! caller-owned [`Cache`] that only grows during warm-up), backtracks exponentially.
 
+mod backtrack;
+mod compile;
+mod pike;
+mod prefilter;
+
 use std::fmt;
+
+use compile::Program;
+pub use pike::Cache;
+use prefilter::{Prefilter, Start};
 
 /// At most this many conversions per pattern.
 pub const MAX_CAPTURES: usize = 16;
@@ -14,6 +23,9 @@ pub const MAX_CAPTURES: usize = 16;
 #[derive(Clone, Debug)]
 pub struct Pattern {
     source: Vec<u8>,
+    prog: Program,
+    prefilter: Prefilter,
+    start: Start,
 }
 
 /// Why a pattern does not compile, and where (byte offset into the pattern).
@@ -48,22 +60,31 @@ impl Captures {
         self.len == 0
     }
 
-    /// The `i`th captured value, as a slice of the subject that was matched.
+    /// The `i`th captured value, as a slice of the subject that was matched (empty when `i` is
+    /// out of range or `subject` is not the one matched).
     pub fn get<'s>(&self, i: usize, subject: &'s [u8]) -> &'s [u8] {
-        let (a, b) = self.spans[..self.len][i];
-        &subject[a as usize..b as usize]
+        let Some(&(a, b)) = self.spans[..self.len].get(i) else {
+            return &[];
+        };
+        subject.get(a as usize..b as usize).unwrap_or_default()
+    }
+
+    /// The `i`th span `(start, end)` as byte offsets into the subject.
+    pub fn span(&self, i: usize) -> Option<(u32, u32)> {
+        self.spans[..self.len].get(i).copied()
     }
 }
-
-/// Scratch space for matching, owned by the caller and reused across calls.
-#[derive(Clone, Debug, Default)]
-pub struct Cache {}
 
 impl Pattern {
     /// Compiles a pattern.
     pub fn compile(src: &[u8]) -> Result<Pattern, CompileError> {
-        let _ = src;
-        todo!()
+        let elems = compile::parse(src)?;
+        Ok(Pattern {
+            source: src.to_vec(),
+            prog: compile::build(&elems),
+            prefilter: Prefilter::new(&elems),
+            start: Start::new(&elems),
+        })
     }
 
     /// The pattern text.
@@ -73,19 +94,65 @@ impl Pattern {
 
     /// Number of conversions (captured values) of a match.
     pub fn captures_len(&self) -> usize {
-        todo!()
+        self.prog.slots / 2
     }
 
     /// Matches the whole rule of SPEC §5 against `subject`; on a match fills `caps` and returns true.
     pub fn find(&self, subject: &[u8], cache: &mut Cache, caps: &mut Captures) -> bool {
-        let _ = (subject, cache, caps);
-        todo!()
+        self.find_with(subject, cache, caps, false)
+    }
+
+    /// [`Pattern::find`] on the Pike VM alone (the engine used for long subjects); for tests.
+    #[doc(hidden)]
+    pub fn find_pike(&self, subject: &[u8], cache: &mut Cache, caps: &mut Captures) -> bool {
+        self.find_with(subject, cache, caps, true)
+    }
+
+    fn find_with(&self, subject: &[u8], cache: &mut Cache, caps: &mut Captures, pike: bool) -> bool {
+        // Spans are u32: longer subjects (far beyond any datagram) never match.
+        if subject.len() >= u32::MAX as usize || !self.prefilter.may_match(subject) {
+            return false;
+        }
+        let last_start = subject.len() - self.prefilter.min_len();
+        let mut slots = [0u32; pike::MAX_SLOTS];
+        let fast = (!pike && backtrack::fits(&self.prog, subject.len()))
+            .then(|| {
+                let sc = &mut cache.backtrack;
+                backtrack::exec(&self.prog, subject, sc, &self.start, last_start, &mut slots)
+            })
+            .flatten();
+        let found = match fast {
+            Some(found) => found,
+            None => pike::exec(&self.prog, subject, cache, &self.start, last_start, &mut slots),
+        };
+        if !found {
+            return false;
+        }
+        caps.len = self.captures_len();
+        for (k, span) in caps.spans[..caps.len].iter_mut().enumerate() {
+            *span = (slots[2 * k], slots[2 * k + 1]);
+        }
+        true
     }
 
     /// Appends the pattern with each conversion replaced by its captured value (`LT_string`).
     pub fn fill(&self, subject: &[u8], caps: &Captures, out: &mut Vec<u8>) {
-        let _ = (subject, caps, out);
-        todo!()
+        let mut k = 0;
+        let mut src = &self.source[..];
+        while let Some((&b, rest)) = src.split_first() {
+            src = rest;
+            if b != b'%' {
+                out.push(b);
+            } else if let Some((&b'%', rest)) = src.split_first() {
+                out.push(b'%');
+                src = rest;
+            } else {
+                // A conversion (compile checked the syntax): skip its letter.
+                src = src.get(1..).unwrap_or_default();
+                out.extend_from_slice(caps.get(k, subject));
+                k += 1;
+            }
+        }
     }
 }
 
@@ -121,7 +188,11 @@ impl RuleSet {
         mut wanted: impl FnMut(usize) -> bool,
         mut on_match: impl FnMut(usize, &Captures),
     ) {
-        let _ = (subject, cache, &mut wanted, &mut on_match);
-        todo!()
+        let mut caps = Captures::default();
+        for (i, p) in self.patterns.iter().enumerate() {
+            if wanted(i) && p.find(subject, cache, &mut caps) {
+                on_match(i, &caps);
+            }
+        }
     }
 }
