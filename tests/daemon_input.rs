@@ -358,3 +358,47 @@ fn file_that_appears_later_is_read_from_its_start() {
     append(&path, b"second\n");
     assert_eq!(tail_lines(&mut files), vec![b"second".to_vec()]);
 }
+
+#[test]
+fn vanished_socket_is_left_to_the_logger_then_rebound() {
+    let dir = temp_dir("vanish");
+    let c = cfg(&dir, 8192);
+    let _first = stand_in(&c.socket);
+    let mut input = UnixInput::open(c.clone()).unwrap();
+    // The logger unlinks the socket path (ours) and is slow to bind again.
+    fs::remove_file(&c.socket).unwrap();
+    let watch = input.read_fds()[2].unwrap();
+    assert!(readable(watch, 1000));
+    assert!(!input.maintain().unwrap());
+    assert!(
+        !c.socket.exists(),
+        "the path is left free for the logger's bind"
+    );
+    assert!(input.timeout_ms() > 0);
+    // The logger binds within the delay: taken over, not fought over.
+    let second = stand_in(&c.socket);
+    let second_ino = fs::metadata(&c.socket).unwrap().ino();
+    assert!(readable(watch, 1000));
+    assert!(input.maintain().unwrap());
+    assert_eq!(fs::metadata(&c.forward).unwrap().ino(), second_ino);
+    assert_eq!(input.timeout_ms(), -1);
+    drop(second);
+
+    // Gone for good: after the delay we bind it ourselves.
+    fs::remove_file(&c.socket).unwrap();
+    fs::remove_file(&c.forward).unwrap();
+    let mut bound = false;
+    for _ in 0..40 {
+        let t = input.timeout_ms();
+        readable(watch, if t < 0 { 100 } else { t });
+        if input.maintain().unwrap() {
+            bound = true;
+            break;
+        }
+    }
+    assert!(bound);
+    assert_eq!(input.mode(), Mode::Owner);
+    let client = UnixDatagram::unbound().unwrap();
+    client.send_to(b"back", &c.socket).unwrap();
+    assert_eq!(recv_all(&mut input), vec![b"back".to_vec()]);
+}

@@ -78,15 +78,18 @@ impl Setup {
         fs::write(&self.config, text).unwrap();
     }
 
-    fn start(&self, args: &[&str]) -> Child {
+    fn start(&self, args: &[&str]) -> Daemon {
         let log = fs::File::create(self.dir.join("stderr")).unwrap();
-        Command::new(BIN)
-            .arg("-c")
-            .arg(&self.config)
-            .args(args)
-            .stderr(log)
-            .spawn()
-            .unwrap()
+        Daemon(
+            Command::new(BIN)
+                .arg("-c")
+                .arg(&self.config)
+                .args(args)
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .unwrap(),
+        )
     }
 
     fn stderr(&self) -> String {
@@ -104,6 +107,29 @@ impl Setup {
             out.status.code().unwrap_or(-1),
             String::from_utf8_lossy(&out.stdout).into_owned(),
         )
+    }
+}
+
+/// The daemon under test; killed if a failing test leaves it running.
+struct Daemon(Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for Daemon {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Daemon {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
     }
 }
 
@@ -219,17 +245,15 @@ fn sigkill_then_restart_heals() {
     );
     signal(&child, libc::SIGKILL);
     let _ = child.wait();
+    drop(child);
     // Crashed: our dead socket at `socket`, the logger at `forward`.
     assert_ne!(ino(&s.socket), Some(logger_ino));
 
     let mut child = s.start(&[]);
-    assert!(
-        wait_for(5000, || ino(&s.forward) == Some(logger_ino)
-            && ino(&s.socket).is_some_and(|i| i != logger_ino)
-            && s.control.exists()),
-        "{}",
-        s.stderr()
-    );
+    // Answering on the control socket means the new daemon has finished its start.
+    assert!(wait_for(5000, || s.status(false).0 == 0), "{}", s.stderr());
+    assert_eq!(ino(&s.forward), Some(logger_ino));
+    assert_ne!(ino(&s.socket), Some(logger_ino));
     let client = UnixDatagram::unbound().unwrap();
     client.send_to(b"<13>healed", &s.socket).unwrap();
     let mut buf = [0u8; 64];

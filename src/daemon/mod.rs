@@ -22,7 +22,7 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use crate::config::{Config, Global};
 use crate::input::file::Files;
 use crate::input::forward::Outbox;
-use crate::input::kmsg::{self, Kmsg};
+use crate::input::kmsg::Kmsg;
 use crate::input::udp::{self, UdpInput};
 use crate::input::unix::{Mode, UnixConfig, UnixInput};
 use crate::pipeline::Source;
@@ -314,7 +314,11 @@ impl Daemon {
     fn run(&mut self) -> i32 {
         while !self.stop {
             self.build_poll_set();
-            let timeout = self.engine.timeout_ms();
+            let unix_timeout = self.io.unix.as_ref().map_or(-1, |u| u.timeout_ms());
+            let timeout = match (self.engine.timeout_ms(), unix_timeout) {
+                (-1, t) | (t, -1) => t,
+                (a, b) => a.min(b),
+            };
             // SAFETY: `fds` is a valid, initialised array of `len` pollfd.
             let n = unsafe {
                 libc::poll(
@@ -337,7 +341,10 @@ impl Daemon {
                     self.dispatch(self.tokens[i], now);
                 }
             }
-            self.engine.service(now);
+            self.engine.service();
+            if unix_timeout >= 0 && self.io.unix.as_ref().is_some_and(|u| u.timeout_ms() <= 1) {
+                self.maintain_unix();
+            }
         }
         if self.debug >= 1 {
             log(format_args!("exiting"));
@@ -500,7 +507,7 @@ impl Daemon {
             return;
         };
         let engine = &mut self.engine;
-        files.service(&mut |line, path| engine.process(line, Source::File(path), now));
+        files.service(&mut |line, path| engine.process_line(line, Source::File(path), now));
     }
 
     fn recv_kmsg(&mut self, now: i64) {
@@ -508,11 +515,7 @@ impl Daemon {
             return;
         };
         let engine = &mut self.engine;
-        let scratch = &mut self.scratch;
-        k.recv(&mut |rec| {
-            kmsg::to_frame(rec, scratch);
-            engine.process(scratch, Source::Kmsg, now);
-        });
+        k.recv(&mut |rec| engine.process_line(rec.msg, Source::Kmsg, now));
     }
 
     fn signals_ready(&mut self) {

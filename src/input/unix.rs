@@ -15,6 +15,7 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
 use nix::sys::socket::{UnixAddr, setsockopt, sockopt};
@@ -25,6 +26,9 @@ use super::{Batch, InputStats, Meta};
 
 /// Datagrams up to this size are forwarded whole even when `max_message` is smaller.
 pub const FORWARD_MAX: usize = 64 * 1024;
+
+/// How long a vanished `socket` is left to the logger to rebind before we bind it ourselves.
+pub const REBIND_DELAY: Duration = Duration::from_millis(1000);
 
 /// How the local socket is held.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,6 +97,8 @@ pub struct UnixInput {
     pub takeover: TakeoverStats,
     /// Set when the forward target refused a frame: re-check on the next `maintain`.
     suspect: bool,
+    /// When `socket` was first seen gone (the logger restarting, or stopped).
+    absent_since: Option<Instant>,
 }
 
 impl UnixInput {
@@ -147,6 +153,7 @@ impl UnixInput {
                 healed,
             },
             suspect: false,
+            absent_since: None,
         };
         input.connect_forward();
         Ok(input)
@@ -245,6 +252,15 @@ impl UnixInput {
         total
     }
 
+    /// Milliseconds until [`UnixInput::maintain`] must run again (the socket path is gone and
+    /// we wait for the logger to rebind it); -1 when no timer is pending.
+    pub fn timeout_ms(&self) -> i32 {
+        match self.absent_since {
+            None => -1,
+            Some(t) => REBIND_DELAY.saturating_sub(t.elapsed()).as_millis() as i32 + 1,
+        }
+    }
+
     /// True after the forward target refused a frame: call [`UnixInput::maintain`].
     pub fn suspect(&self) -> bool {
         self.suspect
@@ -272,6 +288,7 @@ impl UnixInput {
         let ours = fs::symlink_metadata(&self.cfg.socket).map(|m| m.ino() == self.inode);
         match ours {
             Ok(true) => {
+                self.absent_since = None;
                 if suspect || self.outbox.is_none() {
                     self.connect_forward();
                 }
@@ -284,7 +301,13 @@ impl UnixInput {
                 self.connect_forward();
                 Ok(true)
             }
-            // Gone or dead: bind it again ourselves (bind fails if the logger was faster; the
+            // Gone: the logger may be between its unlink and its bind. Binding now would make
+            // its bind fail, so wait REBIND_DELAY for it before binding the path ourselves.
+            Err(_) if self.absent_since.is_none_or(|t| t.elapsed() < REBIND_DELAY) => {
+                self.absent_since.get_or_insert_with(Instant::now);
+                Ok(false)
+            }
+            // Dead, or still gone: bind it ourselves (bind fails if the logger was faster; the
             // watch then fires again and we take over).
             _ => match bind_fresh(&self.cfg.socket) {
                 Ok((sock, inode)) => {
@@ -300,6 +323,7 @@ impl UnixInput {
     fn replace(&mut self, sock: Socket, inode: u64, mode: Mode) {
         let old = std::mem::replace(&mut self.sock, sock);
         self.old = Some(old);
+        self.absent_since = None;
         self.inode = inode;
         self.mode = mode;
     }
