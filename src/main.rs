@@ -48,7 +48,9 @@ fn parse_args() -> Args {
         .iter()
         .map(|a| if a == "-" { "/dev/stdin" } else { a.as_str() })
         .collect();
-    let name = all.first().map_or("logtrigger", |a| a.rsplit('/').next().unwrap_or(a));
+    let name = all
+        .first()
+        .map_or("logtrigger", |a| a.rsplit('/').next().unwrap_or(a));
     Args::from_args(&[name], all.get(1..).unwrap_or_default()).unwrap_or_else(|exit| {
         match exit.status {
             Ok(()) => println!("{}", exit.output),

@@ -159,10 +159,10 @@ impl Replay {
             } else {
                 write_human(out, *lines, hit)
             };
-            if let (Some(r), true) = (runner.as_mut(), hit.outcome.fired) {
-                if let Some(job) = crate::pipeline::job(hit, source, when) {
-                    r.submit(job, Instant::now());
-                }
+            if let (Some(r), true) = (runner.as_mut(), hit.outcome.fired)
+                && let Some(job) = crate::pipeline::job(hit, source, when)
+            {
+                r.submit(job, Instant::now());
             }
         };
         if let Some(path) = file {
