@@ -66,6 +66,12 @@ fn logit_writes_each_rule_to_its_file() {
         ("MiniUPnPd", "miniupnpd.log"),
         ("Dropbear_Exit", "dropbear.log"),
         ("SomethingElse", "logtrigger.log"),
+        // The names of the shipped default configuration (uci/logtrigger).
+        ("ddns", "ddns.log"),
+        ("logins_luci", "logins.log"),
+        ("failed_logins", "failedlogins.log"),
+        ("dropbear", "dropbear.log"),
+        ("miniupnpd", "miniupnpd.log"),
     ];
     for shell in SHELLS {
         let dir = Scratch::new("logit");
@@ -78,8 +84,8 @@ fn logit_writes_each_rule_to_its_file() {
                 "{name} -> {file}: {got:?}"
             );
         }
-        assert_eq!(read(&dir.path("ddns.log")).lines().count(), 1);
-        assert_eq!(read(&dir.path("dropbear.log")).lines().count(), 2);
+        assert_eq!(read(&dir.path("ddns.log")).lines().count(), 2);
+        assert_eq!(read(&dir.path("dropbear.log")).lines().count(), 3);
     }
 }
 

@@ -3,8 +3,10 @@
 # rule name $LT_name, as the SecureOffice setup kept separate logs of DDNS updates, logins, failed
 # logins, dropbear sessions and miniupnpd mappings.
 #
-#   DDNS        -> ddns.log          Login     -> logins.log      LoginFailed -> failedlogins.log
-#   Dropbear*   -> dropbear.log      MiniUPnPd -> miniupnpd.log   anything else -> logtrigger.log
+#   ddns, DDNS            -> ddns.log           logins, Login          -> logins.log
+#   failed_logins, LoginFailed -> failedlogins.log  dropbear, Dropbear   -> dropbear.log
+#   miniupnpd, MiniUPnPd  -> miniupnpd.log      anything else          -> logtrigger.log
+# Each name may carry a `_suffix` (`logins_luci` goes to logins.log).
 #
 # Files live in $LOGIT_DIR (default /var/log, a small tmpfs on routers): each is rotated to .1
 # when it grows beyond $LOGIT_MAX bytes (default 256 KiB), so at most two files per name.
@@ -24,11 +26,11 @@ case "$LT_name" in
 	logger -t logtrigger -p daemon.warning "logit: refused rule name with '/' or '..'" 2>/dev/null
 	exit 1
 	;;
-DDNS | DDNS_*) file=ddns.log ;;
-Login | Login_*) file=logins.log ;;
-LoginFailed | LoginFailed_*) file=failedlogins.log ;;
-Dropbear | Dropbear_*) file=dropbear.log ;;
-MiniUPnPd | MiniUPnPd_*) file=miniupnpd.log ;;
+DDNS | DDNS_* | ddns | ddns_*) file=ddns.log ;;
+Login | Login_* | logins | logins_*) file=logins.log ;;
+LoginFailed | LoginFailed_* | failed_logins | failed_logins_*) file=failedlogins.log ;;
+Dropbear | Dropbear_* | dropbear | dropbear_*) file=dropbear.log ;;
+MiniUPnPd | MiniUPnPd_* | miniupnpd | miniupnpd_*) file=miniupnpd.log ;;
 *) file=logtrigger.log ;;
 esac
 path="$LOGIT_DIR/$file"
