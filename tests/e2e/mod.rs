@@ -163,7 +163,15 @@ impl Lab {
 
     /// A veth pair `a_if` (in `a`) ↔ `b_if` (in `b`), created inside the namespaces (never in
     /// the host's), both ends up, with the given addresses (`nodad`: usable at once).
-    pub fn link(&self, a: &str, a_if: &str, a_addrs: &[&str], b: &str, b_if: &str, b_addrs: &[&str]) {
+    pub fn link(
+        &self,
+        a: &str,
+        a_if: &str,
+        a_addrs: &[&str],
+        b: &str,
+        b_if: &str,
+        b_addrs: &[&str],
+    ) {
         must(&mut ip(&[
             "-n", a, "link", "add", a_if, "type", "veth", "peer", "name", b_if, "netns", b,
         ]));
@@ -186,7 +194,13 @@ impl Lab {
 
     /// A command run inside `ns` and inside a private mount namespace where `/dev/log` leads to
     /// `sock` and, when `varlog` is given, `/var/log` is that directory (see devlog.sh).
-    pub fn cmd_devlog(&self, ns: &str, sock: &Path, varlog: Option<&Path>, args: &[&str]) -> Command {
+    pub fn cmd_devlog(
+        &self,
+        ns: &str,
+        sock: &Path,
+        varlog: Option<&Path>,
+        args: &[&str],
+    ) -> Command {
         let stage = tempdir_in(&self.dir, "stage");
         let script = repo().join("tests/e2e/devlog.sh");
         let mut c = self.cmd(ns, &["unshare", "-m", "--propagation", "private", "sh"]);

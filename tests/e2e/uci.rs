@@ -16,8 +16,9 @@ pub struct Lab<'a> {
     pub lists: &'a [(&'a str, &'a str)],
     /// Script directory of the shipped paths (`/etc/logtrigger/`) and its replacement.
     pub script_dir: (&'a str, &'a str),
-    /// `option bantime` given to every rule whose script is ipblock.sh.
-    pub bantime: &'a str,
+    /// `option bantime` of the rules whose script is ipblock.sh: the first (rule-name prefix,
+    /// seconds) whose prefix the name starts with (`""` matches every name); none: as shipped.
+    pub bantimes: &'a [(&'a str, &'a str)],
 }
 
 /// The words of a UCI statement line: keyword, name, value (unquoted; one value per line).
@@ -113,22 +114,35 @@ fn adapt_global(sec: &mut Section, lab: &Lab) {
             .iter()
             .map(|(n, v)| format!("\toption {n} {}", quote(v))),
     );
-    ours.extend(lab.lists.iter().map(|(n, v)| format!("\tlist {n} {}", quote(v))));
+    ours.extend(
+        lab.lists
+            .iter()
+            .map(|(n, v)| format!("\tlist {n} {}", quote(v))),
+    );
     sec.body.splice(at..at, ours);
 }
 
 fn adapt_rule(sec: &mut Section, lab: &Lab) {
     let (from, to) = lab.script_dir;
-    let mut bans = false;
+    let (mut bans, mut name) = (false, String::new());
     for l in &mut sec.body {
-        if let Some(("option", "script", path)) = statement(l) {
-            bans = path.ends_with("/ipblock.sh");
-            if let Some(file) = path.strip_prefix(from) {
-                *l = format!("\toption script {}", quote(&format!("{to}{file}")));
+        match statement(l) {
+            Some(("option", "script", path)) => {
+                bans = path.ends_with("/ipblock.sh");
+                if let Some(file) = path.strip_prefix(from) {
+                    *l = format!("\toption script {}", quote(&format!("{to}{file}")));
+                }
             }
+            Some(("option", "name", n)) => name = n,
+            _ => {}
         }
     }
-    if bans {
+    let bantime = lab
+        .bantimes
+        .iter()
+        .find(|(prefix, _)| name.starts_with(prefix))
+        .map(|(_, b)| *b);
+    if let (true, Some(bantime)) = (bans, bantime) {
         sec.body
             .retain(|l| !matches!(statement(l), Some(("option", "bantime", _))));
         let at = sec
@@ -137,7 +151,7 @@ fn adapt_rule(sec: &mut Section, lab: &Lab) {
             .rposition(|l| statement(l).is_some_and(|(kw, _, _)| kw == "option" || kw == "list"))
             .map_or(0, |i| i + 1);
         sec.body
-            .insert(at, format!("\toption bantime {}", quote(lab.bantime)));
+            .insert(at, format!("\toption bantime {}", quote(bantime)));
     }
 }
 
@@ -151,13 +165,14 @@ mod tests {
                        \tlist udp '0.0.0.0:514'\n\tlist udp_allow '10.0.0.0/8'\n\n\
                        config rule\n\toption name 'Dropbear_BadPass'\n\
                        \toption script '/etc/logtrigger/ipblock.sh'\n\toption bantime '3600'\n\
+                       config rule\n\toption name 'sip'\n\toption script '/etc/logtrigger/ipblock.sh'\n\
                        config rule\n\toption name 'Log'\n\toption script '/etc/logtrigger/logit.sh'\n";
         let lab = Lab {
             options: &[("socket", "/t/log.sock")],
             replace_lists: &["udp"],
             lists: &[("udp", "10.1.1.1:514")],
             script_dir: ("/etc/logtrigger/", "/r/files/"),
-            bantime: "4",
+            bantimes: &[("Dropbear", "4"), ("", "60")],
         };
         let got = adapt(shipped, &lab);
         assert!(!got.contains("'/dev/log'") && got.contains("option socket '/t/log.sock'"));
@@ -165,5 +180,6 @@ mod tests {
         assert!(got.contains("list udp_allow '10.0.0.0/8'"));
         assert!(got.contains("'/r/files/ipblock.sh'") && got.contains("'/r/files/logit.sh'"));
         assert!(!got.contains("'3600'") && got.matches("option bantime '4'").count() == 1);
+        assert_eq!(got.matches("option bantime '60'").count(), 1, "{got}");
     }
 }
