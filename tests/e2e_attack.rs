@@ -380,8 +380,11 @@ fn password_guessing_is_banned_end_to_end() {
                 .map(|d| String::from_utf8_lossy(d).into_owned())
                 .collect();
             format!(
-                "----- nft ruleset in the router -----\n{}\n----- blockedIPs.log -----\n{}\n\
-                 ----- status -----\n{}\n----- forwarded to the stand-in logd ({}) -----\n{}",
+                "----- lab config {} -----\n{}\n----- nft ruleset in the router -----\n{}\n\
+                 ----- blockedIPs.log -----\n{}\n----- status -----\n{}\n\
+                 ----- forwarded to the stand-in logd ({}) -----\n{}",
+                c.display(),
+                e2e::tail(&c, 64 * 1024),
                 text(&nft),
                 e2e::tail(&b, 8192),
                 status_json(&c),
@@ -527,6 +530,15 @@ fn password_guessing_is_banned_end_to_end() {
         poll(LIMIT, || tcp(&a, a4) == Some(0) && tcp(&a, a6) == Some(0)),
         "the attacker still cannot connect after its bans expired"
     );
+    // ipblock.sh's own syslog line came back through the private /dev/log and was forwarded
+    // (tag logtrigger: never matched, so a ban cannot feed itself).
+    assert!(
+        poll(LIMIT, || logd
+            .count(&["logtrigger", &format!("ipblock: banned {ATT4} ")])
+            >= 1),
+        "ipblock.sh's syslog line did not reach the logger through logtrigger"
+    );
+
     // The block log, many seconds after the admin's failures: every ban, and never the admin.
     let log = fs::read_to_string(&blocklog).unwrap_or_default();
     for addr in [ATT4, ATT6, SIP_5424, SIP_3164] {
