@@ -358,6 +358,15 @@ fn status_json(conf: &Path) -> String {
     format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr))
 }
 
+/// A number in the daemon's status JSON: `key` of the object that starts with `object` (e.g.
+/// `{"name":"dropbear_bad_password"` in `rules`, or `"scripts":{`). None when absent.
+fn status_num(json: &str, object: &str, key: &str) -> Option<u64> {
+    let obj = &json[json.find(object)? + object.len()..];
+    let obj = &obj[..obj.find('}')?];
+    let re = regex::Regex::new(&format!(r#""{}":(\d+)"#, regex::escape(key))).unwrap();
+    re.captures(obj)?[1].parse().ok()
+}
+
 #[test]
 fn password_guessing_is_banned_end_to_end() {
     require_tools();
@@ -454,6 +463,20 @@ fn password_guessing_is_banned_end_to_end() {
     assert!(
         poll(LIMIT, || logd.count(&["dropbear[", &admin_line]) == 10),
         "logtrigger did not forward the admin's 10 failures to the logger"
+    );
+    // ...and counted them as ignored (ignoreip) with no script running or waiting: had any of
+    // them fired, its ban would be in the set by now.
+    let rule = r#"{"name":"dropbear_bad_password""#;
+    let settled = poll(LIMIT, || {
+        let st = status_json(&conf);
+        status_num(&st, rule, "ignored") == Some(10)
+            && status_num(&st, r#""scripts":{"#, "running") == Some(0)
+            && status_num(&st, r#""scripts":{"#, "queued") == Some(0)
+    });
+    assert!(
+        settled,
+        "status does not show the admin's 10 failures ignored and the scripts idle:\n{}",
+        status_json(&conf)
     );
     assert!(
         !is_banned(&router, ADM4),
