@@ -248,6 +248,10 @@ fn lab_plumbing_reaches_test_sockets() {
         "namespaces left: {:?}",
         net.lab.listed()
     );
+    assert!(
+        host_had_table || !host_table(),
+        "a logtrigger table appeared in the host's own namespace"
+    );
 }
 
 /// The SIP failure line the shipped Asterisk rule matches, blaming `addr`.
@@ -346,15 +350,12 @@ fn lab_config(lab: &Lab) -> std::path::PathBuf {
     path
 }
 
-fn status_json(conf: &Path) -> String {
-    let out = run(
-        std::process::Command::new(env!("CARGO_BIN_EXE_logtrigger")).args([
-            "status",
-            "-c",
-            conf.to_str().unwrap(),
-            "--json",
-        ]),
-    );
+/// `logtrigger status --json`, run inside the router's namespace: the client receives the reply
+/// on an abstract unix address, and abstract addresses belong to a network namespace.
+fn status_json(router: &str, conf: &Path) -> String {
+    let bin = env!("CARGO_BIN_EXE_logtrigger");
+    let conf = conf.to_str().unwrap();
+    let out = run(&mut in_ns(router, &[bin, "status", "-c", conf, "--json"]));
     format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr))
 }
 
@@ -367,9 +368,17 @@ fn status_num(json: &str, object: &str, key: &str) -> Option<u64> {
     re.captures(obj)?[1].parse().ok()
 }
 
+/// Whether the host's own namespace has a `table inet logtrigger` (the lab must never add one).
+fn host_table() -> bool {
+    run(std::process::Command::new("nft").args(["list", "table", "inet", "logtrigger"]))
+        .status
+        .success()
+}
+
 #[test]
 fn password_guessing_is_banned_end_to_end() {
     require_tools();
+    let host_had_table = host_table();
     let mut net = build("attack");
     let router = net.router.clone();
     // The stand-in system logger: logtrigger forwards every local datagram here byte for byte,
@@ -404,7 +413,7 @@ fn password_guessing_is_banned_end_to_end() {
                 e2e::tail(&c, 64 * 1024),
                 text(&nft),
                 e2e::tail(&b, 8192),
-                status_json(&c),
+                status_json(&r, &c),
                 fwd.len(),
                 fwd.join("\n")
             )
@@ -468,7 +477,7 @@ fn password_guessing_is_banned_end_to_end() {
     // them fired, its ban would be in the set by now.
     let rule = r#"{"name":"dropbear_bad_password""#;
     let settled = poll(LIMIT, || {
-        let st = status_json(&conf);
+        let st = status_json(&router, &conf);
         status_num(&st, rule, "ignored") == Some(10)
             && status_num(&st, r#""scripts":{"#, "running") == Some(0)
             && status_num(&st, r#""scripts":{"#, "queued") == Some(0)
@@ -476,7 +485,7 @@ fn password_guessing_is_banned_end_to_end() {
     assert!(
         settled,
         "status does not show the admin's 10 failures ignored and the scripts idle:\n{}",
-        status_json(&conf)
+        status_json(&router, &conf)
     );
     assert!(
         !is_banned(&router, ADM4),
