@@ -293,6 +293,27 @@ impl Lab {
     /// Kills every process and deletes every namespace; returns what could not be cleaned.
     pub fn teardown(&mut self) -> Vec<String> {
         let mut left = Vec::new();
+        // First what our processes started (dropbear's sessions, logtrigger's scripts), while
+        // their parents still live to reap them: no zombie is left for init.
+        let ours: Vec<libc::pid_t> = self
+            .procs
+            .iter()
+            .map(|p| p.child.id() as libc::pid_t)
+            .collect();
+        for ns in &self.netns {
+            poll(Duration::from_secs(2), || {
+                let others: Vec<_> = self
+                    .pids(ns)
+                    .into_iter()
+                    .filter(|pid| !ours.contains(pid))
+                    .collect();
+                for pid in &others {
+                    // SAFETY: kill(2) of a pid that `ip netns pids` reports inside our namespace.
+                    unsafe { libc::kill(*pid, libc::SIGKILL) };
+                }
+                others.is_empty()
+            });
+        }
         for p in &mut self.procs {
             if let Ok(None) = p.child.try_wait() {
                 let _ = p.child.kill();
@@ -301,11 +322,11 @@ impl Lab {
         }
         self.procs.clear();
         for ns in std::mem::take(&mut self.netns) {
-            // Whatever our processes left (dropbear's session children, scripts) dies with -9.
+            // Anything still there (a child forked meanwhile, an orphan) dies with -9.
             let gone = poll(Duration::from_secs(5), || {
                 let pids = self.pids(&ns);
                 for pid in &pids {
-                    // SAFETY: kill(2) of a pid that `ip netns pids` reports inside our namespace.
+                    // SAFETY: as above.
                     unsafe { libc::kill(*pid, libc::SIGKILL) };
                 }
                 pids.is_empty()
