@@ -114,6 +114,7 @@ impl Pipeline {
             self.rules.push(rule.clone());
         }
         self.set = RuleSet::new(self.rules.iter().map(|r| r.pattern.clone()).collect());
+        self.cache = self.set.cache();
         let max = config.global.max_message.max(1024);
         self.subject = Vec::with_capacity(max + 64);
         self.key = Vec::with_capacity(max + 64);
