@@ -2,7 +2,6 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use logtrigger::pattern::{Cache, Captures, Pattern, RuleSet};
 
@@ -10,16 +9,20 @@ use logtrigger::pattern::{Cache, Captures, Pattern, RuleSet};
 /// harness's own threads allocate too, e.g. for its progress messages).
 struct Counting;
 
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-
 thread_local! {
     static COUNTING: Cell<bool> = const { Cell::new(false) };
+    // Per thread: tests run in parallel, and another test's warm-up must not count here.
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
 }
 
 fn count() {
     if COUNTING.with(Cell::get) {
-        ALLOCS.fetch_add(1, Ordering::SeqCst);
+        ALLOCS.with(|a| a.set(a.get() + 1));
     }
+}
+
+fn allocs() -> usize {
+    ALLOCS.with(Cell::get)
 }
 
 unsafe impl GlobalAlloc for Counting {
@@ -80,10 +83,10 @@ fn matching_after_warm_up_allocates_nothing() {
     }
     // The counter works: one allocation inside the window is seen.
     COUNTING.with(|c| c.set(true));
-    let probe = ALLOCS.load(Ordering::SeqCst);
+    let probe = allocs();
     drop(std::hint::black_box(Box::new(1u8)));
-    assert_eq!(ALLOCS.load(Ordering::SeqCst), probe + 1);
-    let before = ALLOCS.load(Ordering::SeqCst);
+    assert_eq!(allocs(), probe + 1);
+    let before = allocs();
     let mut matches = 0usize;
     for n in 0..100_000 {
         let s = &subjects[n % subjects.len()];
@@ -95,7 +98,7 @@ fn matching_after_warm_up_allocates_nothing() {
         }
     }
     COUNTING.with(|c| c.set(false));
-    let after = ALLOCS.load(Ordering::SeqCst);
+    let after = allocs();
     assert_eq!(after - before, 0, "allocations during 100 000 matches");
     assert!(matches > 10_000, "the subjects do match: {matches}");
 }
@@ -114,13 +117,13 @@ fn presized_cache_never_allocates() {
     let mut subjects = subjects();
     subjects.push(long);
     COUNTING.with(|c| c.set(true));
-    let before = ALLOCS.load(Ordering::SeqCst);
+    let before = allocs();
     let mut matches = 0;
     // First use, both engines (the long subject goes to the Pike VM).
     for s in &subjects {
         set.for_each_match(s, &mut cache, |_| true, |_, _| matches += 1);
     }
-    let after = ALLOCS.load(Ordering::SeqCst);
+    let after = allocs();
     COUNTING.with(|c| c.set(false));
     assert_eq!(after - before, 0);
     assert!(matches >= 5, "{matches}");
