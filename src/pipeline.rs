@@ -52,6 +52,8 @@ pub struct Hit<'a> {
     pub ignored: bool,
     /// The tracker's verdict (count 0 and not fired when ignored).
     pub outcome: Outcome,
+    /// Keys the rule's tracker holds after this event.
+    pub tracked: usize,
 }
 
 /// Counters of one rule, for `status`.
@@ -79,6 +81,8 @@ pub struct Pipeline {
     cache: Cache,
     subject: Vec<u8>,
     key: Vec<u8>,
+    /// `-D` level: at 3 and above every message and every rule tried is logged to stderr.
+    trace: u8,
 }
 
 impl Pipeline {
@@ -90,6 +94,7 @@ impl Pipeline {
             cache: Cache::default(),
             subject: Vec::new(),
             key: Vec::new(),
+            trace: 0,
         };
         p.reload(config);
         p
@@ -118,6 +123,11 @@ impl Pipeline {
         let max = config.global.max_message.max(1024);
         self.subject = Vec::with_capacity(max + 64);
         self.key = Vec::with_capacity(max + 64);
+    }
+
+    /// Sets the `-D` level that decides what is traced to stderr (3: rules tried).
+    pub fn set_trace(&mut self, level: u8) {
+        self.trace = level;
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -168,10 +178,21 @@ impl Pipeline {
             state,
             cache,
             key,
+            trace,
             ..
         } = self;
         let program = msg.and_then(|m| m.app_name);
-        let wanted = |i: usize| applies(&rules[i], program, &source);
+        let trace = *trace >= 3;
+        if trace {
+            eprintln!("logtrigger: subject '{}'", subject.escape_ascii());
+        }
+        let wanted = |i: usize| {
+            let ok = applies(&rules[i], program, &source);
+            if trace && ok {
+                eprintln!("logtrigger: [{}] tried", rules[i].name);
+            }
+            ok
+        };
         set.for_each_match(subject, cache, wanted, |i, caps| {
             let rule = &rules[i];
             let st = &mut state[i];
@@ -200,6 +221,7 @@ impl Pipeline {
                 key,
                 ignored,
                 outcome,
+                tracked: st.tracker.keys(),
             });
         });
     }

@@ -35,9 +35,11 @@ fn limits(cfg: &Config, debug: u8) -> Limits {
 
 impl Engine {
     pub fn new(cfg: &Config, debug: u8) -> Engine {
+        let mut pipeline = Pipeline::new(cfg);
+        pipeline.set_trace(debug);
         Engine {
             debug,
-            pipeline: Pipeline::new(cfg),
+            pipeline,
             runner: Runner::new(limits(cfg, debug)),
             frames: 0,
         }
@@ -47,6 +49,7 @@ impl Engine {
     pub fn reload(&mut self, cfg: &Config, debug: u8) {
         self.debug = debug;
         self.pipeline.reload(cfg);
+        self.pipeline.set_trace(debug);
         self.runner.set_limits(limits(cfg, debug));
     }
 
@@ -150,6 +153,14 @@ fn on_hit(hit: &Hit<'_>, source: Source<'_>, now: i64, debug: u8, runner: &mut R
         if let Some(job) = pipeline::job(hit, source, now) {
             runner.submit(job, Instant::now());
         }
+    } else if debug >= 5 {
+        let why = if hit.ignored { ", ignoreip" } else { "" };
+        let window = hit.rule.time.map_or("no window".to_string(), |t| format!("window {t} s"));
+        log(format_args!(
+            "[{name}] matched '{key}' ({count} of {}, {window}, {} keys tracked{why})",
+            hit.rule.maxfail,
+            hit.tracked
+        ));
     } else if debug >= 2 {
         let why = if hit.ignored { ", ignoreip" } else { "" };
         log(format_args!(
