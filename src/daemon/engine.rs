@@ -155,11 +155,13 @@ fn on_hit(hit: &Hit<'_>, source: Source<'_>, now: i64, debug: u8, runner: &mut R
         }
     } else if debug >= 5 {
         let why = if hit.ignored { ", ignoreip" } else { "" };
-        let window = hit.rule.time.map_or("no window".to_string(), |t| format!("window {t} s"));
+        let window = hit
+            .rule
+            .time
+            .map_or("no window".to_string(), |t| format!("window {t} s"));
         log(format_args!(
             "[{name}] matched '{key}' ({count} of {}, {window}, {} keys tracked{why})",
-            hit.rule.maxfail,
-            hit.tracked
+            hit.rule.maxfail, hit.tracked
         ));
     } else if debug >= 2 {
         let why = if hit.ignored { ", ignoreip" } else { "" };
