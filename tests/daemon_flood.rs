@@ -57,7 +57,8 @@ fn malformed(i: u64, rng: &mut Rng) -> Vec<u8> {
             v
         }
         14 => b"%s%d%n%b<>[]\\\"".repeat(40),
-        _ => b"<13>1 2003-10-11T22:14:15.003Z h a p m [a b=\"\\\\\\\"\\]\"][c] \xef\xbb\xbf\xff".to_vec(),
+        _ => b"<13>1 2003-10-11T22:14:15.003Z h a p m [a b=\"\\\\\\\"\\]\"][c] \xef\xbb\xbf\xff"
+            .to_vec(),
     }
 }
 
@@ -133,12 +134,18 @@ fn ten_thousand_firings_then_malformed_flood() {
     assert_eq!(rule_num(&j, "flood", "firings"), Some(FIRINGS), "{j}");
     let started = script_num(&j, "started").unwrap();
     let dropped = script_num(&j, "dropped").unwrap();
-    assert!(dropped > 0, "a 10 000 burst must overflow a queue of 8: {j}");
+    assert!(
+        dropped > 0,
+        "a 10 000 burst must overflow a queue of 8: {j}"
+    );
     assert!(started >= MAX_JOBS as u64, "{j}");
     assert_eq!(script_num(&j, "failed"), Some(0), "{j}");
 
     let (max, starts, ends) = max_concurrent(&fs::read_to_string(&record).unwrap());
-    assert!(max <= MAX_JOBS, "{max} scripts at once, max_jobs {MAX_JOBS}");
+    assert!(
+        max <= MAX_JOBS,
+        "{max} scripts at once, max_jobs {MAX_JOBS}"
+    );
     assert!(max >= 1);
     assert_eq!((starts as u64, ends as u64), (started, started));
     eprintln!("flood: {started} started, {dropped} dropped, at most {max} at once");
@@ -174,7 +181,10 @@ fn ten_thousand_firings_then_malformed_flood() {
         Some(FIRINGS + MALFORMED + 1),
         "{j}"
     );
-    assert!(num(&j, "\"name\":\"unix:", "truncated").unwrap() >= 20, "{j}");
+    assert!(
+        num(&j, "\"name\":\"unix:", "truncated").unwrap() >= 20,
+        "{j}"
+    );
     assert!(num(&j, "\"name\":\"udp:", "received").unwrap() > 0, "{j}");
     assert_no_children(&d, &s);
     stop(&mut d, &s);

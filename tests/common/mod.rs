@@ -285,7 +285,10 @@ pub fn children(pid: u32) -> Vec<(u32, char)> {
     };
     for t in tasks.flatten() {
         let list = fs::read_to_string(t.path().join("children")).unwrap_or_default();
-        for c in list.split_whitespace().filter_map(|c| c.parse::<u32>().ok()) {
+        for c in list
+            .split_whitespace()
+            .filter_map(|c| c.parse::<u32>().ok())
+        {
             let stat = fs::read_to_string(format!("/proc/{c}/stat")).unwrap_or_default();
             // `pid (comm) S …`: the state follows the last ')'.
             let state = stat
