@@ -31,7 +31,7 @@ impl Rng {
 /// The `i`-th malformed datagram: random bytes, 64 KiB, NULs, invalid UTF-8, bad PRIs, cut
 /// headers, empty.
 fn malformed(i: u64, rng: &mut Rng) -> Vec<u8> {
-    if i % 5000 == 0 {
+    if i.is_multiple_of(5000) {
         return rng.bytes(64 * 1024);
     }
     match i % 16 {
@@ -157,7 +157,7 @@ fn ten_thousand_firings_then_malformed_flood() {
     for i in 0..MALFORMED {
         let f = malformed(i, &mut rng);
         client.send_to(&f, &s.socket).unwrap();
-        if i % 20 == 0 {
+        if i.is_multiple_of(20) {
             // A full receive buffer drops UDP silently: no count is asserted for these.
             let _ = udp.send_to(&f[..f.len().min(65_507)], ("127.0.0.1", port));
         }

@@ -56,6 +56,16 @@ fn sender_outside_udp_allow_is_dropped_and_counted() {
     stop(&mut d, &s);
 }
 
+/// A remote frame and what the local logger must parse back from the forwarded copy.
+struct Case {
+    sent: &'static [u8],
+    pri: &'static str,
+    host: &'static str,
+    app: Option<&'static str>,
+    pid: Option<&'static str>,
+    msg: &'static [u8],
+}
+
 #[test]
 fn udp_forward_reaches_the_local_logger_in_logd_shape() {
     let port = free_udp_port();
@@ -71,44 +81,51 @@ fn udp_forward_reaches_the_local_logger_in_logd_shape() {
         r"^<\d{1,3}>(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 123]\d \d\d:\d\d:\d\d \S+ ",
     )
     .unwrap();
-    // (sent, PRI, host, app, procid, msg)
-    let cases: [(&[u8], &str, &str, Option<&str>, Option<&str>, &[u8]); 4] = [
-        (
-            b"<38>Nov 26 21:45:37 router1 sshd[42]: hello world",
-            "<38>",
-            "router1",
-            Some("sshd"),
-            Some("42"),
-            b"hello world",
-        ),
-        (
-            b"<84>app: no host",
-            "<84>",
-            "127.0.0.1",
-            Some("app"),
-            None,
-            b"no host",
-        ),
-        (
-            b"<165>1 2003-10-11T22:14:15.003Z mymachine evntslog - ID47 [x@1 iut=\"3\"] An event",
-            "<165>",
-            "mymachine",
-            Some("evntslog"),
-            None,
-            b"An event",
-        ),
-        (
-            b"plain text",
-            "<13>",
-            "127.0.0.1",
-            None,
-            None,
-            b"plain text",
-        ),
+    let cases = [
+        Case {
+            sent: b"<38>Nov 26 21:45:37 router1 sshd[42]: hello world",
+            pri: "<38>",
+            host: "router1",
+            app: Some("sshd"),
+            pid: Some("42"),
+            msg: b"hello world",
+        },
+        Case {
+            sent: b"<84>app: no host",
+            pri: "<84>",
+            host: "127.0.0.1",
+            app: Some("app"),
+            pid: None,
+            msg: b"no host",
+        },
+        Case {
+            sent: b"<165>1 2003-10-11T22:14:15.003Z mymachine evntslog - ID47 [x@1 iut=\"3\"] An event",
+            pri: "<165>",
+            host: "mymachine",
+            app: Some("evntslog"),
+            pid: None,
+            msg: b"An event",
+        },
+        Case {
+            sent: b"plain text",
+            pri: "<13>",
+            host: "127.0.0.1",
+            app: None,
+            pid: None,
+            msg: b"plain text",
+        },
     ];
     let client = UdpSocket::bind("127.0.0.1:0").unwrap();
     let mut buf = vec![0u8; 65536];
-    for (sent, pri, host, app, pid, msg) in cases {
+    for Case {
+        sent,
+        pri,
+        host,
+        app,
+        pid,
+        msg,
+    } in cases
+    {
         client.send_to(sent, ("127.0.0.1", port)).unwrap();
         let n = logger.recv(&mut buf).expect("a forwarded frame");
         let got = &buf[..n];

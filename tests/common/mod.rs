@@ -183,6 +183,15 @@ impl Setup {
     }
 }
 
+impl Drop for Setup {
+    /// Removes the temp directory of a passing test; a failing one keeps it for inspection.
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
 /// The daemon under test; killed if a failing test leaves it running.
 pub struct Daemon(pub Child);
 
