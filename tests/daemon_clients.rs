@@ -251,7 +251,13 @@ fn busybox_logger_in_private_namespace() {
         "mount --bind /dev/null {dev}/null && mount --bind {dev} /dev && \
          busybox logger -t dropbear -p authpriv.warning 'Bad password for root from 192.0.2.5'"
     );
+    let host_dev_log = ino(std::path::Path::new("/dev/log"));
     run(Command::new("unshare").args(["-m", "sh", "-c", &script]));
+    assert_eq!(
+        ino(std::path::Path::new("/dev/log")),
+        host_dev_log,
+        "the host's /dev/log is untouched"
+    );
     check(
         &c,
         Want {
