@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use logtrigger::input::file::Files;
 use logtrigger::input::udp::UdpInput;
-use logtrigger::input::unix::{Mode, UnixConfig, UnixInput};
+use logtrigger::input::unix::{Mode, RECHECK, UnixConfig, UnixInput};
 use logtrigger::ipnet::IpNet;
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -401,4 +401,78 @@ fn vanished_socket_is_left_to_the_logger_then_rebound() {
     let client = UnixDatagram::unbound().unwrap();
     client.send_to(b"back", &c.socket).unwrap();
     assert_eq!(recv_all(&mut input), vec![b"back".to_vec()]);
+}
+
+/// A socket file at `socket` that is not ours and refuses connections, as the path is between
+/// the logger's bind creating the file and its socket accepting connections.
+fn dead_socket_at(path: &Path) -> u64 {
+    let half = path.with_file_name("half-bound");
+    drop(UnixDatagram::bind(&half).unwrap());
+    fs::rename(&half, path).unwrap();
+    fs::metadata(path).unwrap().ino()
+}
+
+#[test]
+fn a_socket_file_still_being_bound_is_not_removed() {
+    let dir = temp_dir("midbind");
+    let c = cfg(&dir, 8192);
+    let _first = stand_in(&c.socket);
+    let mut input = UnixInput::open(c.clone()).unwrap();
+    // The logger restarts: unlink, then its bind has created the file but does not accept yet
+    // (the kernel creates the file, and inotify reports it, before the socket is connectable).
+    fs::remove_file(&c.socket).unwrap();
+    let dead = dead_socket_at(&c.socket);
+    let watch = input.read_fds()[2].unwrap();
+    assert!(readable(watch, 1000));
+    assert!(!input.maintain().unwrap(), "must not bind over it");
+    assert_eq!(fs::metadata(&c.socket).unwrap().ino(), dead, "left alone");
+    let t = input.timeout_ms();
+    assert!(
+        t > 0 && t <= RECHECK.as_millis() as i32 + 1,
+        "recheck soon: {t}"
+    );
+
+    // The bind completes; no further inotify event is needed, the recheck timer finds it.
+    let second = stand_in(&dir.join("bound"));
+    let second_ino = fs::metadata(dir.join("bound")).unwrap().ino();
+    fs::rename(dir.join("bound"), &c.socket).unwrap();
+    std::thread::sleep(Duration::from_millis(input.timeout_ms().max(0) as u64));
+    assert!(input.maintain().unwrap());
+    assert_eq!(input.mode(), Mode::Inline);
+    assert_eq!(fs::metadata(&c.forward).unwrap().ino(), second_ino);
+    let client = UnixDatagram::unbound().unwrap();
+    client.send_to(b"via us", &c.socket).unwrap();
+    assert_eq!(recv_all(&mut input), vec![b"via us".to_vec()]);
+    let mut buf = [0u8; 64];
+    let n = second.recv(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"via us");
+}
+
+#[test]
+fn a_socket_file_that_stays_dead_is_replaced_after_the_delay() {
+    let dir = temp_dir("staysdead");
+    let c = cfg(&dir, 8192);
+    let first = stand_in(&c.socket);
+    let mut input = UnixInput::open(c.clone()).unwrap();
+    drop(first);
+    fs::remove_file(&c.socket).unwrap();
+    dead_socket_at(&c.socket);
+    let watch = input.read_fds()[2].unwrap();
+    let mut bound = false;
+    // Bounded: REBIND_DELAY plus slack, driven by the input's own timer.
+    for _ in 0..300 {
+        let t = input.timeout_ms();
+        readable(watch, if t < 0 { 100 } else { t });
+        if input.maintain().unwrap() {
+            bound = true;
+            break;
+        }
+    }
+    assert!(bound, "the dead file must be replaced after REBIND_DELAY");
+    assert_eq!(input.mode(), Mode::Owner);
+    // (The new file may reuse the dead one's inode number: check that it answers instead.)
+    let client = UnixDatagram::unbound().unwrap();
+    client.send_to(b"ours now", &c.socket).unwrap();
+    assert_eq!(recv_all(&mut input), vec![b"ours now".to_vec()]);
+    assert_eq!(input.timeout_ms(), -1, "no timer left armed");
 }

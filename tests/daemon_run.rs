@@ -2,159 +2,12 @@
 //! restart re-takeover, restore on SIGTERM, self-heal after SIGKILL, status, reload, exit codes,
 //! and a rule's script fed by `logger -u`. Private temp directories only; run as root.
 
+mod common;
+
+use common::*;
 use std::fs;
-use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixDatagram;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
-
-const BIN: &str = env!("CARGO_BIN_EXE_logtrigger");
-
-fn temp_dir(name: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let n = N.fetch_add(1, Ordering::Relaxed);
-    let d = std::env::temp_dir().join(format!("lt-run-{}-{name}-{n}", std::process::id()));
-    let _ = fs::remove_dir_all(&d);
-    fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// Polls `cond` every 20 ms for at most `ms` milliseconds.
-fn wait_for(ms: u64, mut cond: impl FnMut() -> bool) -> bool {
-    for _ in 0..ms / 20 {
-        if cond() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    cond()
-}
-
-fn ino(p: &Path) -> Option<u64> {
-    fs::symlink_metadata(p).ok().map(|m| m.ino())
-}
-
-struct Setup {
-    dir: PathBuf,
-    socket: PathBuf,
-    forward: PathBuf,
-    control: PathBuf,
-    config: PathBuf,
-}
-
-impl Setup {
-    fn new(name: &str, extra: &str) -> Setup {
-        let dir = temp_dir(name);
-        let s = Setup {
-            socket: dir.join("log"),
-            forward: dir.join("log.logd"),
-            control: dir.join("ctl.sock"),
-            config: dir.join("logtrigger"),
-            dir,
-        };
-        s.write_config(extra);
-        s
-    }
-
-    fn write_config(&self, extra: &str) {
-        // `list udp 'none'` unless the test brings its own UDP addresses.
-        let udp = if extra.contains("list udp ") {
-            ""
-        } else {
-            "\tlist udp 'none'\n"
-        };
-        let text = format!(
-            "config logtrigger 'global'\n\
-             \toption socket '{}'\n\
-             \toption forward '{}'\n\
-             \toption control '{}'\n\
-             {udp}{extra}",
-            self.socket.display(),
-            self.forward.display(),
-            self.control.display()
-        );
-        fs::write(&self.config, text).unwrap();
-    }
-
-    fn start(&self, args: &[&str]) -> Daemon {
-        let log = fs::File::create(self.dir.join("stderr")).unwrap();
-        Daemon(
-            Command::new(BIN)
-                .arg("-c")
-                .arg(&self.config)
-                .args(args)
-                .stdout(Stdio::null())
-                .stderr(log)
-                .spawn()
-                .unwrap(),
-        )
-    }
-
-    fn stderr(&self) -> String {
-        fs::read_to_string(self.dir.join("stderr")).unwrap_or_default()
-    }
-
-    fn status(&self, json: bool) -> (i32, String) {
-        let mut c = Command::new(BIN);
-        c.arg("status").arg("-c").arg(&self.config);
-        if json {
-            c.arg("--json");
-        }
-        let out = c.output().unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-        )
-    }
-}
-
-/// The daemon under test; killed if a failing test leaves it running.
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl std::ops::Deref for Daemon {
-    type Target = Child;
-    fn deref(&self) -> &Child {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for Daemon {
-    fn deref_mut(&mut self) -> &mut Child {
-        &mut self.0
-    }
-}
-
-fn signal(child: &Child, sig: i32) {
-    // SAFETY: plain kill(2) on our own child.
-    unsafe { libc::kill(child.id() as i32, sig) };
-}
-
-fn wait_exit(child: &mut Child) -> Option<i32> {
-    let mut code = None;
-    wait_for(10_000, || match child.try_wait() {
-        Ok(Some(s)) => {
-            code = s.code();
-            true
-        }
-        _ => false,
-    });
-    code
-}
-
-fn stand_in(path: &Path) -> UnixDatagram {
-    let s = UnixDatagram::bind(path).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
-    s
-}
+use std::process::{Command, Stdio};
 
 #[test]
 fn inline_takeover_restart_and_restore() {
@@ -203,11 +56,15 @@ fn inline_takeover_restart_and_restore() {
         &buf[..n]
     );
 
-    // The logger restarts: unlink + bind a fresh socket. We must be back in front quickly.
+    // The logger restarts: unlink, then a fresh socket. It is bound aside and renamed into
+    // place so that its inode is known before the daemon can take it over (reading `socket`
+    // after a bind in place may already see the daemon's socket).
     drop(logger);
     fs::remove_file(&s.socket).unwrap();
-    logger = stand_in(&s.socket);
-    let second = ino(&s.socket).unwrap();
+    let fresh = s.dir.join("log.fresh");
+    logger = stand_in(&fresh);
+    let second = ino(&fresh).unwrap();
+    fs::rename(&fresh, &s.socket).unwrap();
     assert!(
         wait_for(1000, || ino(&s.forward) == Some(second)
             && ino(&s.socket) != Some(second)),

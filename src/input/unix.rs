@@ -30,6 +30,11 @@ pub const FORWARD_MAX: usize = 64 * 1024;
 /// How long a vanished `socket` is left to the logger to rebind before we bind it ourselves.
 pub const REBIND_DELAY: Duration = Duration::from_millis(1000);
 
+/// How soon a socket file at `socket` that is not ours and refuses connections is probed again:
+/// the logger may be inside its bind (the file exists, and inotify reports it, before the socket
+/// accepts connections), and no further inotify event tells when the bind is complete.
+pub const RECHECK: Duration = Duration::from_millis(10);
+
 /// How the local socket is held.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -99,6 +104,8 @@ pub struct UnixInput {
     suspect: bool,
     /// When `socket` was first seen gone (the logger restarting, or stopped).
     absent_since: Option<Instant>,
+    /// When to probe again a socket file that is not ours and not listening yet.
+    recheck_at: Option<Instant>,
 }
 
 impl UnixInput {
@@ -154,6 +161,7 @@ impl UnixInput {
             },
             suspect: false,
             absent_since: None,
+            recheck_at: None,
         };
         input.connect_forward();
         Ok(input)
@@ -252,13 +260,20 @@ impl UnixInput {
         total
     }
 
-    /// Milliseconds until [`UnixInput::maintain`] must run again (the socket path is gone and
-    /// we wait for the logger to rebind it); -1 when no timer is pending.
+    /// Milliseconds until [`UnixInput::maintain`] must run again (the socket path is gone or
+    /// not listening yet, and we wait for the logger to rebind it); -1 when no timer is pending.
+    /// At most 1 once the timer is due.
     pub fn timeout_ms(&self) -> i32 {
-        match self.absent_since {
-            None => -1,
-            Some(t) => REBIND_DELAY.saturating_sub(t.elapsed()).as_millis() as i32 + 1,
-        }
+        let rebind = self.absent_since.map(|t| t + REBIND_DELAY);
+        let next = match (rebind, self.recheck_at) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => match a.or(b) {
+                Some(t) => t,
+                None => return -1,
+            },
+        };
+        let ms = next.saturating_duration_since(Instant::now()).as_millis();
+        ms.min(i32::MAX as u128 - 1) as i32 + 1
     }
 
     /// True after the forward target refused a frame: call [`UnixInput::maintain`].
@@ -289,6 +304,7 @@ impl UnixInput {
         match ours {
             Ok(true) => {
                 self.absent_since = None;
+                self.recheck_at = None;
                 if suspect || self.outbox.is_none() {
                     self.connect_forward();
                 }
@@ -303,8 +319,11 @@ impl UnixInput {
             }
             // Gone: the logger may be between its unlink and its bind. Binding now would make
             // its bind fail, so wait REBIND_DELAY for it before binding the path ourselves.
-            Err(_) if self.absent_since.is_none_or(|t| t.elapsed() < REBIND_DELAY) => {
+            // Present but refusing: the logger may be inside its bind. Removing the file now
+            // would orphan its socket, so probe again soon, within the same delay.
+            present if self.absent_since.is_none_or(|t| t.elapsed() < REBIND_DELAY) => {
                 self.absent_since.get_or_insert_with(Instant::now);
+                self.recheck_at = present.is_ok().then(|| Instant::now() + RECHECK);
                 Ok(false)
             }
             // Dead, or still gone: bind it ourselves (bind fails if the logger was faster; the
@@ -315,7 +334,12 @@ impl UnixInput {
                     self.connect_forward();
                     Ok(true)
                 }
-                Err(_) => Ok(false),
+                // No timer left armed (it would spin): the next inotify event starts over.
+                Err(_) => {
+                    self.absent_since = None;
+                    self.recheck_at = None;
+                    Ok(false)
+                }
             },
         }
     }
@@ -324,6 +348,7 @@ impl UnixInput {
         let old = std::mem::replace(&mut self.sock, sock);
         self.old = Some(old);
         self.absent_since = None;
+        self.recheck_at = None;
         self.inode = inode;
         self.mode = mode;
     }
