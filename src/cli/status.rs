@@ -7,7 +7,7 @@ use argh::FromArgs;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::config::Config;
+use crate::config::{Config, uci};
 use crate::daemon::control::{Format, query};
 
 /// The control socket when the config cannot be read.
@@ -39,10 +39,16 @@ pub fn run(args: Args) -> i32 {
                 return 2;
             }
         },
-        Err(e) => {
-            eprintln!("logtrigger: {e} (trying {DEFAULT_CONTROL})");
-            PathBuf::from(DEFAULT_CONTROL)
-        }
+        Err(e) => match lenient_control(&args.config) {
+            Some(p) => {
+                eprintln!("logtrigger: {e} (asking the daemon on {} anyway)", p.display());
+                p
+            }
+            None => {
+                eprintln!("logtrigger: {e} (trying {DEFAULT_CONTROL})");
+                PathBuf::from(DEFAULT_CONTROL)
+            }
+        },
     };
     let format = if args.json {
         Format::Json
@@ -64,5 +70,16 @@ pub fn run(args: Args) -> i32 {
             );
             2
         }
+    }
+}
+
+/// The `control` option of a file that does not validate (e.g. a reload was refused): read with
+/// the UCI syntax only, so the operator can still ask the daemon that runs the old config.
+fn lenient_control(path: &std::path::Path) -> Option<PathBuf> {
+    let doc = uci::parse(&std::fs::read(path).ok()?).ok()?;
+    let global = doc.sections.iter().find(|s| s.kind == "logtrigger")?;
+    match &global.get("control")?.value {
+        uci::Value::Single(v) if v != "none" && !v.is_empty() => Some(PathBuf::from(v)),
+        _ => None,
     }
 }
