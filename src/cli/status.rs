@@ -41,7 +41,10 @@ pub fn run(args: Args) -> i32 {
         },
         Err(e) => match lenient_control(&args.config) {
             Some(p) => {
-                eprintln!("logtrigger: {e} (asking the daemon on {} anyway)", p.display());
+                eprintln!(
+                    "logtrigger: {e} (asking the daemon on {} anyway)",
+                    p.display()
+                );
                 p
             }
             None => {
