@@ -62,12 +62,20 @@ fn mask(addr: IpAddr, prefix: u8) -> IpAddr {
     match addr {
         IpAddr::V4(a) => {
             let bits = u32::from(a);
-            let m = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
+            let m = if prefix == 0 {
+                0
+            } else {
+                u32::MAX << (32 - prefix)
+            };
             IpAddr::V4((bits & m).into())
         }
         IpAddr::V6(a) => {
             let bits = u128::from(a);
-            let m = if prefix == 0 { 0 } else { u128::MAX << (128 - prefix) };
+            let m = if prefix == 0 {
+                0
+            } else {
+                u128::MAX << (128 - prefix)
+            };
             IpAddr::V6((bits & m).into())
         }
     }
@@ -95,7 +103,10 @@ mod tests {
         assert!(n.contains(&ip("::1")));
         assert!(!n.contains(&ip("::2")));
         assert!(IpNet::parse("0.0.0.0/0").unwrap().contains(&ip("8.8.8.8")));
-        assert_eq!(IpNet::parse("10.1.2.3/8").unwrap().to_string(), "10.0.0.0/8");
+        assert_eq!(
+            IpNet::parse("10.1.2.3/8").unwrap().to_string(),
+            "10.0.0.0/8"
+        );
     }
 
     #[test]

@@ -4,8 +4,29 @@
 //! the per-rule-set prefilter, and filling a pattern with its captured values (`LT_string`).
 //! Never: allocates while matching (captures go to caller-owned [`Captures`], scratch space to a
 //! caller-owned [`Cache`] that only grows during warm-up), backtracks exponentially.
+//!
+//! A pattern means the byte regex `(?s-u)^.*?` + translation + `$` under leftmost-first
+//! semantics (SPEC §5). The path of one subject through a rule set:
+//! 1. `prefilter::SetFilter`: one pass over the subject's byte pairs drops every pattern whose
+//!    rarest literal pair is absent;
+//! 2. `prefilter::Prefilter`: minimum length, literal suffix, longest literal (memmem), then
+//!    every literal run in order;
+//! 3. `backtrack`: a bounded backtracker with a visited bit per (instruction, position), for
+//!    subjects where those bits fit its fixed budget (all ordinary log lines);
+//! 4. `pike`: the Pike VM otherwise (long subjects, or the backtracker's stack ran out).
+//!
+//! Both engines are O(subject × pattern) and give identical results (tests and fuzz check it).
+
+mod backtrack;
+mod compile;
+mod pike;
+mod prefilter;
 
 use std::fmt;
+
+use compile::Program;
+pub use pike::Cache;
+use prefilter::{Prefilter, SetFilter, Start};
 
 /// At most this many conversions per pattern.
 pub const MAX_CAPTURES: usize = 16;
@@ -14,6 +35,11 @@ pub const MAX_CAPTURES: usize = 16;
 #[derive(Clone, Debug)]
 pub struct Pattern {
     source: Vec<u8>,
+    prog: Program,
+    prefilter: Prefilter,
+    start: Start,
+    /// The rarest literal byte pair, for the rule-set prefilter.
+    anchor: Option<(u8, u8)>,
 }
 
 /// Why a pattern does not compile, and where (byte offset into the pattern).
@@ -48,22 +74,39 @@ impl Captures {
         self.len == 0
     }
 
-    /// The `i`th captured value, as a slice of the subject that was matched.
+    /// The `i`th captured value, as a slice of the subject that was matched (empty when `i` is
+    /// out of range or `subject` is not the one matched).
     pub fn get<'s>(&self, i: usize, subject: &'s [u8]) -> &'s [u8] {
-        let (a, b) = self.spans[..self.len][i];
-        &subject[a as usize..b as usize]
+        let Some(&(a, b)) = self.spans[..self.len].get(i) else {
+            return &[];
+        };
+        subject.get(a as usize..b as usize).unwrap_or_default()
+    }
+
+    /// The `i`th span `(start, end)` as byte offsets into the subject.
+    pub fn span(&self, i: usize) -> Option<(u32, u32)> {
+        self.spans[..self.len].get(i).copied()
     }
 }
-
-/// Scratch space for matching, owned by the caller and reused across calls.
-#[derive(Clone, Debug, Default)]
-pub struct Cache {}
 
 impl Pattern {
     /// Compiles a pattern.
     pub fn compile(src: &[u8]) -> Result<Pattern, CompileError> {
-        let _ = src;
-        todo!()
+        let elems = compile::parse(src)?;
+        Ok(Pattern {
+            source: src.to_vec(),
+            prog: compile::build(&elems),
+            prefilter: Prefilter::new(&elems),
+            start: Start::new(&elems),
+            anchor: prefilter::anchor(&elems),
+        })
+    }
+
+    /// A cache already grown to its final size for this pattern: no match will allocate.
+    pub fn cache(&self) -> Cache {
+        let mut cache = Cache::default();
+        cache.reserve(std::iter::once(&self.prog));
+        cache
     }
 
     /// The pattern text.
@@ -73,19 +116,78 @@ impl Pattern {
 
     /// Number of conversions (captured values) of a match.
     pub fn captures_len(&self) -> usize {
-        todo!()
+        self.prog.slots / 2
     }
 
     /// Matches the whole rule of SPEC §5 against `subject`; on a match fills `caps` and returns true.
     pub fn find(&self, subject: &[u8], cache: &mut Cache, caps: &mut Captures) -> bool {
-        let _ = (subject, cache, caps);
-        todo!()
+        self.find_with(subject, cache, caps, false)
+    }
+
+    /// [`Pattern::find`] on the Pike VM alone (the engine used for long subjects); for tests.
+    #[doc(hidden)]
+    pub fn find_pike(&self, subject: &[u8], cache: &mut Cache, caps: &mut Captures) -> bool {
+        self.find_with(subject, cache, caps, true)
+    }
+
+    fn find_with(
+        &self,
+        subject: &[u8],
+        cache: &mut Cache,
+        caps: &mut Captures,
+        pike: bool,
+    ) -> bool {
+        // Spans are u32: longer subjects (far beyond any datagram) never match.
+        if subject.len() >= u32::MAX as usize || !self.prefilter.may_match(subject) {
+            return false;
+        }
+        let last_start = subject.len() - self.prefilter.min_len();
+        let mut slots = [0u32; pike::MAX_SLOTS];
+        let fast = (!pike && backtrack::fits(&self.prog, subject.len()))
+            .then(|| {
+                let sc = &mut cache.backtrack;
+                backtrack::exec(&self.prog, subject, sc, &self.start, last_start, &mut slots)
+            })
+            .flatten();
+        let found = match fast {
+            Some(found) => found,
+            None => pike::exec(
+                &self.prog,
+                subject,
+                cache,
+                &self.start,
+                last_start,
+                &mut slots,
+            ),
+        };
+        if !found {
+            return false;
+        }
+        caps.len = self.captures_len();
+        for (k, span) in caps.spans[..caps.len].iter_mut().enumerate() {
+            *span = (slots[2 * k], slots[2 * k + 1]);
+        }
+        true
     }
 
     /// Appends the pattern with each conversion replaced by its captured value (`LT_string`).
     pub fn fill(&self, subject: &[u8], caps: &Captures, out: &mut Vec<u8>) {
-        let _ = (subject, caps, out);
-        todo!()
+        let mut k = 0;
+        let mut src = &self.source[..];
+        while let Some((&b, rest)) = src.split_first() {
+            src = rest;
+            if b != b'%' {
+                out.push(b);
+            } else if let Some((&b'%', rest)) = src.split_first() {
+                out.push(b'%');
+                src = rest;
+            } else {
+                // A conversion (compile checked the syntax): skip its letter.
+                src = src.get(1..).unwrap_or_default();
+                out.extend_from_slice(caps.get(k, subject));
+                k += 1;
+            }
+        }
     }
 }
 
@@ -93,15 +195,25 @@ impl Pattern {
 #[derive(Clone, Debug)]
 pub struct RuleSet {
     patterns: Vec<Pattern>,
+    filter: SetFilter,
 }
 
 impl RuleSet {
     pub fn new(patterns: Vec<Pattern>) -> RuleSet {
-        RuleSet { patterns }
+        let filter = SetFilter::new(patterns.iter().map(|p| p.anchor));
+        RuleSet { patterns, filter }
     }
 
     pub fn len(&self) -> usize {
         self.patterns.len()
+    }
+
+    /// A cache already grown to its final size for every pattern of the set: with it, no match
+    /// allocates, not even the first (a `Cache::default()` grows during its first matches).
+    pub fn cache(&self) -> Cache {
+        let mut cache = Cache::default();
+        cache.reserve(self.patterns.iter().map(|p| &p.prog));
+        cache
     }
 
     pub fn is_empty(&self) -> bool {
@@ -121,7 +233,13 @@ impl RuleSet {
         mut wanted: impl FnMut(usize) -> bool,
         mut on_match: impl FnMut(usize, &Captures),
     ) {
-        let _ = (subject, cache, &mut wanted, &mut on_match);
-        todo!()
+        let mut caps = Captures::default();
+        // One pass over the subject rules out most patterns at once.
+        let mask = self.filter.scan(subject);
+        for (i, p) in self.patterns.iter().enumerate() {
+            if self.filter.candidate(mask, i) && wanted(i) && p.find(subject, cache, &mut caps) {
+                on_match(i, &caps);
+            }
+        }
     }
 }

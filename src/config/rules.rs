@@ -1,0 +1,251 @@
+//! `config rule` sections: validation and compilation of one rule (SPEC §6, §7, §8).
+//!
+//! Owns: the rule options, their types and ranges, field/key/extra names and their clashes with
+//! the built-in `LT_*` variables. Never: checks that scripts exist (that is `check`'s warning),
+//! looks at other rules (uniqueness is checked by the caller).
+
+use super::uci::{Section, Value};
+use super::values::{
+    Bad, abs_path, bad, boolean, integer, is_identifier, items, network, single, size,
+};
+use super::{Global, Rule, SourceKind};
+use crate::pattern::Pattern;
+
+/// Environment variables every firing sets (`LT_<name>`); field and extra names must not clash.
+pub const BUILTINS: &[&str] = &[
+    "name",
+    "message",
+    "pattern",
+    "string",
+    "key",
+    "count",
+    "host",
+    "program",
+    "pid",
+    "facility",
+    "severity",
+    "source",
+    "generator",
+    "date",
+    "time",
+    "datetime",
+];
+
+/// Options with a meaning; any other option of a rule is exported as `LT_<option>`.
+pub const KNOWN: &[&str] = &[
+    "name", "pattern", "fields", "key", "script", "time", "maxfail", "enabled", "file", "program",
+    "source", "ignoreip", "max_keys",
+];
+
+/// Largest `time` window: one year.
+pub const MAX_TIME: u32 = 365 * 24 * 3600;
+pub const MAX_MAXFAIL: u32 = 10_000;
+pub const MAX_KEYS: u32 = 1_000_000;
+
+/// Validates and compiles one `config rule` section.
+pub(super) fn rule(sec: &Section, global: &Global) -> Result<Rule, Bad> {
+    let name = rule_name(sec)?;
+    let Some(popt) = sec.get("pattern") else {
+        return bad(sec.line, format!("rule '{name}' has no pattern"));
+    };
+    let psrc = single(popt)?;
+    let pattern = Pattern::compile(psrc.as_bytes()).or_else(|e| bad(popt.line, e.to_string()))?;
+    let captures = pattern.captures_len();
+    let fields = fields(sec, captures)?;
+    let (key, key_src) = key(sec, &fields, captures)?;
+    let mut rule = Rule {
+        name,
+        pattern,
+        fields,
+        key,
+        key_src,
+        script: None,
+        time: None,
+        maxfail: 1,
+        enabled: true,
+        file: None,
+        program: None,
+        source: None,
+        ignoreip: global.ignoreip.clone(),
+        max_keys: global.max_keys,
+        extra: Vec::new(),
+        line: sec.line,
+    };
+    for opt in &sec.options {
+        match opt.name.as_str() {
+            "name" | "pattern" | "fields" | "key" => {}
+            "script" => rule.script = Some(abs_path(opt)?),
+            "time" => rule.time = Some(integer(opt, 1, MAX_TIME.into())? as u32),
+            "maxfail" => rule.maxfail = integer(opt, 1, MAX_MAXFAIL.into())? as u32,
+            "enabled" => rule.enabled = boolean(opt)?,
+            "file" => rule.file = Some(abs_path(opt)?),
+            "program" => rule.program = Some(non_empty(single(opt)?, "program", opt.line)?),
+            "source" => rule.source = Some(source(single(opt)?, opt.line)?),
+            "max_keys" => rule.max_keys = size(opt, 1, MAX_KEYS)?,
+            "ignoreip" => ignoreip(&mut rule, opt)?,
+            other => {
+                let value = extra_value(&opt.value);
+                check_extra(other, &rule.fields, opt.line)?;
+                rule.extra.push((other.to_string(), value));
+            }
+        }
+    }
+    Ok(rule)
+}
+
+/// `option name`, or else the section's own name (`config rule 'NAME'`).
+fn rule_name(sec: &Section) -> Result<String, Bad> {
+    let (name, line) = match sec.get("name") {
+        Some(opt) => (single(opt)?, opt.line),
+        None => match &sec.name {
+            Some(n) => (n.as_str(), sec.line),
+            None => return bad(sec.line, "rule has no name (add option name)"),
+        },
+    };
+    if name.chars().any(char::is_control) {
+        return bad(line, "rule name contains control characters");
+    }
+    Ok(name.to_string())
+}
+
+/// `option fields 'a b c'` (or a `list`): names for the first captures, in order.
+fn fields(sec: &Section, captures: usize) -> Result<Vec<String>, Bad> {
+    let Some(opt) = sec.get("fields") else {
+        return Ok(Vec::new());
+    };
+    let mut out: Vec<String> = Vec::new();
+    for (v, line) in items(opt) {
+        for f in v.split_ascii_whitespace() {
+            if !is_identifier(f) {
+                return bad(
+                    line,
+                    format!("field name '{f}' is not valid (use [A-Za-z_][A-Za-z0-9_]*)"),
+                );
+            }
+            if BUILTINS.contains(&f) {
+                return bad(
+                    line,
+                    format!("field '{f}' would overwrite the built-in LT_{f}"),
+                );
+            }
+            if out.iter().any(|o| o == f) {
+                return bad(line, format!("field '{f}' is named twice"));
+            }
+            out.push(f.to_string());
+        }
+    }
+    if out.len() > captures {
+        return bad(
+            opt.line,
+            format!(
+                "fields names {} values but the pattern has {captures} conversion(s)",
+                out.len()
+            ),
+        );
+    }
+    Ok(out)
+}
+
+/// `option key 'ip'`: the indices of the named fields; all captures when absent.
+fn key(sec: &Section, fields: &[String], captures: usize) -> Result<(Vec<usize>, String), Bad> {
+    let Some(opt) = sec.get("key") else {
+        return Ok(((0..captures).collect(), String::new()));
+    };
+    let mut key = Vec::new();
+    let mut words = Vec::new();
+    for (v, line) in items(opt) {
+        for k in v.split_ascii_whitespace() {
+            let Some(i) = fields.iter().position(|f| f == k) else {
+                if fields.is_empty() {
+                    return bad(
+                        line,
+                        format!("key '{k}' is not a field: the rule has no option fields"),
+                    );
+                }
+                return bad(
+                    line,
+                    format!(
+                        "key '{k}' is not one of the rule's fields ({})",
+                        fields.join(" ")
+                    ),
+                );
+            };
+            if key.contains(&i) {
+                return bad(line, format!("key '{k}' is named twice"));
+            }
+            key.push(i);
+            words.push(k);
+        }
+    }
+    if key.is_empty() {
+        return bad(opt.line, "key names no field");
+    }
+    Ok((key, words.join(" ")))
+}
+
+fn ignoreip(rule: &mut Rule, opt: &super::uci::Opt) -> Result<(), Bad> {
+    let items = items(opt);
+    for (v, line) in items {
+        // `list ignoreip 'none'` in a rule drops the global list: a logging rule may want to
+        // see logins from 127.0.0.1 too.
+        if v == "none" {
+            rule.ignoreip.clear();
+            continue;
+        }
+        rule.ignoreip.push(network("ignoreip", v, line)?);
+    }
+    Ok(())
+}
+
+fn source(v: &str, line: usize) -> Result<SourceKind, Bad> {
+    match v {
+        "unix" => Ok(SourceKind::Unix),
+        "udp" => Ok(SourceKind::Udp),
+        "file" => Ok(SourceKind::File),
+        "kmsg" => Ok(SourceKind::Kmsg),
+        _ => bad(
+            line,
+            format!("source '{v}' is not one of unix, udp, file, kmsg"),
+        ),
+    }
+}
+
+fn non_empty(v: &str, name: &str, line: usize) -> Result<String, Bad> {
+    if v.trim().is_empty() {
+        return bad(line, format!("{name} is empty"));
+    }
+    Ok(v.to_string())
+}
+
+/// An unknown option's value for `LT_<option>`: list items joined by one space.
+fn extra_value(v: &Value) -> String {
+    match v {
+        Value::Single(s) => s.clone(),
+        Value::List(items) => {
+            let words: Vec<&str> = items.iter().map(|(s, _)| s.as_str()).collect();
+            words.join(" ")
+        }
+    }
+}
+
+fn check_extra(name: &str, fields: &[String], line: usize) -> Result<(), Bad> {
+    if !is_identifier(name) {
+        return bad(
+            line,
+            format!("option '{name}' cannot be exported as LT_{name} (not a variable name)"),
+        );
+    }
+    if BUILTINS.contains(&name) {
+        return bad(
+            line,
+            format!("option '{name}' would overwrite the built-in LT_{name}"),
+        );
+    }
+    if fields.iter().any(|f| f == name) {
+        return bad(
+            line,
+            format!("option '{name}' would overwrite the field LT_{name}"),
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,313 @@
+//! Typed option values: booleans, bounded integers, paths, addresses and networks.
+//!
+//! Owns: turning one UCI value into one typed value, with a reason a router administrator
+//! understands when it does not fit. Never: decides defaults or which option takes which type.
+
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+
+use super::uci::{Opt, ParseError, Value};
+use crate::ipnet::IpNet;
+
+/// An error on a line of the file; `config` adds the file name.
+pub(super) type Bad = ParseError;
+
+pub(super) fn bad<T>(line: usize, reason: impl Into<String>) -> Result<T, Bad> {
+    Err(Bad {
+        line,
+        reason: reason.into(),
+    })
+}
+
+/// The value of an option that takes one value (not a `list`).
+pub(super) fn single(opt: &Opt) -> Result<&str, Bad> {
+    match &opt.value {
+        Value::Single(s) => Ok(s),
+        Value::List(_) => bad(
+            opt.line,
+            format!(
+                "'{}' takes one value: use 'option {}', not 'list'",
+                opt.name, opt.name
+            ),
+        ),
+    }
+}
+
+/// The values of an option that takes a list; `option NAME 'V'` counts as a list of one.
+pub(super) fn items(opt: &Opt) -> Vec<(&str, usize)> {
+    match &opt.value {
+        Value::Single(s) => vec![(s.as_str(), opt.line)],
+        Value::List(items) => items.iter().map(|(s, l)| (s.as_str(), *l)).collect(),
+    }
+}
+
+/// UCI booleans, as OpenWrt's shell and C helpers accept them.
+pub(super) fn boolean(opt: &Opt) -> Result<bool, Bad> {
+    let v = single(opt)?;
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "yes" | "on" | "true" | "enabled" => Ok(true),
+        "0" | "no" | "off" | "false" | "disabled" => Ok(false),
+        _ => bad(
+            opt.line,
+            format!(
+                "{} '{v}' is not a boolean (use 1/0, yes/no, on/off, true/false)",
+                opt.name
+            ),
+        ),
+    }
+}
+
+/// A decimal integer within `min..=max`.
+pub(super) fn integer(opt: &Opt, min: u64, max: u64) -> Result<u64, Bad> {
+    let v = single(opt)?;
+    let t = v.trim();
+    let n = if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        t.parse::<u64>().ok()
+    } else {
+        None
+    };
+    match n {
+        Some(n) if (min..=max).contains(&n) => Ok(n),
+        Some(_) => bad(
+            opt.line,
+            format!("{} '{v}' is out of range {min}..={max}", opt.name),
+        ),
+        None => bad(
+            opt.line,
+            format!("{} '{v}' is not a whole number", opt.name),
+        ),
+    }
+}
+
+/// An integer that fits `usize` on every target (the bounds are below 2^32).
+pub(super) fn size(opt: &Opt, min: u32, max: u32) -> Result<usize, Bad> {
+    integer(opt, min.into(), max.into()).map(|n| n as usize)
+}
+
+/// An absolute path.
+pub(super) fn abs_path(opt: &Opt) -> Result<PathBuf, Bad> {
+    let v = single(opt)?;
+    path_value(&opt.name, v, opt.line)
+}
+
+pub(super) fn path_value(name: &str, v: &str, line: usize) -> Result<PathBuf, Bad> {
+    if !v.starts_with('/') {
+        return bad(line, format!("{name} '{v}' must be an absolute path"));
+    }
+    Ok(PathBuf::from(v))
+}
+
+/// An absolute path, or `none` (turned off).
+pub(super) fn path_or_none(opt: &Opt) -> Result<Option<PathBuf>, Bad> {
+    if single(opt)? == "none" {
+        return Ok(None);
+    }
+    abs_path(opt).map(Some)
+}
+
+/// A list whose single item may be `none` (an empty list). `none` among other values is an error.
+pub(super) fn list_or_none<T>(
+    opt: &Opt,
+    mut each: impl FnMut(&str, usize) -> Result<T, Bad>,
+) -> Result<Vec<T>, Bad> {
+    let items = items(opt);
+    if items.iter().any(|(v, _)| *v == "none") {
+        if items.len() > 1 {
+            return bad(
+                opt.line,
+                format!("{} 'none' cannot be combined with other values", opt.name),
+            );
+        }
+        return Ok(Vec::new());
+    }
+    items.into_iter().map(|(v, l)| each(v, l)).collect()
+}
+
+/// A listening address: `ADDR:PORT` or `[V6]:PORT`.
+pub(super) fn listen_addr(name: &str, v: &str, line: usize) -> Result<SocketAddr, Bad> {
+    v.parse::<SocketAddr>().or_else(|_| {
+        bad(
+            line,
+            format!("{name} '{v}' is not ADDR:PORT or [IPV6]:PORT"),
+        )
+    })
+}
+
+/// A network in CIDR notation, or a single address.
+pub(super) fn network(name: &str, v: &str, line: usize) -> Result<IpNet, Bad> {
+    IpNet::parse(v).or_else(|e| bad(line, format!("{name}: {e}")))
+}
+
+/// Whether host names in `forward_udp` may be looked up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Resolve {
+    Dns,
+    Never,
+}
+
+/// A remote collector: `HOST:PORT`, `[V6]:PORT`, or an address or host alone (port 514).
+/// Host names are resolved now; the first address wins.
+pub(super) fn remote_addr(
+    name: &str,
+    v: &str,
+    line: usize,
+    resolve: Resolve,
+) -> Result<SocketAddr, Bad> {
+    if let Ok(a) = v.parse::<SocketAddr>() {
+        return Ok(a);
+    }
+    if let Ok(ip) = v.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, 514));
+    }
+    let (host, port) = match v.rsplit_once(':') {
+        Some((h, p)) => match p.parse::<u16>() {
+            Ok(p) => (h, p),
+            Err(_) => return bad(line, format!("{name} '{v}': port '{p}' is not 0..=65535")),
+        },
+        None => (v, 514),
+    };
+    if !valid_host(host) {
+        return bad(line, format!("{name} '{v}' is not HOST:PORT"));
+    }
+    if resolve == Resolve::Never {
+        return bad(
+            line,
+            format!("{name} '{v}': host names are not resolved here"),
+        );
+    }
+    match (host, port).to_socket_addrs() {
+        Ok(mut addrs) => match addrs.next() {
+            Some(a) => Ok(a),
+            None => bad(line, format!("{name} '{v}': host has no address")),
+        },
+        Err(e) => bad(line, format!("{name} '{v}': cannot resolve host: {e}")),
+    }
+}
+
+/// A DNS host name: letters, digits, `-`, `.`, `_`, at most 253 bytes.
+fn valid_host(h: &str) -> bool {
+    !h.is_empty()
+        && h.len() <= 253
+        && h.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+}
+
+/// A shell-style identifier, `[A-Za-z_][A-Za-z0-9_]*`, usable after `LT_` in the environment.
+pub(super) fn is_identifier(s: &str) -> bool {
+    let mut bytes = s.bytes();
+    match bytes.next() {
+        Some(b) if b.is_ascii_alphabetic() || b == b'_' => {}
+        _ => return false,
+    }
+    bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opt(name: &str, v: &str) -> Opt {
+        Opt {
+            name: name.into(),
+            value: Value::Single(v.into()),
+            line: 7,
+        }
+    }
+
+    #[test]
+    fn booleans() {
+        for v in ["1", "yes", "on", "true", "enabled", "TRUE"] {
+            assert_eq!(boolean(&opt("kmsg", v)), Ok(true), "{v}");
+        }
+        for v in ["0", "no", "off", "false", "disabled"] {
+            assert_eq!(boolean(&opt("kmsg", v)), Ok(false), "{v}");
+        }
+        let e = boolean(&opt("kmsg", "2")).unwrap_err();
+        assert_eq!(e.line, 7);
+        assert_eq!(
+            e.reason,
+            "kmsg '2' is not a boolean (use 1/0, yes/no, on/off, true/false)"
+        );
+    }
+
+    #[test]
+    fn integers() {
+        assert_eq!(integer(&opt("time", "600"), 1, 1000), Ok(600));
+        assert_eq!(
+            integer(&opt("time", "0"), 1, 1000).unwrap_err().reason,
+            "time '0' is out of range 1..=1000"
+        );
+        for v in ["-1", "1.5", "", "0x10", "ten", "99999999999999999999999"] {
+            let e = integer(&opt("time", v), 1, 1000).unwrap_err();
+            assert_eq!(e.reason, format!("time '{v}' is not a whole number"), "{v}");
+        }
+    }
+
+    #[test]
+    fn list_given_to_single_option() {
+        let o = Opt {
+            name: "time".into(),
+            value: Value::List(vec![("1".into(), 3)]),
+            line: 3,
+        };
+        assert_eq!(
+            single(&o).unwrap_err().reason,
+            "'time' takes one value: use 'option time', not 'list'"
+        );
+    }
+
+    #[test]
+    fn addresses() {
+        assert_eq!(
+            listen_addr("udp", "[::]:514", 1).unwrap(),
+            "[::]:514".parse().unwrap()
+        );
+        assert_eq!(
+            listen_addr("udp", "0.0.0.0", 1).unwrap_err().reason,
+            "udp '0.0.0.0' is not ADDR:PORT or [IPV6]:PORT"
+        );
+        assert_eq!(
+            remote_addr("forward_udp", "192.0.2.1", 1, Resolve::Dns).unwrap(),
+            "192.0.2.1:514".parse().unwrap()
+        );
+        assert_eq!(
+            remote_addr("forward_udp", "fd00::1", 1, Resolve::Dns).unwrap(),
+            "[fd00::1]:514".parse().unwrap()
+        );
+        assert_eq!(
+            remote_addr("forward_udp", "localhost:5140", 1, Resolve::Dns)
+                .unwrap()
+                .port(),
+            5140
+        );
+        assert_eq!(
+            remote_addr("forward_udp", "host:99999", 1, Resolve::Dns)
+                .unwrap_err()
+                .reason,
+            "forward_udp 'host:99999': port '99999' is not 0..=65535"
+        );
+        assert_eq!(
+            remote_addr("forward_udp", "a b:1", 1, Resolve::Dns)
+                .unwrap_err()
+                .reason,
+            "forward_udp 'a b:1' is not HOST:PORT"
+        );
+    }
+
+    #[test]
+    fn offline_refuses_host_names() {
+        assert_eq!(
+            remote_addr("forward_udp", "localhost:1", 1, Resolve::Never)
+                .unwrap_err()
+                .reason,
+            "forward_udp 'localhost:1': host names are not resolved here"
+        );
+        assert!(remote_addr("forward_udp", "[::1]:1", 1, Resolve::Never).is_ok());
+    }
+
+    #[test]
+    fn identifiers() {
+        assert!(is_identifier("ip") && is_identifier("_x1") && is_identifier("A_b"));
+        assert!(!is_identifier("") && !is_identifier("1a") && !is_identifier("a-b"));
+    }
+}

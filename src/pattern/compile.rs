@@ -1,0 +1,456 @@
+//! Pattern text → element list → NFA program (Thompson construction, leftmost-first priorities).
+//!
+//! Owns: the syntax of SPEC §5 (conversions, `%%`, whitespace runs), compile errors with byte
+//! offsets, and the translation of every element into the regex of the §5 table.
+//! Never: looks at a subject; the program it builds is run by `pike`.
+
+use super::{CompileError, MAX_CAPTURES};
+
+/// Byte classes, as bits of [`CLASS_TABLE`]; `\s` is exactly the regex crate's ASCII `\s`.
+pub(crate) const SPACE: u16 = 1 << 0;
+pub(crate) const NOT_SPACE: u16 = 1 << 1;
+pub(crate) const DIGIT: u16 = 1 << 2;
+pub(crate) const DIGIT19: u16 = 1 << 3;
+pub(crate) const OCTAL: u16 = 1 << 4;
+pub(crate) const HEX: u16 = 1 << 5;
+pub(crate) const ANY: u16 = 1 << 6;
+pub(crate) const SIGN: u16 = 1 << 7;
+pub(crate) const XX: u16 = 1 << 8;
+pub(crate) const EE: u16 = 1 << 9;
+
+/// `\s` in the regex crate's bytes mode: `[\t\n\v\f\r ]`.
+pub(crate) const fn is_space(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ')
+}
+
+const fn class_bits(b: u8) -> u16 {
+    let mut m = ANY;
+    if is_space(b) {
+        m |= SPACE;
+    } else {
+        m |= NOT_SPACE;
+    }
+    if b.is_ascii_digit() {
+        m |= DIGIT | HEX;
+        if b != b'0' {
+            m |= DIGIT19;
+        }
+        if b <= b'7' {
+            m |= OCTAL;
+        }
+    }
+    if matches!(b, b'a'..=b'f' | b'A'..=b'F') {
+        m |= HEX;
+    }
+    if b == b'+' || b == b'-' {
+        m |= SIGN;
+    }
+    if b == b'x' || b == b'X' {
+        m |= XX;
+    }
+    if b == b'e' || b == b'E' {
+        m |= EE;
+    }
+    m
+}
+
+/// Class membership of every byte.
+pub(crate) static CLASS_TABLE: [u16; 256] = {
+    let mut t = [0u16; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = class_bits(i as u8);
+        i += 1;
+    }
+    t
+};
+
+/// One conversion letter of SPEC §5.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Conv {
+    D,
+    I,
+    U,
+    F,
+    O,
+    X,
+    C,
+    S,
+    B,
+}
+
+/// One element of a pattern, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Elem {
+    /// A literal byte (`%%` gives `%`).
+    Lit(u8),
+    /// A run of whitespace in the pattern: `\s+`.
+    Space,
+    /// A conversion; `trailing` when it is the last element and a `%s`/`%b` (`.+$`).
+    Conv { conv: Conv, trailing: bool },
+}
+
+/// Parses pattern text into elements; errors carry the byte offset of the offending `%`.
+pub(crate) fn parse(src: &[u8]) -> Result<Vec<Elem>, CompileError> {
+    if src.is_empty() {
+        return Err(err(0, "empty pattern"));
+    }
+    let mut elems = Vec::new();
+    let mut convs = 0;
+    let mut i = 0;
+    while i < src.len() {
+        let b = src[i];
+        if is_space(b) {
+            while i < src.len() && is_space(src[i]) {
+                i += 1;
+            }
+            elems.push(Elem::Space);
+            continue;
+        }
+        if b != b'%' {
+            elems.push(Elem::Lit(b));
+            i += 1;
+            continue;
+        }
+        let Some(&letter) = src.get(i + 1) else {
+            return Err(err(i, "lone '%' at the end (write %% for a literal %)"));
+        };
+        let conv = match letter {
+            b'%' => None,
+            b'd' => Some(Conv::D),
+            b'i' => Some(Conv::I),
+            b'u' => Some(Conv::U),
+            b'f' => Some(Conv::F),
+            b'o' => Some(Conv::O),
+            b'x' | b'X' => Some(Conv::X),
+            b'c' => Some(Conv::C),
+            b's' => Some(Conv::S),
+            b'b' => Some(Conv::B),
+            b'0'..=b'9'
+            | b'-'
+            | b'+'
+            | b' '
+            | b'#'
+            | b'\''
+            | b'.'
+            | b'*'
+            | b'h'
+            | b'l'
+            | b'L'
+            | b'j'
+            | b'z'
+            | b't' => {
+                return Err(err(i, "widths and modifiers are not supported"));
+            }
+            _ => return Err(err(i, "unknown conversion")),
+        };
+        match conv {
+            None => elems.push(Elem::Lit(b'%')),
+            Some(conv) => {
+                convs += 1;
+                if convs > MAX_CAPTURES {
+                    return Err(err(i, "more than 16 conversions"));
+                }
+                elems.push(Elem::Conv {
+                    conv,
+                    trailing: false,
+                });
+            }
+        }
+        i += 2;
+    }
+    if let Some(Elem::Conv {
+        conv: Conv::S | Conv::B,
+        trailing,
+    }) = elems.last_mut()
+    {
+        *trailing = true;
+    }
+    Ok(elems)
+}
+
+fn err(offset: usize, reason: &str) -> CompileError {
+    CompileError {
+        offset,
+        reason: reason.to_string(),
+    }
+}
+
+/// One NFA instruction. Consuming instructions advance one byte; the others are epsilon moves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Inst {
+    Byte(u8),
+    Class(u16),
+    /// Try the first target before the second (leftmost-first priority).
+    Split(u32, u32),
+    Jmp(u32),
+    /// Record the current position into capture slot n.
+    Save(u32),
+    /// Succeeds at the end of the subject.
+    Match,
+    /// The trailing `%s`/`%b` (`\s*(.+)$` / `(.+)$`): succeeds whenever a byte is left.
+    MatchTail,
+}
+
+/// A tiny regex tree, enough for the translations of SPEC §5.
+enum Node {
+    Byte(u8),
+    Class(u16),
+    Save(u32),
+    Cat(Vec<Node>),
+    /// Leftmost-first alternation.
+    Alt(Vec<Node>),
+    /// `x?`, greedy.
+    Opt(Box<Node>),
+    /// `x*` (min 0) or `x+` (min 1), greedy or lazy.
+    Rep {
+        node: Box<Node>,
+        min1: bool,
+        greedy: bool,
+    },
+}
+
+fn cls(c: u16) -> Node {
+    Node::Class(c)
+}
+fn star(n: Node) -> Node {
+    Node::Rep {
+        node: Box::new(n),
+        min1: false,
+        greedy: true,
+    }
+}
+fn plus(n: Node) -> Node {
+    Node::Rep {
+        node: Box::new(n),
+        min1: true,
+        greedy: true,
+    }
+}
+fn plus_lazy(n: Node) -> Node {
+    Node::Rep {
+        node: Box::new(n),
+        min1: true,
+        greedy: false,
+    }
+}
+fn opt(n: Node) -> Node {
+    Node::Opt(Box::new(n))
+}
+
+/// The part of a conversion inside its capture group (after the skipped `\s*`).
+fn conv_body(conv: Conv) -> Node {
+    let sign = || opt(cls(SIGN));
+    match conv {
+        Conv::D => Node::Cat(vec![sign(), plus(cls(DIGIT))]),
+        Conv::I => Node::Cat(vec![
+            sign(),
+            Node::Alt(vec![
+                Node::Cat(vec![Node::Byte(b'0'), cls(XX), plus(cls(HEX))]),
+                Node::Cat(vec![Node::Byte(b'0'), star(cls(OCTAL))]),
+                Node::Cat(vec![cls(DIGIT19), star(cls(DIGIT))]),
+            ]),
+        ]),
+        Conv::U => plus(cls(DIGIT)),
+        Conv::F => Node::Cat(vec![
+            sign(),
+            Node::Alt(vec![
+                Node::Cat(vec![
+                    plus(cls(DIGIT)),
+                    opt(Node::Cat(vec![Node::Byte(b'.'), star(cls(DIGIT))])),
+                ]),
+                Node::Cat(vec![Node::Byte(b'.'), plus(cls(DIGIT))]),
+            ]),
+            opt(Node::Cat(vec![cls(EE), opt(cls(SIGN)), plus(cls(DIGIT))])),
+        ]),
+        Conv::O => plus(cls(OCTAL)),
+        Conv::X => Node::Cat(vec![
+            opt(Node::Cat(vec![Node::Byte(b'0'), cls(XX)])),
+            plus(cls(HEX)),
+        ]),
+        Conv::C => cls(ANY),
+        Conv::S => plus_lazy(cls(NOT_SPACE)),
+        Conv::B => plus_lazy(cls(ANY)),
+    }
+}
+
+/// Whether a conversion skips leading whitespace (`\s*`), as scanf does.
+pub(crate) fn skips_space(conv: Conv) -> bool {
+    !matches!(conv, Conv::C | Conv::B)
+}
+
+/// The compiled program of a pattern.
+#[derive(Clone, Debug)]
+pub(crate) struct Program {
+    pub insts: Vec<Inst>,
+    /// Number of capture slots (two per conversion).
+    pub slots: usize,
+    /// The pattern ends with a trailing `%s`/`%b`, whose slots `MatchTail` fills.
+    pub tail: bool,
+    /// That trailing conversion is a `%s` (skips leading whitespace).
+    pub tail_skips_space: bool,
+}
+
+/// Builds the program for `elems`; the unanchored `.*?` prefix is left to the matcher.
+pub(crate) fn build(elems: &[Elem]) -> Program {
+    let mut nodes = Vec::new();
+    let mut cap = 0u32;
+    let mut tail = false;
+    let mut tail_skips_space = false;
+    for e in elems {
+        match *e {
+            Elem::Lit(b) => nodes.push(Node::Byte(b)),
+            Elem::Space => nodes.push(plus(cls(SPACE))),
+            Elem::Conv { conv, trailing } => {
+                if trailing {
+                    // `\s*(.+)$` is decided by the matcher itself (MatchTail).
+                    tail = true;
+                    tail_skips_space = skips_space(conv);
+                } else {
+                    if skips_space(conv) {
+                        nodes.push(star(cls(SPACE)));
+                    }
+                    nodes.push(Node::Save(2 * cap));
+                    nodes.push(conv_body(conv));
+                    nodes.push(Node::Save(2 * cap + 1));
+                }
+                cap += 1;
+            }
+        }
+    }
+    let mut insts = Vec::new();
+    emit(&Node::Cat(nodes), &mut insts);
+    insts.push(if tail { Inst::MatchTail } else { Inst::Match });
+    Program {
+        insts,
+        slots: 2 * cap as usize,
+        tail,
+        tail_skips_space,
+    }
+}
+
+fn pc(insts: &[Inst]) -> u32 {
+    insts.len() as u32
+}
+
+/// Thompson construction; a `Split` placeholder is patched once its second target is known.
+fn emit(node: &Node, out: &mut Vec<Inst>) {
+    match node {
+        Node::Byte(b) => out.push(Inst::Byte(*b)),
+        Node::Class(c) => out.push(Inst::Class(*c)),
+        Node::Save(s) => out.push(Inst::Save(*s)),
+        Node::Cat(v) => v.iter().for_each(|n| emit(n, out)),
+        Node::Alt(v) => {
+            let mut jumps = Vec::new();
+            for (k, n) in v.iter().enumerate() {
+                if k + 1 == v.len() {
+                    emit(n, out);
+                } else {
+                    let split = pc(out);
+                    out.push(Inst::Split(split + 1, 0));
+                    emit(n, out);
+                    jumps.push(pc(out));
+                    out.push(Inst::Jmp(0));
+                    let next = pc(out);
+                    out[split as usize] = Inst::Split(split + 1, next);
+                }
+            }
+            let end = pc(out);
+            for j in jumps {
+                out[j as usize] = Inst::Jmp(end);
+            }
+        }
+        Node::Opt(n) => {
+            let split = pc(out);
+            out.push(Inst::Split(split + 1, 0));
+            emit(n, out);
+            let end = pc(out);
+            out[split as usize] = Inst::Split(split + 1, end);
+        }
+        Node::Rep {
+            node,
+            min1: true,
+            greedy,
+        } => {
+            let start = pc(out);
+            emit(node, out);
+            let next = pc(out) + 1;
+            out.push(if *greedy {
+                Inst::Split(start, next)
+            } else {
+                Inst::Split(next, start)
+            });
+        }
+        Node::Rep {
+            node,
+            min1: false,
+            greedy,
+        } => {
+            let split = pc(out);
+            out.push(Inst::Split(0, 0));
+            emit(node, out);
+            out.push(Inst::Jmp(split));
+            let end = pc(out);
+            out[split as usize] = if *greedy {
+                Inst::Split(split + 1, end)
+            } else {
+                Inst::Split(end, split + 1)
+            };
+        }
+    }
+}
+
+/// Smallest number of subject bytes any match of `elems` consumes.
+pub(crate) fn min_len(elems: &[Elem]) -> usize {
+    elems.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_offset_and_reason() {
+        let e = parse(b"").unwrap_err();
+        assert_eq!(e.offset, 0);
+        let e = parse(b"abc %q").unwrap_err();
+        assert_eq!((e.offset, e.reason.as_str()), (4, "unknown conversion"));
+        let e = parse(b"x %5s").unwrap_err();
+        assert_eq!(e.offset, 2);
+        assert!(e.reason.contains("modifier"));
+        assert_eq!(parse(b"%ls").unwrap_err().offset, 0);
+        assert_eq!(parse(b"ab%").unwrap_err().offset, 2);
+        let p17 = b"%d".repeat(17);
+        assert_eq!(parse(&p17).unwrap_err().offset, 32);
+        assert!(parse(&b"%d".repeat(16)).is_ok());
+    }
+
+    #[test]
+    fn trailing_only_for_last_s_or_b() {
+        let e = parse(b"a %s").unwrap();
+        assert_eq!(
+            e.last(),
+            Some(&Elem::Conv {
+                conv: Conv::S,
+                trailing: true
+            })
+        );
+        let e = parse(b"%s %d").unwrap();
+        assert_eq!(
+            e[0],
+            Elem::Conv {
+                conv: Conv::S,
+                trailing: false
+            }
+        );
+        assert_eq!(parse(b"a%%").unwrap().last(), Some(&Elem::Lit(b'%')));
+    }
+
+    #[test]
+    fn space_class_matches_regex_crate() {
+        for b in 0..=255u8 {
+            let want = matches!(b, 9..=13 | 32);
+            assert_eq!(is_space(b), want, "byte {b}");
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! Fast rejection and start skipping, derived from a pattern's literal text.
+//!
+//! Owns: the checks that let a subject no rule can match cost little more than a SIMD substring
+//! scan (minimum length, literal suffix, required literal), and the scan for the next possible
+//! match start. Never: rejects a subject that the full matcher would accept.
+
+use memchr::memmem::Finder;
+
+use super::compile::{CLASS_TABLE, Conv, DIGIT, Elem, HEX, OCTAL, SIGN, SPACE};
+use super::pike::StartScan;
+
+/// Necessary conditions for a match, checked before running the VM.
+#[derive(Clone, Debug)]
+pub(crate) struct Prefilter {
+    /// Every element consumes at least one byte.
+    min_len: usize,
+    /// Literal bytes the pattern ends with; the subject must end with them (the match reaches
+    /// the end of the subject).
+    suffix: Vec<u8>,
+    /// The longest literal run of the pattern, which every matching subject contains.
+    required: Option<Finder<'static>>,
+    /// Every literal run, in pattern order: a matching subject contains them in this order,
+    /// without overlap (the earliest occurrence of each is the best place to look for the next).
+    runs: Vec<Finder<'static>>,
+}
+
+impl Prefilter {
+    pub(crate) fn new(elems: &[Elem]) -> Prefilter {
+        let suffix_len = elems
+            .iter()
+            .rev()
+            .take_while(|e| matches!(e, Elem::Lit(_)))
+            .count();
+        let suffix = literal_bytes(&elems[elems.len() - suffix_len..]);
+        let longest = literal_runs(elems)
+            .max_by_key(|run| run.len())
+            .unwrap_or_default();
+        // The suffix check already covers a required literal that is the suffix itself.
+        let required =
+            (!longest.is_empty() && longest != suffix).then(|| Finder::new(&longest).into_owned());
+        let runs = literal_runs(elems)
+            .filter(|run| !run.is_empty())
+            .map(|run| Finder::new(&run).into_owned())
+            .collect();
+        Prefilter {
+            min_len: super::compile::min_len(elems),
+            suffix,
+            required,
+            runs,
+        }
+    }
+
+    pub(crate) fn min_len(&self) -> usize {
+        self.min_len
+    }
+
+    /// False when `hay` certainly does not match.
+    #[inline]
+    pub(crate) fn may_match(&self, hay: &[u8]) -> bool {
+        hay.len() >= self.min_len
+            && hay.ends_with(&self.suffix)
+            && self.required.as_ref().is_none_or(|f| f.find(hay).is_some())
+            && self.runs_in_order(hay)
+    }
+
+    fn runs_in_order(&self, hay: &[u8]) -> bool {
+        let mut rest = hay;
+        for f in &self.runs {
+            match f.find(rest) {
+                Some(i) => rest = &rest[i + f.needle().len()..],
+                None => return false,
+            }
+        }
+        true
+    }
+}
+
+fn literal_bytes(elems: &[Elem]) -> Vec<u8> {
+    elems
+        .iter()
+        .filter_map(|e| match e {
+            Elem::Lit(b) => Some(*b),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Maximal runs of consecutive literal bytes.
+fn literal_runs(elems: &[Elem]) -> impl Iterator<Item = Vec<u8>> + '_ {
+    elems
+        .split(|e| !matches!(e, Elem::Lit(_)))
+        .map(literal_bytes)
+}
+
+/// How to find the next position where a match can start.
+#[derive(Clone, Debug)]
+pub(crate) enum Start {
+    /// Any byte can start a match.
+    Any,
+    /// The pattern starts with this byte.
+    Byte(u8),
+    /// The pattern starts with this literal (two bytes or more).
+    Literal(Box<Finder<'static>>),
+    /// The first byte is in this class mask.
+    Class(u16),
+}
+
+impl Start {
+    pub(crate) fn new(elems: &[Elem]) -> Start {
+        let prefix = literal_runs(elems).next().unwrap_or_default();
+        match (elems.first(), prefix.len()) {
+            (_, 1) => Start::Byte(prefix[0]),
+            (_, n) if n >= 2 => Start::Literal(Box::new(Finder::new(&prefix).into_owned())),
+            (Some(Elem::Space), _) => Start::Class(SPACE),
+            (Some(Elem::Conv { conv, trailing }), _) if !trailing => match conv {
+                Conv::D | Conv::I => Start::Class(SPACE | SIGN | DIGIT),
+                Conv::U => Start::Class(SPACE | DIGIT),
+                Conv::O => Start::Class(SPACE | OCTAL),
+                Conv::X => Start::Class(SPACE | HEX),
+                _ => Start::Any,
+            },
+            _ => Start::Any,
+        }
+    }
+}
+
+impl StartScan for Start {
+    #[inline]
+    fn next(&self, hay: &[u8], from: usize, last: usize) -> Option<usize> {
+        if from > last || last >= hay.len() {
+            return None;
+        }
+        let found = match self {
+            Start::Any => Some(from),
+            Start::Byte(b) => memchr::memchr(*b, &hay[from..=last]).map(|i| from + i),
+            Start::Literal(f) => f.find(&hay[from..]).map(|i| from + i),
+            Start::Class(m) => hay[from..=last]
+                .iter()
+                .position(|&b| CLASS_TABLE[b as usize] & m != 0)
+                .map(|i| from + i),
+        };
+        found.filter(|&i| i <= last)
+    }
+}
+
+/// Entries of the rule-set bigram table (a power of two).
+const BIGRAMS: usize = 2048;
+
+/// Hash of a byte pair into the bigram table; collisions only cost false candidates.
+#[inline]
+fn bigram(a: u8, b: u8) -> usize {
+    ((a as usize) << 3 ^ b as usize) & (BIGRAMS - 1)
+}
+
+/// Rough frequency of a byte in router log lines (higher is more common).
+fn frequency(b: u8) -> u8 {
+    match b {
+        b' ' | b'e' => 12,
+        b't' => 9,
+        b'a' | b'o' => 8,
+        b'i' | b'n' => 7,
+        b's' | b'h' | b'r' => 6,
+        b':' | b'.' => 5,
+        b'd' | b'l' | b'[' | b']' => 4,
+        b'c' | b'u' | b'0'..=b'9' | b'-' | b'/' | b'=' => 3,
+        b'm' | b'w' | b'f' | b'g' | b'y' | b'p' | b'\'' | b'(' | b')' | b',' => 2,
+        b'b' | b'v' | b'k' | b'A'..=b'Z' => 1,
+        _ => 0,
+    }
+}
+
+/// The rarest byte pair of the pattern's literal runs, if it has a run of two bytes or more.
+pub(crate) fn anchor(elems: &[Elem]) -> Option<(u8, u8)> {
+    literal_runs(elems)
+        .flat_map(|run| run.windows(2).map(|w| (w[0], w[1])).collect::<Vec<_>>())
+        .min_by_key(|&(a, b)| frequency(a) + frequency(b))
+}
+
+/// One pass over a subject tells which patterns of a rule set may match: each pattern with an
+/// anchor pair has a bit (pattern index mod 32) that is set when the subject contains a pair
+/// hashing like its anchor.
+#[derive(Clone, Debug)]
+pub(crate) struct SetFilter {
+    table: Box<[u32; BIGRAMS]>,
+    /// Patterns without an anchor: always candidates.
+    always: Vec<bool>,
+}
+
+impl SetFilter {
+    pub(crate) fn new(anchors: impl Iterator<Item = Option<(u8, u8)>>) -> SetFilter {
+        let mut table = Box::new([0u32; BIGRAMS]);
+        let mut always = Vec::new();
+        for (i, a) in anchors.enumerate() {
+            if let Some((x, y)) = a {
+                table[bigram(x, y)] |= 1 << (i % 32);
+            }
+            always.push(a.is_none());
+        }
+        SetFilter { table, always }
+    }
+
+    /// Candidate bits of `hay`.
+    #[inline]
+    pub(crate) fn scan(&self, hay: &[u8]) -> u32 {
+        let mut mask = 0;
+        for w in hay.windows(2) {
+            mask |= self.table[bigram(w[0], w[1])];
+        }
+        mask
+    }
+
+    #[inline]
+    pub(crate) fn candidate(&self, mask: u32, i: usize) -> bool {
+        mask & (1 << (i % 32)) != 0 || self.always.get(i).copied().unwrap_or(true)
+    }
+}

@@ -1,0 +1,302 @@
+//! `config rule` sections (SPEC §6–§8): defaults, fields, key, extras, clashes, ranges.
+//! These tests compile patterns, so they need `Pattern::compile` from the pattern module.
+
+use std::path::PathBuf;
+
+use logtrigger::config::{Config, SourceKind};
+use logtrigger::ipnet::IpNet;
+
+const SIP: &str = "Freeswitch: SIP registration failed User:%s IP:%s";
+
+fn config(text: &str) -> Config {
+    Config::parse(text.as_bytes(), "cfg").unwrap_or_else(|e| panic!("{text:?}: {e}"))
+}
+
+/// A rule section with `body` after its name and pattern (lines 1–3).
+fn rule_text(body: &str) -> String {
+    format!("config rule\n\toption name 'r'\n\toption pattern '{SIP}'\n{body}")
+}
+
+fn error(text: &str) -> String {
+    match Config::parse(text.as_bytes(), "cfg") {
+        Ok(_) => panic!("{text:?} accepted"),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn nets(list: &[&str]) -> Vec<IpNet> {
+    list.iter().map(|s| IpNet::parse(s).unwrap()).collect()
+}
+
+#[test]
+fn full_rule_is_understood() {
+    let c = config(&format!(
+        "config logtrigger 'global'\n\toption max_keys '50'\n\n\
+         config rule\n\
+         \toption name 'SIP_WrongPass'\n\
+         \toption pattern '{SIP}'\n\
+         \toption fields 'user ip'\n\
+         \toption key 'ip'\n\
+         \toption script '/etc/logtrigger/ipblock.sh'\n\
+         \toption time '600'\n\
+         \toption maxfail '5'\n\
+         \toption enabled '1'\n\
+         \toption program 'freeswitch'\n\
+         \toption source 'udp'\n\
+         \tlist ignoreip '192.168.1.0/24'\n\
+         \toption bantime '3600'\n\
+         \tlist note 'a'\n\tlist note 'b'\n"
+    ));
+    assert_eq!(c.rules.len(), 1);
+    let r = &c.rules[0];
+    assert_eq!(r.name, "SIP_WrongPass");
+    assert_eq!(r.pattern.source(), SIP.as_bytes());
+    assert_eq!(r.pattern.captures_len(), 2);
+    assert_eq!(r.fields, ["user", "ip"]);
+    assert_eq!(r.key, [1]);
+    assert_eq!(r.key_src, "ip");
+    assert_eq!(r.script, Some(PathBuf::from("/etc/logtrigger/ipblock.sh")));
+    assert_eq!(r.time, Some(600));
+    assert_eq!(r.maxfail, 5);
+    assert!(r.enabled);
+    assert_eq!(r.program.as_deref(), Some("freeswitch"));
+    assert_eq!(r.source, Some(SourceKind::Udp));
+    assert_eq!(r.file, None);
+    assert_eq!(
+        r.ignoreip,
+        nets(&["127.0.0.0/8", "::1", "192.168.1.0/24"]),
+        "global list first, then the rule's own"
+    );
+    assert_eq!(r.max_keys, 50, "inherited from the global max_keys");
+    assert_eq!(
+        r.extra,
+        [
+            ("bantime".to_string(), "3600".to_string()),
+            ("note".to_string(), "a b".to_string())
+        ]
+    );
+    assert_eq!(r.line, 4);
+}
+
+#[test]
+fn rule_defaults() {
+    let c = config(&rule_text(""));
+    let r = &c.rules[0];
+    assert!(r.fields.is_empty());
+    assert_eq!(r.key, [0, 1], "no key: all captured values");
+    assert_eq!(r.key_src, "");
+    assert_eq!(r.script, None);
+    assert_eq!(r.time, None);
+    assert_eq!(r.maxfail, 1);
+    assert!(r.enabled);
+    assert_eq!(r.max_keys, 1024);
+    assert_eq!(r.ignoreip, nets(&["127.0.0.0/8", "::1"]));
+    assert!(r.extra.is_empty());
+    assert_eq!(
+        (r.program.as_ref(), r.source, r.file.as_ref()),
+        (None, None, None)
+    );
+}
+
+#[test]
+fn rule_options() {
+    let c = config(&rule_text(
+        "\toption enabled 'no'\n\toption file '/var/log/messages'\n\toption source 'file'\n\
+         \toption max_keys '7'\n\tlist ignoreip 'none'\n\tlist ignoreip '10.0.0.0/8'\n\
+         \toption fields 'user'\n",
+    ));
+    let r = &c.rules[0];
+    assert!(!r.enabled);
+    assert_eq!(r.file, Some(PathBuf::from("/var/log/messages")));
+    assert_eq!(r.source, Some(SourceKind::File));
+    assert_eq!(r.max_keys, 7);
+    assert_eq!(
+        r.ignoreip,
+        nets(&["10.0.0.0/8"]),
+        "'none' drops the global list"
+    );
+    assert_eq!(r.fields, ["user"], "fewer names than conversions");
+    assert_eq!(r.key, [0, 1]);
+}
+
+#[test]
+fn key_of_several_fields_in_key_order() {
+    let c = config(&rule_text(
+        "\toption fields 'user ip'\n\toption key 'ip user'\n",
+    ));
+    assert_eq!(c.rules[0].key, [1, 0]);
+    assert_eq!(c.rules[0].key_src, "ip user");
+}
+
+#[test]
+fn fields_and_key_may_be_lists() {
+    let c = config(&rule_text(
+        "\tlist fields 'user'\n\tlist fields 'ip'\n\tlist key 'ip'\n",
+    ));
+    assert_eq!(c.rules[0].fields, ["user", "ip"]);
+    assert_eq!(c.rules[0].key, [1]);
+}
+
+#[test]
+fn section_name_is_the_default_rule_name() {
+    let c = config(&format!("config rule 'ssh'\n\toption pattern '{SIP}'\n"));
+    assert_eq!(c.rules[0].name, "ssh");
+}
+
+#[test]
+fn several_rules_keep_their_order_and_global_may_come_last() {
+    let c = config(
+        "config rule\n\toption name a\n\toption pattern 'x %d'\n\
+         config rule\n\toption name b\n\toption pattern 'y %s'\n\
+         config logtrigger\n\toption max_keys 9\n",
+    );
+    let names: Vec<&str> = c.rules.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["a", "b"]);
+    assert!(c.rules.iter().all(|r| r.max_keys == 9));
+    assert_eq!(c.rule("b").unwrap().line, 4);
+}
+
+#[test]
+fn invalid_rules_name_line_and_reason() {
+    let cases: Vec<(String, &str)> = vec![
+        (
+            "config rule\n\toption pattern 'x'\n".into(),
+            "cfg:1: rule has no name (add option name)",
+        ),
+        (
+            "config rule\n\toption name r\n".into(),
+            "cfg:1: rule 'r' has no pattern",
+        ),
+        (
+            rule_text("\toption fields 'user ip extra'\n"),
+            "cfg:4: fields names 3 values but the pattern has 2 conversion(s)",
+        ),
+        (
+            rule_text("\toption fields 'user user'\n"),
+            "cfg:4: field 'user' is named twice",
+        ),
+        (
+            rule_text("\toption fields 'user 1ip'\n"),
+            "cfg:4: field name '1ip' is not valid (use [A-Za-z_][A-Za-z0-9_]*)",
+        ),
+        (
+            rule_text("\toption fields 'user-name'\n"),
+            "cfg:4: field name 'user-name' is not valid (use [A-Za-z_][A-Za-z0-9_]*)",
+        ),
+        (
+            rule_text("\toption fields 'user host'\n"),
+            "cfg:4: field 'host' would overwrite the built-in LT_host",
+        ),
+        (
+            rule_text("\toption fields 'message'\n"),
+            "cfg:4: field 'message' would overwrite the built-in LT_message",
+        ),
+        (
+            rule_text("\toption fields 'user ip'\n\toption key 'port'\n"),
+            "cfg:5: key 'port' is not one of the rule's fields (user ip)",
+        ),
+        (
+            rule_text("\toption key 'ip'\n"),
+            "cfg:4: key 'ip' is not a field: the rule has no option fields",
+        ),
+        (
+            rule_text("\toption fields 'user ip'\n\toption key 'ip ip'\n"),
+            "cfg:5: key 'ip' is named twice",
+        ),
+        (
+            rule_text("\toption fields 'user ip'\n\toption key ' '\n"),
+            "cfg:5: key names no field",
+        ),
+        (
+            rule_text("\toption script 'ipblock.sh'\n"),
+            "cfg:4: script 'ipblock.sh' must be an absolute path",
+        ),
+        (
+            rule_text("\toption file 'messages'\n"),
+            "cfg:4: file 'messages' must be an absolute path",
+        ),
+        (
+            rule_text("\toption time '0'\n"),
+            "cfg:4: time '0' is out of range 1..=31536000",
+        ),
+        (
+            rule_text("\toption time '10m'\n"),
+            "cfg:4: time '10m' is not a whole number",
+        ),
+        (
+            rule_text("\toption maxfail '0'\n"),
+            "cfg:4: maxfail '0' is out of range 1..=10000",
+        ),
+        (
+            rule_text("\toption maxfail '10001'\n"),
+            "cfg:4: maxfail '10001' is out of range 1..=10000",
+        ),
+        (
+            rule_text("\toption max_keys '1000001'\n"),
+            "cfg:4: max_keys '1000001' is out of range 1..=1000000",
+        ),
+        (
+            rule_text("\toption enabled 'sometimes'\n"),
+            "cfg:4: enabled 'sometimes' is not a boolean (use 1/0, yes/no, on/off, true/false)",
+        ),
+        (
+            rule_text("\toption source 'tcp'\n"),
+            "cfg:4: source 'tcp' is not one of unix, udp, file, kmsg",
+        ),
+        (
+            rule_text("\toption program ' '\n"),
+            "cfg:4: program is empty",
+        ),
+        (
+            rule_text("\tlist ignoreip '1.2.3.4/40'\n"),
+            "cfg:4: ignoreip: '1.2.3.4/40': prefix length must be 0..=32",
+        ),
+        (
+            rule_text("\tlist time '5'\n"),
+            "cfg:4: 'time' takes one value: use 'option time', not 'list'",
+        ),
+        (
+            rule_text("\toption string 'x'\n"),
+            "cfg:4: option 'string' would overwrite the built-in LT_string",
+        ),
+        (
+            rule_text("\toption datetime 'x'\n"),
+            "cfg:4: option 'datetime' would overwrite the built-in LT_datetime",
+        ),
+        (
+            rule_text("\toption fields 'user ip'\n\toption ip 'x'\n"),
+            "cfg:5: option 'ip' would overwrite the field LT_ip",
+        ),
+        (
+            rule_text("\toption 1abc 'x'\n"),
+            "cfg:4: option '1abc' cannot be exported as LT_1abc (not a variable name)",
+        ),
+        (
+            format!("{}\n{}", rule_text(""), rule_text("")),
+            "cfg:5: duplicate rule name 'r' (first at line 1)",
+        ),
+    ];
+    for (text, want) in cases {
+        assert_eq!(error(&text), want, "{text:?}");
+    }
+}
+
+#[test]
+fn pattern_errors_point_at_the_pattern_line() {
+    for bad in ["a %q b", "%5s", "trailing %"] {
+        let e = Config::parse(
+            format!("config rule\n\toption name r\n\n\toption pattern '{bad}'\n").as_bytes(),
+            "cfg",
+        )
+        .unwrap_err();
+        assert_eq!(e.line, 4, "{bad}");
+        assert!(e.reason.starts_with("pattern offset "), "{bad}: {e}");
+        assert!(e.to_string().starts_with("cfg:4: pattern offset "), "{e}");
+    }
+}
+
+#[test]
+fn disabled_rules_are_validated_too() {
+    let e = error(&rule_text("\toption enabled 0\n\toption maxfail 0\n"));
+    assert_eq!(e, "cfg:5: maxfail '0' is out of range 1..=10000");
+}
