@@ -181,7 +181,7 @@ ensure_qemu
 # cc-rs (criterion -> alloca builds a C file) needs a C compiler for *-musl targets: Debian's
 # glibc cross gcc compiles that freestanding file fine.
 if [[ $TRIPLE == aarch64-unknown-linux-musl && -z ${CC_aarch64_unknown_linux_musl:-} ]]; then
-  ensure_pkgs gcc-aarch64-linux-gnu
+  ensure_pkgs gcc-aarch64-linux-gnu libc6-dev-arm64-cross
   export CC_aarch64_unknown_linux_musl=aarch64-linux-gnu-gcc
 fi
 CARGO=(cargo)
