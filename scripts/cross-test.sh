@@ -2,7 +2,8 @@
 # cross-test.sh - run logtrigger's portable tests on a foreign CPU under qemu-user (catches
 # big-endian, 32-bit usize, and the missing 64-bit atomics of MIPS32). Adapted from
 # shared/tools/cross-test.sh; same knobs, plus:
-#   - no cargo args given -> `--lib --tests -j2` (unit tests + integration tests, never benches);
+#   - no cargo args given -> `--lib --tests --no-fail-fast -j2` (unit tests + integration tests, never benches);
+#   - LT_RUNNER is exported (the qemu command): tests that spawn the built binary run it through it;
 #   - LT_CROSS=1 is exported: tests that need root-only host tools (netns, nft, dropbear, real
 #     daemons) check it and return early with "skipped under qemu";
 #   - CARGO_TARGET_DIR defaults to target/cross (keeps the host's target/ warm);
@@ -227,7 +228,10 @@ if [[ $USE_BUILD_STD == 1 ]]; then
 fi
 export LT_CROSS=1                                      # portable tests only (see header)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target/cross}
-[[ $# -eq 0 ]] && set -- --lib --tests -j2
+# Tests that spawn the built binary (env!("CARGO_BIN_EXE_logtrigger")) cannot exec a foreign ELF
+# without binfmt_misc: they must prefix the command with $LT_RUNNER when it is set.
+export LT_RUNNER=${!rn}
+[[ $# -eq 0 ]] && set -- --lib --tests --no-fail-fast -j2
 log "target $TRIPLE ($( [[ $USE_BUILD_STD == 1 ]] && echo "build-std on $NIGHTLY" || echo "rustup std" ))"
 log "linker=${!lk}  runner=${!rn}${!rf:+  rustflags=${!rf}}"
 log "running: ${CARGO[*]} test ${BS[*]} --target $TRIPLE $*"
