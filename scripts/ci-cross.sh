@@ -5,11 +5,18 @@
 # Usage: scripts/ci-cross.sh [TARGET...]   (default: mips)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The in-process integration tests. The others drive the real binary, namespaces, nft or daemons
+# of the host, which a foreign-architecture test binary under qemu-user cannot do.
+PORTABLE=()
+for t in pattern_spec pattern_oracle pattern_alloc track_tracker track_default_rules pipeline_alloc \
+         syslog_alloc syslog_props config_global config_rules config_uci_props action_runner; do
+  PORTABLE+=(--test "$t")
+done
 targets=("$@")
 [[ ${#targets[@]} -eq 0 ]] && targets=(mips)
 for t in "${targets[@]}"; do
   echo "=== ci-cross: $t ===" >&2
   start=$SECONDS
-  CROSS_UNAVAILABLE_RC=0 scripts/cross-test.sh "$t"
+  CROSS_UNAVAILABLE_RC=0 scripts/cross-test.sh "$t" --lib "${PORTABLE[@]}" --no-fail-fast -j2
   echo "=== ci-cross: $t done in $((SECONDS - start))s ===" >&2
 done
