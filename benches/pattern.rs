@@ -1,6 +1,144 @@
-use criterion::{Criterion, criterion_group, criterion_main};
+//! Pattern matching speed (SPEC §5, §11): a 12-rule router rule set on a realistic log mix,
+//! one matching line with three captures, and 64 KiB adversarial subjects.
 
-fn benches(_c: &mut Criterion) {}
+use std::hint::black_box;
 
-criterion_group!(group, benches);
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use logtrigger::pattern::{Cache, Captures, Pattern, RuleSet};
+
+/// The rules a router runs (the shipped default config and its logging rules).
+const RULES: &[&str] = &[
+    "Bad password attempt for '%s' from %s",
+    "Login attempt for nonexistent user from %s",
+    "Exit before auth from <%s:%d>: %b",
+    "luci: failed login on / for %s from %s",
+    "SIP auth failure (%s) on sofia profile '%s' for [%s] from ip %s",
+    "Registration from '%b' failed for '%s' - Wrong password",
+    "Call from '%b' (%s) to extension '%s' rejected because extension not found in context '%s'.",
+    "dnsmasq-dhcp[%d]: DHCPACK(%s) %s",
+    "ddns-scripts[%d]: %s: Update successful - IP '%s' send",
+    "redirecting port %d to %s protocol %s for: %b",
+    "netifd: %s (%d): udhcpc: lease of %s obtained, lease time %d",
+    "Password auth succeeded for '%s' from %s",
+];
+
+/// Subjects (`TAG[PID]: MSG`) that no rule matches, as a router logs them all day.
+const QUIET: &[&str] = &[
+    "kernel: [12345.678901] DROP wan in: IN=eth0.2 OUT= MAC=00:11:22:33:44:55:66:77:88:99:aa:bb:08:00 SRC=203.0.113.9 DST=198.51.100.2 LEN=44 TOS=0x00 PREC=0x00 TTL=242 ID=54321 PROTO=TCP SPT=41234 DPT=23 WINDOW=1024 RES=0x00 SYN URGP=0",
+    "hostapd: wlan0: STA 11:22:33:44:55:66 IEEE 802.11: associated (aid 1)",
+    "hostapd: wlan0: STA 11:22:33:44:55:66 WPA: pairwise key handshake completed (RSN)",
+    "dnsmasq-dhcp[4273]: DHCPREQUEST(br-lan) 192.168.2.153 aa:bb:cc:dd:ee:ff",
+    "dnsmasq-dhcp[4273]: DHCPOFFER(br-lan) 192.168.2.153 aa:bb:cc:dd:ee:ff",
+    "dnsmasq[4273]: query[A] connectivity-check.ubuntu.com from 192.168.2.153",
+    "dnsmasq[4273]: forwarded connectivity-check.ubuntu.com to 1.1.1.1",
+    "odhcpd[1612]: Using a RA lifetime of 0 seconds on br-lan",
+    "dropbear[17137]: Child connection from 192.168.1.5:51234",
+    "dropbear[17137]: Exit (root) from <192.168.1.5:51234>: Disconnect received",
+    "procd: - init complete -",
+    "uhttpd[1443]: luci: accepted login on / for root from 192.168.1.5",
+    "netifd: Interface 'wan' is now up",
+    "netifd: Network device 'eth0' link is up",
+    "ntpd[1723]: Notice: ntpd: adjusting local clock by 0.123456s",
+    "kernel: [  42.000000] br-lan: port 2(wlan0) entered forwarding state",
+    "miniupnpd[2345]: HTTP REQUEST from 192.168.1.10:49152 : GET /rootDesc.xml (HTTP/1.1)",
+    "freeswitch[900]: [NOTICE] switch_core_state_machine.c:584 Hangup sofia/internal/1000@10.0.0.2 [CS_EXECUTE] [NORMAL_CLEARING]",
+];
+
+/// Subjects that a rule matches.
+const HITS: &[&str] = &[
+    "dropbear[17137]: Bad password attempt for 'root' from 192.168.1.5:51234",
+    "dnsmasq-dhcp[4273]: DHCPACK(br-lan) 192.168.2.153 aa:bb:cc:dd:ee:ff laptop",
+];
+
+fn rule_set() -> RuleSet {
+    RuleSet::new(
+        RULES
+            .iter()
+            .map(|p| Pattern::compile(p.as_bytes()).unwrap())
+            .collect(),
+    )
+}
+
+fn run_set(set: &RuleSet, subject: &[u8], cache: &mut Cache) -> usize {
+    let mut n = 0;
+    set.for_each_match(subject, cache, |_| true, |i, c| n += i + c.len());
+    n
+}
+
+fn rule_set_benches(c: &mut Criterion) {
+    let set = rule_set();
+    let mut cache = Cache::default();
+    let mut g = c.benchmark_group("ruleset12");
+
+    // ns per line: criterion reports the time of one pass; divide by the element count.
+    g.throughput(Throughput::Elements(QUIET.len() as u64));
+    g.bench_function("non_matching_lines", |b| {
+        b.iter(|| {
+            QUIET
+                .iter()
+                .map(|s| run_set(&set, black_box(s.as_bytes()), &mut cache))
+                .sum::<usize>()
+        })
+    });
+
+    // About 90% quiet lines, 10% matches.
+    let mix: Vec<&str> = QUIET.iter().chain(HITS.iter()).copied().collect();
+    g.throughput(Throughput::Elements(mix.len() as u64));
+    g.bench_function("mix_90pct_quiet", |b| {
+        b.iter(|| {
+            mix.iter()
+                .map(|s| run_set(&set, black_box(s.as_bytes()), &mut cache))
+                .sum::<usize>()
+        })
+    });
+
+    g.throughput(Throughput::Elements(1));
+    let hit = HITS[1].as_bytes();
+    g.bench_function("matching_line_3_captures", |b| {
+        b.iter(|| run_set(&set, black_box(hit), &mut cache))
+    });
+    let p = set.pattern(7);
+    let mut caps = Captures::default();
+    g.bench_function("matching_line_3_captures_one_pattern", |b| {
+        b.iter(|| p.find(black_box(hit), &mut cache, &mut caps))
+    });
+    g.finish();
+}
+
+fn adversarial_benches(c: &mut Criterion) {
+    let mut g = c.benchmark_group("adversarial_64k");
+    g.sample_size(20);
+    let mut cache = Cache::default();
+    let mut caps = Captures::default();
+
+    let mut cases: Vec<(&str, &str, Vec<u8>)> = Vec::new();
+    cases.push(("a_x64k_rejected", "%s a %s a %s b", vec![b'a'; 65536]));
+    let mut ab = vec![b'a'; 65535];
+    ab.push(b'b');
+    cases.push(("a_x64k_then_b", "%s a %s a %s b", ab));
+    let mut words = b"a a ".repeat(16384);
+    words.truncate(65534);
+    words.extend_from_slice(b" b");
+    cases.push(("words_then_b_matches", "%s a %s a %s b", words));
+    let mut colons = b"x:".repeat(32767);
+    colons.extend_from_slice(b"x!");
+    cases.push(("many_b_matches", "%b:%b:%b:%b:%b:%b:%b:%b!", colons.clone()));
+    colons.pop();
+    colons.push(b'?');
+    cases.push(("many_b_rejected_by_suffix", "%b:%b:%b:%b:%b:%b:%b:%b!", colons));
+    let mut digits = b"1 ".repeat(32767);
+    digits.extend_from_slice(b"1x");
+    cases.push(("many_d_near_miss", "%d %d %d %d %d %d %d %dx", digits));
+
+    for (name, pattern, subject) in &cases {
+        let p = Pattern::compile(pattern.as_bytes()).unwrap();
+        g.throughput(Throughput::Bytes(subject.len() as u64));
+        g.bench_function(*name, |b| {
+            b.iter(|| p.find(black_box(subject), &mut cache, &mut caps))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(group, rule_set_benches, adversarial_benches);
 criterion_main!(group);

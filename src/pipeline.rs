@@ -1,14 +1,19 @@
 //! The per-message path shared by the daemon and `logtrigger test`: parse → subject → match →
 //! count, reporting every match to the caller.
 //!
-//! Owns: rule filters (`program`, `source`, `file`, own messages), key building, `ignoreip`,
-//! and the trackers of the rules (kept across reloads for unchanged rules).
-//! Never: allocates per message after warm-up, runs scripts (the caller does, on a fired hit).
+//! Owns: rule filters (`enabled`, `file`, `program`, `source`, logtrigger's own messages), key
+//! building, `ignoreip`, the trackers of the rules (kept across reloads for unchanged rules) and
+//! the per-rule counters.
+//! Never: allocates per message after warm-up (scratch buffers are sized at construction),
+//! runs scripts (the caller does, on a fired [`Hit`]).
 
 use std::net::SocketAddr;
 use std::path::Path;
 
-use crate::config::SourceKind;
+use crate::config::{Config, Rule, SourceKind};
+use crate::pattern::{Cache, Captures, RuleSet};
+use crate::syslog::{self, Message};
+use crate::track::{self, KeyTracker, Outcome};
 
 /// Where a frame came from.
 #[derive(Clone, Copy, Debug)]
@@ -27,5 +32,377 @@ impl Source<'_> {
             Source::File(_) => SourceKind::File,
             Source::Kmsg => SourceKind::Kmsg,
         }
+    }
+}
+
+/// The tag of the messages logtrigger writes itself; they are never matched (no feedback loop).
+pub const OWN_TAG: &[u8] = b"logtrigger";
+
+/// One match of one rule, as reported to the caller.
+pub struct Hit<'a> {
+    pub index: usize,
+    pub rule: &'a Rule,
+    /// The parsed frame; `None` for file lines.
+    pub msg: Option<&'a Message<'a>>,
+    pub subject: &'a [u8],
+    pub caps: &'a Captures,
+    /// The key values joined by one space.
+    pub key: &'a [u8],
+    /// True when a captured value is an address in `ignoreip`: the event was not counted.
+    pub ignored: bool,
+    /// The tracker's verdict (count 0 and not fired when ignored).
+    pub outcome: Outcome,
+}
+
+/// Counters of one rule, for `status`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RuleStats {
+    pub matches: u64,
+    pub ignored: u64,
+    pub firings: u64,
+    pub keys: usize,
+    pub evicted: u64,
+}
+
+struct RuleState {
+    tracker: KeyTracker,
+    matches: u64,
+    ignored: u64,
+    firings: u64,
+}
+
+/// The compiled rules of one configuration and their counting state.
+pub struct Pipeline {
+    rules: Vec<Rule>,
+    set: RuleSet,
+    state: Vec<RuleState>,
+    cache: Cache,
+    subject: Vec<u8>,
+    key: Vec<u8>,
+}
+
+impl Pipeline {
+    pub fn new(config: &Config) -> Pipeline {
+        let mut p = Pipeline {
+            rules: Vec::new(),
+            set: RuleSet::new(Vec::new()),
+            state: Vec::new(),
+            cache: Cache::default(),
+            subject: Vec::new(),
+            key: Vec::new(),
+        };
+        p.reload(config);
+        p
+    }
+
+    /// Replaces the rules; a rule whose name, pattern, key, time, maxfail and max_keys are
+    /// unchanged keeps its tracker and counters.
+    pub fn reload(&mut self, config: &Config) {
+        let mut old: Vec<(Rule, RuleState)> = self.rules.drain(..).zip(self.state.drain(..)).collect();
+        for rule in &config.rules {
+            let kept = old
+                .iter()
+                .position(|(r, _)| same_counting(r, rule))
+                .map(|i| old.swap_remove(i).1);
+            self.state.push(kept.unwrap_or_else(|| RuleState {
+                tracker: KeyTracker::new(rule.max_keys, rule.maxfail, rule.time),
+                matches: 0,
+                ignored: 0,
+                firings: 0,
+            }));
+            self.rules.push(rule.clone());
+        }
+        self.set = RuleSet::new(self.rules.iter().map(|r| r.pattern.clone()).collect());
+        let max = config.global.max_message.max(1024);
+        self.subject = Vec::with_capacity(max + 64);
+        self.key = Vec::with_capacity(max + 64);
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    pub fn stats(&self, index: usize) -> RuleStats {
+        let s = &self.state[index];
+        RuleStats {
+            matches: s.matches,
+            ignored: s.ignored,
+            firings: s.firings,
+            keys: s.tracker.keys(),
+            evicted: s.tracker.evicted(),
+        }
+    }
+
+    /// Parses a syslog frame and runs its subject through the rules.
+    pub fn process_frame(
+        &mut self,
+        frame: &[u8],
+        source: Source,
+        now: i64,
+        on_hit: &mut dyn FnMut(&Hit),
+    ) {
+        let msg = syslog::parse(frame);
+        if msg.app_name == Some(OWN_TAG) {
+            return;
+        }
+        let mut scratch = std::mem::take(&mut self.subject);
+        let subject = msg.subject(&mut scratch);
+        self.process_subject(subject, Some(&msg), source, now, on_hit);
+        self.subject = scratch;
+    }
+
+    /// Runs one subject (a file line, a kernel message, or a frame's subject) through the rules.
+    pub fn process_subject(
+        &mut self,
+        subject: &[u8],
+        msg: Option<&Message>,
+        source: Source,
+        now: i64,
+        on_hit: &mut dyn FnMut(&Hit),
+    ) {
+        let Pipeline {
+            rules,
+            set,
+            state,
+            cache,
+            key,
+            ..
+        } = self;
+        let program = msg.and_then(|m| m.app_name);
+        let wanted = |i: usize| applies(&rules[i], program, &source);
+        set.for_each_match(subject, cache, wanted, |i, caps| {
+            let rule = &rules[i];
+            let st = &mut state[i];
+            st.matches += 1;
+            build_key(rule, caps, subject, key);
+            let ignored = (0..caps.len()).any(|c| track::is_ignored(caps.get(c, subject), &rule.ignoreip));
+            let outcome = if ignored {
+                st.ignored += 1;
+                Outcome { count: 0, fired: false }
+            } else {
+                st.tracker.event(key, now)
+            };
+            if outcome.fired {
+                st.firings += 1;
+            }
+            on_hit(&Hit {
+                index: i,
+                rule,
+                msg,
+                subject,
+                caps,
+                key,
+                ignored,
+                outcome,
+            });
+        });
+    }
+}
+
+/// Whether a rule looks at a message from `source` with tag `program`.
+fn applies(rule: &Rule, program: Option<&[u8]>, source: &Source) -> bool {
+    if !rule.enabled {
+        return false;
+    }
+    let file_ok = match (source, &rule.file) {
+        (Source::File(p), Some(f)) => *p == f.as_path(),
+        (Source::File(_), None) | (_, Some(_)) => false,
+        _ => true,
+    };
+    let program_ok = match &rule.program {
+        Some(want) => program == Some(want.as_bytes()),
+        None => true,
+    };
+    let source_ok = rule.source.is_none_or(|k| k == source.kind());
+    file_ok && program_ok && source_ok
+}
+
+/// Writes the key values of `rule`, joined by one space, into `out` (cleared first).
+fn build_key(rule: &Rule, caps: &Captures, subject: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    for (n, &c) in rule.key.iter().enumerate() {
+        if n > 0 {
+            out.push(b' ');
+        }
+        if c < caps.len() {
+            out.extend_from_slice(caps.get(c, subject));
+        }
+    }
+}
+
+fn same_counting(a: &Rule, b: &Rule) -> bool {
+    a.name == b.name
+        && a.pattern.source() == b.pattern.source()
+        && a.key_src == b.key_src
+        && a.time == b.time
+        && a.maxfail == b.maxfail
+        && a.max_keys == b.max_keys
+}
+
+/// The script job of a fired hit (`None` when the rule has no script). Allocates: firing only.
+pub fn job(hit: &Hit, source: Source, when: i64) -> Option<crate::action::Job> {
+    let rule = hit.rule;
+    let script = rule.script.clone()?;
+    let mut string = Vec::new();
+    rule.pattern.fill(hit.subject, hit.caps, &mut string);
+    let mut message = Vec::new();
+    let (host, program, pid) = match hit.msg {
+        Some(m) => {
+            m.human_line(hit.subject, when, &mut message);
+            (m.hostname, m.app_name, m.procid)
+        }
+        None => {
+            message.extend_from_slice(hit.subject);
+            (None, None, None)
+        }
+    };
+    let fields: Vec<(&str, &[u8])> = rule
+        .fields
+        .iter()
+        .enumerate()
+        .filter(|(c, _)| *c < hit.caps.len())
+        .map(|(c, name)| (name.as_str(), hit.caps.get(c, hit.subject)))
+        .collect();
+    let info = crate::action::FireInfo {
+        name: &rule.name,
+        pattern: rule.pattern.source(),
+        string: &string,
+        message: &message,
+        key: hit.key,
+        count: hit.outcome.count,
+        fields: &fields,
+        host: host.unwrap_or_default(),
+        program: program.unwrap_or_default(),
+        pid: pid.unwrap_or_default(),
+        facility: hit.msg.and_then(|m| m.facility),
+        severity: hit.msg.and_then(|m| m.severity),
+        source,
+        when,
+        extra: &rule.extra,
+    };
+    Some(crate::action::Job {
+        rule: rule.name.clone(),
+        script,
+        env: crate::action::build_env(&info),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONF: &str = "
+config logtrigger 'global'
+	option socket 'none'
+
+config rule
+	option name 'pw'
+	option pattern 'Bad password attempt for %b from %s:%d'
+	option fields 'user ip port'
+	option key 'ip'
+	option maxfail '3'
+	option time '60'
+
+config rule
+	option name 'prog'
+	option pattern 'hello %s'
+	option program 'greeter'
+
+config rule
+	option name 'udponly'
+	option pattern 'hello %s'
+	option source 'udp'
+
+config rule
+	option name 'tail'
+	option pattern 'GET %s'
+	option file '/var/log/web.log'
+
+config rule
+	option name 'off'
+	option pattern 'hello %s'
+	option enabled '0'
+";
+
+    fn hits(p: &mut Pipeline, frame: &[u8], source: Source, now: i64) -> Vec<(String, u32, bool, bool)> {
+        let mut v = Vec::new();
+        p.process_frame(frame, source, now, &mut |h| {
+            v.push((h.rule.name.clone(), h.outcome.count, h.outcome.fired, h.ignored))
+        });
+        v
+    }
+
+    fn pipeline(text: &str) -> Pipeline {
+        Pipeline::new(&Config::parse(text.as_bytes(), "test").unwrap())
+    }
+
+    #[test]
+    fn counts_per_key_and_fires() {
+        let mut p = pipeline(CONF);
+        let f = |ip: &str| format!("<84>Nov  6 21:52:13 dropbear[1]: Bad password attempt for 'root' from {ip}:5555");
+        assert_eq!(hits(&mut p, f("192.0.2.1").as_bytes(), Source::Unix, 100), [("pw".into(), 1, false, false)]);
+        assert_eq!(hits(&mut p, f("192.0.2.2").as_bytes(), Source::Unix, 101)[0].1, 1);
+        assert_eq!(hits(&mut p, f("192.0.2.1").as_bytes(), Source::Unix, 102)[0].1, 2);
+        assert_eq!(hits(&mut p, f("192.0.2.1").as_bytes(), Source::Unix, 103), [("pw".into(), 3, true, false)]);
+        assert_eq!(p.stats(0).firings, 1);
+        assert_eq!(p.stats(0).keys, 2);
+        // ignoreip: loopback is never counted.
+        assert_eq!(hits(&mut p, f("127.0.0.1").as_bytes(), Source::Unix, 104), [("pw".into(), 0, false, true)]);
+    }
+
+    #[test]
+    fn filters() {
+        let mut p = pipeline(CONF);
+        let names = |v: Vec<(String, u32, bool, bool)>| v.into_iter().map(|h| h.0).collect::<Vec<_>>();
+        assert_eq!(names(hits(&mut p, b"<13>greeter: hello you", Source::Unix, 1)), ["prog"]);
+        let udp = Source::Udp("192.168.1.2:514".parse().unwrap());
+        assert_eq!(names(hits(&mut p, b"<13>other: hello you", udp, 1)), ["udponly"]);
+        assert!(hits(&mut p, b"<13>logtrigger: hello you", udp, 1).is_empty(), "own messages");
+        assert!(hits(&mut p, b"GET /index.html", Source::Unix, 1).is_empty(), "file rule");
+        let mut v = Vec::new();
+        let web = Path::new("/var/log/web.log");
+        p.process_subject(b"GET /index.html", None, Source::File(web), 1, &mut |h| v.push(h.rule.name.clone()));
+        assert_eq!(v, ["tail"]);
+        v.clear();
+        p.process_subject(b"GET /x", None, Source::File(Path::new("/other")), 1, &mut |h| v.push(h.rule.name.clone()));
+        assert!(v.is_empty());
+    }
+
+    #[test]
+    fn reload_keeps_unchanged_rules() {
+        let mut p = pipeline(CONF);
+        let f = b"<84>dropbear[1]: Bad password attempt for 'root' from 192.0.2.1:5555";
+        hits(&mut p, f, Source::Unix, 10);
+        hits(&mut p, f, Source::Unix, 11);
+        hits(&mut p, b"<13>greeter: hello a", Source::Unix, 11);
+        // The 'prog' rule changes; 'pw' does not.
+        let changed = CONF.replace("'hello %s'\n\toption program", "'hello %s!'\n\toption program");
+        p.reload(&Config::parse(changed.as_bytes(), "test").unwrap());
+        assert_eq!(p.stats(0).matches, 2);
+        assert_eq!(p.stats(1).matches, 0);
+        assert_eq!(hits(&mut p, f, Source::Unix, 12), [("pw".into(), 3, true, false)]);
+    }
+
+    #[test]
+    fn job_environment_of_a_firing() {
+        let conf = "config rule\n option name 'x'\n option pattern 'from %s port %d'\n option fields 'ip port'\n option script '/bin/true'\n option bantime '60'\n";
+        let mut p = pipeline(conf);
+        let mut jobs = Vec::new();
+        let frame = b"<38>Nov 26 21:45:37 sshd[77]: from 203.0.113.9 port 22";
+        p.process_frame(frame, Source::Unix, 1000, &mut |h| jobs.extend(job(h, Source::Unix, 1000)));
+        assert_eq!(jobs.len(), 1);
+        let env: std::collections::HashMap<_, _> = jobs[0].env.iter().cloned().collect();
+        let get = |k: &str| env.get(std::ffi::OsStr::new(k)).map(|v| v.to_str().unwrap().to_string());
+        assert_eq!(get("LT_ip").as_deref(), Some("203.0.113.9"));
+        assert_eq!(get("LT_port").as_deref(), Some("22"));
+        assert_eq!(get("LT_key").as_deref(), Some("203.0.113.9 22"));
+        assert_eq!(get("LT_string").as_deref(), Some("from 203.0.113.9 port 22"));
+        assert_eq!(get("LT_message").as_deref(), Some("Nov 26 21:45:37 sshd[77]: from 203.0.113.9 port 22"));
+        assert_eq!(get("LT_program").as_deref(), Some("sshd"));
+        assert_eq!(get("LT_pid").as_deref(), Some("77"));
+        assert_eq!(get("LT_facility").as_deref(), Some("auth"));
+        assert_eq!(get("LT_severity").as_deref(), Some("info"));
+        assert_eq!(get("LT_bantime").as_deref(), Some("60"));
+        assert_eq!(get("LT_count").as_deref(), Some("1"));
     }
 }

@@ -153,6 +153,11 @@ fn check(pattern: &[u8], subject: &[u8], re: &Regex, cache: &mut Cache) -> Resul
     let want = re.captures(subject);
     prop_assert_eq!(got, want.is_some(), "match? pattern {:?} subject {:?}",
         String::from_utf8_lossy(pattern), String::from_utf8_lossy(subject));
+    let mut pike_caps = Captures::default();
+    prop_assert_eq!(p.find_pike(subject, cache, &mut pike_caps), got, "Pike VM disagrees");
+    if got {
+        prop_assert_eq!(pike_caps, caps, "Pike VM captures differ");
+    }
     if let Some(w) = want {
         prop_assert_eq!(caps.len(), w.len() - 1);
         for k in 0..caps.len() {
@@ -212,6 +217,34 @@ fn property_ran_enough_pairs() {
     let pairs = PAIRS.load(Ordering::Relaxed);
     assert!(pairs >= 10_000, "{pairs} pairs");
     eprintln!("{} of {pairs} pairs matched", MATCHED.load(Ordering::Relaxed));
+}
+
+/// Long subjects (the Pike VM's territory) against the oracle.
+#[test]
+fn long_subjects_match_oracle() {
+    let mut words = b"a a ".repeat(4000);
+    words.extend_from_slice(b" b");
+    let mut colons = b"x:".repeat(3000);
+    colons.extend_from_slice(b"x!");
+    let mut digits = b"1 ".repeat(3000);
+    digits.extend_from_slice(b"1x");
+    let mut ws = b"id= ".to_vec();
+    ws.extend_from_slice(&b" \t".repeat(5000));
+    ws.extend_from_slice(b"7 end");
+    let cases: &[(&str, &[u8])] = &[
+        ("%s a %s a %s b", &words),
+        ("%b:%b:%b:%b:%b:%b:%b:%b!", &colons),
+        ("%b:%b:%s", &colons),
+        ("%d %d %d %d %dx", &digits),
+        ("%d %d %d %d %d", &digits[..digits.len() - 1]),
+        ("id=%d %s", &ws),
+        ("%s", &ws),
+    ];
+    let mut cache = Cache::default();
+    for (pattern, subject) in cases {
+        let re = Regex::new(&translate(pattern.as_bytes())).unwrap();
+        check(pattern.as_bytes(), subject, &re, &mut cache).unwrap();
+    }
 }
 
 #[test]

@@ -1,7 +1,19 @@
 //! `logtrigger test` (SPEC §9): replay log lines through the rules, like `fail2ban-regex`.
+//!
+//! Each input line is a raw frame (`<PRI>…`), a line as `logread` prints it, or plain text; the
+//! counting windows use the line's own timestamp when it has one, else the current time.
+//! Scripts run only with `--run`.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use argh::FromArgs;
-use std::path::PathBuf;
+
+use crate::action::{Limits, Runner};
+use crate::config::Config;
+use crate::pipeline::{Hit, Pipeline, Source};
+use crate::syslog;
 
 /// Replay log lines (file lines or raw frames) through the rules.
 #[derive(FromArgs, Debug)]
@@ -31,6 +43,383 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> i32 {
-    let _ = args;
-    todo!()
+    let config = match load(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return 1;
+        }
+    };
+    let mut replay = Replay::new(&config, &args);
+    let inputs = if args.files.is_empty() { vec!["-".to_string()] } else { args.files.clone() };
+    for name in &inputs {
+        if let Err(e) = replay.input(name) {
+            eprintln!("logtrigger test: {name}: {e}");
+            return 1;
+        }
+    }
+    replay.finish();
+    0
+}
+
+/// The configuration to replay: the file, one rule of it, or an ad-hoc pattern.
+fn load(args: &Args) -> Result<Config, String> {
+    let mut config = match &args.pattern {
+        Some(p) => {
+            let mut text = format!("config rule\n\toption name 'pattern'\n\toption pattern {}\n", quote(p));
+            if let Some(f) = &args.fields {
+                text += &format!("\toption fields {}\n", quote(f));
+            }
+            Config::parse(text.as_bytes(), "-p")
+        }
+        None => Config::load(&args.config),
+    }
+    .map_err(|e| e.to_string())?;
+    if let Some(name) = &args.rule {
+        config.rules.retain(|r| &r.name == name);
+        if config.rules.is_empty() {
+            return Err(format!("logtrigger test: no rule named '{name}'"));
+        }
+    }
+    Ok(config)
+}
+
+/// Quotes a value for UCI: single quotes, with `'\''` for an embedded quote.
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+struct Replay {
+    pipeline: Pipeline,
+    runner: Option<Runner>,
+    json: bool,
+    lines: u64,
+    out: std::io::BufWriter<std::io::Stdout>,
+}
+
+impl Replay {
+    fn new(config: &Config, args: &Args) -> Replay {
+        let g = &config.global;
+        let runner = args.run.then(|| {
+            Runner::new(Limits {
+                max_jobs: g.max_jobs,
+                max_queue: g.max_queue,
+                timeout: Duration::from_secs(g.script_timeout.into()),
+                debug: g.debug,
+            })
+        });
+        Replay {
+            pipeline: Pipeline::new(config),
+            runner,
+            json: args.json,
+            lines: 0,
+            out: std::io::BufWriter::new(std::io::stdout()),
+        }
+    }
+
+    fn input(&mut self, name: &str) -> std::io::Result<()> {
+        let reader: Box<dyn BufRead> = if name == "-" {
+            Box::new(std::io::stdin().lock())
+        } else {
+            Box::new(std::io::BufReader::new(std::fs::File::open(name)?))
+        };
+        let path = Path::new(name);
+        let as_file = self.pipeline.rules().iter().any(|r| r.file.as_deref() == Some(path));
+        for line in reader.split(b'\n') {
+            let line = line?;
+            self.lines += 1;
+            self.line(&line, as_file.then_some(path));
+        }
+        Ok(())
+    }
+
+    fn line(&mut self, line: &[u8], file: Option<&Path>) {
+        let now = now();
+        let Replay { pipeline, runner, json, lines, out } = self;
+        let mut report = |hit: &Hit, when: i64, source: Source| {
+            let _ = if *json { write_json(out, *lines, hit) } else { write_human(out, *lines, hit) };
+            if let (Some(r), true) = (runner.as_mut(), hit.outcome.fired) {
+                if let Some(job) = crate::pipeline::job(hit, source, when) {
+                    r.submit(job, Instant::now());
+                }
+            }
+        };
+        if let Some(path) = file {
+            let source = Source::File(path);
+            pipeline.process_subject(line, None, source, now, &mut |h| report(h, now, source));
+            return;
+        }
+        let (frame, when) = match split_logread(line) {
+            Some((when, rest)) => (rest, Some(when)),
+            None => (line, None),
+        };
+        let when = when.or_else(|| syslog::parse(frame).timestamp.and_then(epoch)).unwrap_or(now);
+        pipeline.process_frame(frame, Source::Unix, when, &mut |h| report(h, when, Source::Unix));
+        if let Some(r) = runner.as_mut() {
+            r.service(Instant::now());
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(r) = self.runner.as_mut() {
+            while r.running() + r.queued() > 0 {
+                r.service(Instant::now());
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        let _ = self.summary();
+    }
+
+    fn summary(&mut self) -> std::io::Result<()> {
+        let p = &self.pipeline;
+        if self.json {
+            write!(self.out, "{{\"summary\":{{\"lines\":{},\"rules\":[", self.lines)?;
+            for (i, r) in p.rules().iter().enumerate() {
+                let s = p.stats(i);
+                let sep = if i > 0 { "," } else { "" };
+                write!(
+                    self.out,
+                    "{sep}{{\"rule\":{},\"matches\":{},\"ignored\":{},\"firings\":{}}}",
+                    json_str(r.name.as_bytes()),
+                    s.matches,
+                    s.ignored,
+                    s.firings
+                )?;
+            }
+            writeln!(self.out, "]}}}}")?;
+        } else {
+            writeln!(self.out, "\nLines: {}", self.lines)?;
+            writeln!(self.out, "{:<24} {:>8} {:>8} {:>8}", "rule", "matches", "ignored", "firings")?;
+            for (i, r) in p.rules().iter().enumerate() {
+                let s = p.stats(i);
+                writeln!(self.out, "{:<24} {:>8} {:>8} {:>8}", r.name, s.matches, s.ignored, s.firings)?;
+            }
+        }
+        self.out.flush()
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Names a capture: its field name, or `%N` (1-based) when it has none.
+fn field_name(hit: &Hit, c: usize) -> String {
+    hit.rule.fields.get(c).cloned().unwrap_or_else(|| format!("%{}", c + 1))
+}
+
+fn write_human(out: &mut impl Write, line: u64, hit: &Hit) -> std::io::Result<()> {
+    write!(out, "line {line}: {} matched:", hit.rule.name)?;
+    for c in 0..hit.caps.len() {
+        let v = String::from_utf8_lossy(hit.caps.get(c, hit.subject));
+        write!(out, " {}={:?}", field_name(hit, c), v)?;
+    }
+    let key = String::from_utf8_lossy(hit.key);
+    if hit.ignored {
+        writeln!(out, " key={key:?} (ignoreip: not counted)")
+    } else if hit.outcome.fired {
+        writeln!(out, " key={key:?} count={}/{} FIRED", hit.outcome.count, hit.rule.maxfail)
+    } else {
+        writeln!(out, " key={key:?} count={}/{}", hit.outcome.count, hit.rule.maxfail)
+    }
+}
+
+fn write_json(out: &mut impl Write, line: u64, hit: &Hit) -> std::io::Result<()> {
+    write!(out, "{{\"line\":{line},\"rule\":{},\"fields\":{{", json_str(hit.rule.name.as_bytes()))?;
+    for c in 0..hit.caps.len() {
+        let sep = if c > 0 { "," } else { "" };
+        let name = field_name(hit, c);
+        write!(out, "{sep}{}:{}", json_str(name.as_bytes()), json_str(hit.caps.get(c, hit.subject)))?;
+    }
+    writeln!(
+        out,
+        "}},\"key\":{},\"count\":{},\"fired\":{},\"ignored\":{}}}",
+        json_str(hit.key),
+        hit.outcome.count,
+        hit.outcome.fired,
+        hit.ignored
+    )
+}
+
+/// A JSON string literal for bytes (invalid UTF-8 shown as U+FFFD).
+fn json_str(b: &[u8]) -> String {
+    let mut s = String::from("\"");
+    for ch in String::from_utf8_lossy(b).chars() {
+        match ch {
+            '"' => s.push_str("\\\""),
+            '\\' => s.push_str("\\\\"),
+            c if (c as u32) < 0x20 => s.push_str(&format!("\\u{:04x}", c as u32)),
+            c => s.push(c),
+        }
+    }
+    s.push('"');
+    s
+}
+
+const MONTHS: [&[u8; 3]; 12] = [
+    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+];
+
+/// A `logread` line: `Www Mmm dd hh:mm:ss yyyy fac.sev REST` → (epoch, REST).
+fn split_logread(line: &[u8]) -> Option<(i64, &[u8])> {
+    let s = std::str::from_utf8(line.get(..25)?).ok()?;
+    let (wday, rest) = s.split_at(4);
+    if !wday.ends_with(' ') || !wday[..3].bytes().all(|b| b.is_ascii_alphabetic()) {
+        return None;
+    }
+    let mon = month(rest.get(..3)?.as_bytes())?;
+    let day: u32 = rest.get(4..6)?.trim().parse().ok()?;
+    let (h, m, sec) = hms(rest.get(7..15)?)?;
+    let year: i32 = rest.get(16..20)?.parse().ok()?;
+    let tail = line.get(25..)?;
+    let sp = tail.iter().position(|&b| b == b' ')?;
+    if !tail[..sp].contains(&b'.') {
+        return None;
+    }
+    Some((local_epoch(year, mon, day, h, m, sec)?, &tail[sp + 1..]))
+}
+
+fn month(b: &[u8]) -> Option<u32> {
+    let pos = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(b))?;
+    Some(pos as u32 + 1)
+}
+
+fn hms(s: &str) -> Option<(u32, u32, u32)> {
+    let mut it = s.splitn(3, ':').map(|p| p.parse::<u32>().ok());
+    Some((it.next()??, it.next()??, it.next()??))
+}
+
+/// Epoch seconds of a frame timestamp: `Mmm d hh:mm:ss` (this year, or last year when that
+/// would be in the future), `Mmm dd yyyy hh:mm:ss`, `Mmm dd hh:mm:ss yyyy`, or RFC3339.
+fn epoch(ts: &[u8]) -> Option<i64> {
+    let s = std::str::from_utf8(ts).ok()?;
+    if s.as_bytes().first()?.is_ascii_digit() {
+        return rfc3339(s);
+    }
+    let mon = month(s.get(..3)?.as_bytes())?;
+    let mut parts = s[3..].split_ascii_whitespace();
+    let day: u32 = parts.next()?.parse().ok()?;
+    let mut next = parts.next()?;
+    let mut year = None;
+    if !next.contains(':') {
+        year = Some(next.parse().ok()?);
+        next = parts.next()?;
+    }
+    let (h, m, sec) = hms(next.split('.').next()?)?;
+    if let Some(y) = parts.next() {
+        year = Some(y.parse().ok()?);
+    }
+    match year {
+        Some(y) => local_epoch(y, mon, day, h, m, sec),
+        None => {
+            let this = current_year();
+            let t = local_epoch(this, mon, day, h, m, sec)?;
+            if t > now() + 86_400 { local_epoch(this - 1, mon, day, h, m, sec) } else { Some(t) }
+        }
+    }
+}
+
+/// `YYYY-MM-DDThh:mm:ss[.frac](Z|±hh:mm)`.
+fn rfc3339(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let mut rest = &s[19..];
+    if let Some(r) = rest.strip_prefix('.') {
+        rest = r.trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    let offset = match rest.as_bytes().first()? {
+        b'Z' | b'z' => 0,
+        sign @ (b'+' | b'-') => {
+            let oh: i64 = rest.get(1..3)?.parse().ok()?;
+            let om: i64 = rest.get(4..6)?.parse().ok()?;
+            let o = oh * 3600 + om * 60;
+            if *sign == b'-' { -o } else { o }
+        }
+        _ => return None,
+    };
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
+        return None;
+    }
+    Some(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se - offset)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn local_epoch(year: i32, mon: u32, day: u32, h: u32, m: u32, s: u32) -> Option<i64> {
+    if !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 {
+        return None;
+    }
+    // SAFETY: tm is plain data, fully initialised by zeroed(); mktime only reads and normalises it.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    tm.tm_year = year - 1900;
+    tm.tm_mon = mon as i32 - 1;
+    tm.tm_mday = day as i32;
+    tm.tm_hour = h as i32;
+    tm.tm_min = m as i32;
+    tm.tm_sec = s as i32;
+    tm.tm_isdst = -1;
+    // SAFETY: a valid, exclusively borrowed tm.
+    let t = unsafe { libc::mktime(&mut tm) };
+    (t != -1).then_some(t as i64)
+}
+
+fn current_year() -> i32 {
+    let t = now() as libc::time_t;
+    // SAFETY: plain data; localtime_r writes into our tm only.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    unsafe { libc::localtime_r(&t, &mut tm) };
+    tm.tm_year + 1900
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_times() {
+        assert_eq!(rfc3339("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(rfc3339("2003-10-11T22:14:15.003Z"), Some(1_065_910_455));
+        assert_eq!(rfc3339("2003-08-24T05:14:15.000003-07:00"), Some(1_061_727_255));
+        assert_eq!(rfc3339("2003-08-24"), None);
+    }
+
+    #[test]
+    fn bsd_times_are_ordered() {
+        let a = epoch(b"Nov  6 21:52:13 2025").unwrap();
+        let b = epoch(b"Nov 6 21:52:14 2025").unwrap();
+        assert_eq!(b - a, 1);
+        assert_eq!(epoch(b"Nov 06 2025 21:52:13"), Some(a));
+        assert!(epoch(b"Foo 06 21:52:13").is_none());
+        assert!(epoch(b"Nov 06 25:52:13").is_none());
+    }
+
+    #[test]
+    fn logread_lines() {
+        let l = b"Fri Nov 27 21:45:37 2026 authpriv.warn dropbear[1]: Bad password";
+        let (t, rest) = split_logread(l).unwrap();
+        assert_eq!(rest, b"dropbear[1]: Bad password");
+        assert_eq!(epoch(b"Nov 27 21:45:37 2026"), Some(t));
+        assert!(split_logread(b"<13>Nov 27 21:45:37 root: hello world, a long line").is_none());
+    }
+
+    #[test]
+    fn uci_quoting() {
+        assert_eq!(quote("it's"), r"'it'\''s'");
+    }
 }

@@ -5,6 +5,7 @@
 //! Never: allocates while matching (captures go to caller-owned [`Captures`], scratch space to a
 //! caller-owned [`Cache`] that only grows during warm-up), backtracks exponentially.
 
+mod backtrack;
 mod compile;
 mod pike;
 mod prefilter;
@@ -98,13 +99,33 @@ impl Pattern {
 
     /// Matches the whole rule of SPEC §5 against `subject`; on a match fills `caps` and returns true.
     pub fn find(&self, subject: &[u8], cache: &mut Cache, caps: &mut Captures) -> bool {
+        self.find_with(subject, cache, caps, false)
+    }
+
+    /// [`Pattern::find`] on the Pike VM alone (the engine used for long subjects); for tests.
+    #[doc(hidden)]
+    pub fn find_pike(&self, subject: &[u8], cache: &mut Cache, caps: &mut Captures) -> bool {
+        self.find_with(subject, cache, caps, true)
+    }
+
+    fn find_with(&self, subject: &[u8], cache: &mut Cache, caps: &mut Captures, pike: bool) -> bool {
         // Spans are u32: longer subjects (far beyond any datagram) never match.
         if subject.len() >= u32::MAX as usize || !self.prefilter.may_match(subject) {
             return false;
         }
         let last_start = subject.len() - self.prefilter.min_len();
         let mut slots = [0u32; pike::MAX_SLOTS];
-        if !pike::exec(&self.prog, subject, cache, &self.start, last_start, &mut slots) {
+        let fast = (!pike && backtrack::fits(&self.prog, subject.len()))
+            .then(|| {
+                let sc = &mut cache.backtrack;
+                backtrack::exec(&self.prog, subject, sc, &self.start, last_start, &mut slots)
+            })
+            .flatten();
+        let found = match fast {
+            Some(found) => found,
+            None => pike::exec(&self.prog, subject, cache, &self.start, last_start, &mut slots),
+        };
+        if !found {
             return false;
         }
         caps.len = self.captures_len();

@@ -21,6 +21,7 @@ pub struct Cache {
     clist: Threads,
     nlist: Threads,
     stack: Vec<Frame>,
+    pub(crate) backtrack: super::backtrack::Scratch,
 }
 
 /// Depth-first work items of the epsilon closure: explore a pc, or undo a `Save` on the way back.
@@ -115,6 +116,7 @@ pub(crate) fn exec(
         clist,
         nlist,
         stack,
+        ..
     } = cache;
     let ns = prog.slots;
     let len = hay.len();
@@ -178,7 +180,7 @@ pub(crate) fn exec(
 
 /// The trailing `%s`/`%b` starting at `q` (< len): `\s*(.+)$` keeps greedy whitespace skipping
 /// but must leave at least one byte; `%b` takes everything.
-fn set_tail(prog: &Program, hay: &[u8], q: usize, out: &mut [u32; MAX_SLOTS]) {
+pub(crate) fn set_tail(prog: &Program, hay: &[u8], q: usize, out: &mut [u32; MAX_SLOTS]) {
     let len = hay.len();
     let mut start = q;
     if prog.tail_skips_space {

@@ -19,6 +19,9 @@ pub(crate) struct Prefilter {
     suffix: Vec<u8>,
     /// The longest literal run of the pattern, which every matching subject contains.
     required: Option<Finder<'static>>,
+    /// Every literal run, in pattern order: a matching subject contains them in this order,
+    /// without overlap (the earliest occurrence of each is the best place to look for the next).
+    runs: Vec<Finder<'static>>,
 }
 
 impl Prefilter {
@@ -35,10 +38,15 @@ impl Prefilter {
         // The suffix check already covers a required literal that is the suffix itself.
         let required = (!longest.is_empty() && longest != suffix)
             .then(|| Finder::new(&longest).into_owned());
+        let runs = literal_runs(elems)
+            .filter(|run| !run.is_empty())
+            .map(|run| Finder::new(&run).into_owned())
+            .collect();
         Prefilter {
             min_len: super::compile::min_len(elems),
             suffix,
             required,
+            runs,
         }
     }
 
@@ -52,6 +60,18 @@ impl Prefilter {
         hay.len() >= self.min_len
             && hay.ends_with(&self.suffix)
             && self.required.as_ref().is_none_or(|f| f.find(hay).is_some())
+            && self.runs_in_order(hay)
+    }
+
+    fn runs_in_order(&self, hay: &[u8]) -> bool {
+        let mut rest = hay;
+        for f in &self.runs {
+            match f.find(rest) {
+                Some(i) => rest = &rest[i + f.needle().len()..],
+                None => return false,
+            }
+        }
+        true
     }
 }
 

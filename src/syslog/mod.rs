@@ -47,17 +47,206 @@ pub struct Message<'a> {
 impl<'a> Message<'a> {
     /// The match subject of SPEC §4: `TAG[PID]: MSG` (RFC3164: a slice of the frame; RFC5424:
     /// `APP[PROCID]: MSG` written into `scratch`, which does not allocate when its capacity
-    /// already suffices).
+    /// already suffices). Just MSG when there is no tag / no app.
     pub fn subject<'s>(&'s self, scratch: &'s mut Vec<u8>) -> &'s [u8] {
-        let _ = scratch;
-        todo!()
+        match (self.format, self.app_name) {
+            (Format::Rfc3164, _) => self.subject3164,
+            (Format::Rfc5424, None) => self.msg,
+            (Format::Rfc5424, Some(app)) => {
+                scratch.clear();
+                scratch.extend_from_slice(app);
+                if let Some(pid) = self.procid {
+                    scratch.push(b'[');
+                    scratch.extend_from_slice(pid);
+                    scratch.push(b']');
+                }
+                scratch.extend_from_slice(b": ");
+                scratch.extend_from_slice(self.msg);
+                scratch
+            }
+        }
     }
 
     /// Appends the human line of SPEC §4 (`Mmm dd hh:mm:ss [HOST ]SUBJECT`) to `out`.
-    /// `received` (epoch seconds) gives the time, in local time, when the frame had no timestamp.
+    /// The frame's own timestamp is shown as written (no time-zone conversion); `received`
+    /// (epoch seconds) gives the time, in local time, when the frame had none.
     pub fn human_line(&self, subject: &[u8], received: i64, out: &mut Vec<u8>) {
-        let _ = (subject, received, out);
-        todo!()
+        let clock = match self.timestamp.and_then(parse::clock) {
+            Some(c) => c,
+            None => local_clock(received),
+        };
+        write_clock(clock, out);
+        out.push(b' ');
+        if let Some(host) = self.hostname {
+            out.extend_from_slice(host);
+            out.push(b' ');
+        }
+        out.extend_from_slice(subject);
+    }
+}
+
+/// `Mmm dd hh:mm:ss`, the day padded with a space as syslog does.
+fn write_clock(c: parse::Clock, out: &mut Vec<u8>) {
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    let month = MONTHS
+        .get(usize::from(c.month).wrapping_sub(1))
+        .unwrap_or(&b"???");
+    out.extend_from_slice(*month);
+    out.push(b' ');
+    out.push(if c.day >= 10 {
+        b'0' + c.day / 10 % 10
+    } else {
+        b' '
+    });
+    out.push(b'0' + c.day % 10);
+    for (n, v) in [c.hour, c.minute, c.second].into_iter().enumerate() {
+        out.push(if n == 0 { b' ' } else { b':' });
+        out.push(b'0' + v / 10 % 10);
+        out.push(b'0' + v % 10);
+    }
+}
+
+/// The local wall clock at `epoch` seconds (localtime_r, so TZ and /etc/localtime apply).
+fn local_clock(epoch: i64) -> parse::Clock {
+    let t = epoch as libc::time_t;
+    // SAFETY: `tm` is plain old data that localtime_r fills in; both pointers are valid for
+    // the duration of the call and localtime_r keeps neither.
+    let mut tm: libc::tm = unsafe { core::mem::zeroed() };
+    let ok = unsafe { !libc::localtime_r(&t, &mut tm).is_null() };
+    let field = |v: libc::c_int| u8::try_from(v).unwrap_or(0);
+    if !ok {
+        return parse::Clock {
+            month: 1,
+            day: 1,
+            hour: 0,
+            minute: 0,
+            second: 0,
+        };
+    }
+    parse::Clock {
+        month: field(tm.tm_mon + 1),
+        day: field(tm.tm_mday),
+        hour: field(tm.tm_hour),
+        minute: field(tm.tm_min),
+        second: field(tm.tm_sec),
+    }
+}
+
+impl<'a> StructuredData<'a> {
+    /// The SD-ELEMENTs in order, without allocation.
+    pub fn elements(&self) -> SdElements<'a> {
+        SdElements { rest: self.raw }
+    }
+}
+
+/// Iterator over the SD-ELEMENTs of [`StructuredData`]; stops at the first malformed byte.
+#[derive(Clone, Debug)]
+pub struct SdElements<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for SdElements<'a> {
+    type Item = SdElement<'a>;
+
+    fn next(&mut self) -> Option<SdElement<'a>> {
+        match parse::sd_element(self.rest) {
+            Ok((rest, (id, params))) => {
+                self.rest = rest;
+                Some(SdElement { id, params })
+            }
+            Err(_) => {
+                self.rest = &[];
+                None
+            }
+        }
+    }
+}
+
+/// One `[SD-ID PARAM…]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SdElement<'a> {
+    pub id: &'a [u8],
+    /// The raw ` name="value"…` bytes between the id and the `]`.
+    pub params: &'a [u8],
+}
+
+impl<'a> SdElement<'a> {
+    /// The `(name, raw value)` pairs; values are still escaped (see [`unescape`]).
+    pub fn params(&self) -> SdParams<'a> {
+        SdParams { rest: self.params }
+    }
+}
+
+/// Iterator over the `(name, raw value)` pairs of an [`SdElement`].
+#[derive(Clone, Debug)]
+pub struct SdParams<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for SdParams<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match parse::sd_param(self.rest) {
+            Ok((rest, pair)) => {
+                self.rest = rest;
+                Some(pair)
+            }
+            Err(_) => {
+                self.rest = &[];
+                None
+            }
+        }
+    }
+}
+
+/// The pieces of a raw PARAM-VALUE with `\"`, `\\` and `\]` unescaped; any other
+/// backslash is kept (RFC5424 §6.3.3). Concatenated, the pieces are the value.
+pub fn unescape(raw: &[u8]) -> Unescape<'_> {
+    Unescape { rest: raw }
+}
+
+/// Appends the unescaped value of `raw` to `out`.
+pub fn unescape_into(raw: &[u8], out: &mut Vec<u8>) {
+    for piece in unescape(raw) {
+        out.extend_from_slice(piece);
+    }
+}
+
+/// Iterator of [`unescape`].
+#[derive(Clone, Debug)]
+pub struct Unescape<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Unescape<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        // An escape pair yields just its second byte; otherwise yield up to the next escape.
+        let mut n = 0;
+        while n < self.rest.len() {
+            let pair = (self.rest[n], self.rest.get(n + 1).copied());
+            if let (b'\\', Some(b'"' | b'\\' | b']')) = pair {
+                break;
+            }
+            n += 1;
+        }
+        let piece;
+        if n == 0 {
+            piece = &self.rest[1..2];
+            self.rest = &self.rest[2..];
+        } else {
+            piece = &self.rest[..n];
+            self.rest = &self.rest[n..];
+        }
+        Some(piece)
     }
 }
 
@@ -74,6 +263,11 @@ pub fn facility_name(facility: u8) -> &'static str {
 
 /// `emerg`, `alert`, `crit`, `err`, `warning`, `notice`, `info`, `debug`.
 pub fn severity_name(severity: u8) -> &'static str {
-    const NAMES: [&str; 8] = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
+    const NAMES: [&str; 8] = [
+        "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+    ];
     NAMES.get(severity as usize).copied().unwrap_or("")
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,9 +1,389 @@
-//! The nom parser of SPEC §3.
+//! The nom parser of SPEC §3: PRI, then RFC5424, falling back to RFC3164 on the same bytes.
+//!
+//! Every parser here works on `&[u8]` and only ever returns sub-slices of its input, so a
+//! [`Message`] borrows the frame and parsing never allocates. Nothing here may panic on input:
+//! the only indexing is on slices whose length nom has already checked.
 
-use super::Message;
+use super::{Format, Message, StructuredData};
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take, take_till, take_while, take_while_m_n, take_while1};
+use nom::combinator::{consumed, eof, opt, peek, verify};
+use nom::{IResult, Parser};
+
+type Res<'a, T> = IResult<&'a [u8], T>;
+
+/// Wall-clock fields of a sender's timestamp, as written (no time-zone conversion).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Clock {
+    /// 1 = January.
+    pub month: u8,
+    pub day: u8,
+    pub hour: u8,
+    pub minute: u8,
+    pub second: u8,
+}
 
 /// Parses one frame. Never fails: a frame without a valid header is all MSG.
 pub fn parse(frame: &[u8]) -> Message<'_> {
-    let _ = frame;
-    todo!()
+    let frame = strip_trailer(frame);
+    let (facility, severity, rest) = match frame.first() {
+        Some(b'<') => match pri(frame) {
+            Ok((rest, v)) => (Some(v >> 3), Some(v & 7), rest),
+            // Starts like a PRI but is not one: no header at all (SPEC §3 step 2).
+            Err(_) => return headerless(frame),
+        },
+        _ => (None, None, frame),
+    };
+    let mut msg = match rfc5424(rest) {
+        Some(m) => m,
+        None => rfc3164(rest),
+    };
+    msg.facility = facility;
+    msg.severity = severity;
+    msg
+}
+
+/// Step 1: every trailing `\0`, `\n` and `\r` goes.
+fn strip_trailer(frame: &[u8]) -> &[u8] {
+    let keep = frame
+        .iter()
+        .rposition(|&b| !matches!(b, b'\0' | b'\n' | b'\r'))
+        .map_or(0, |p| p + 1);
+    &frame[..keep]
+}
+
+fn headerless(frame: &[u8]) -> Message<'_> {
+    Message {
+        format: Format::Rfc3164,
+        facility: None,
+        severity: None,
+        version: None,
+        timestamp: None,
+        hostname: None,
+        app_name: None,
+        procid: None,
+        msgid: None,
+        sd: None,
+        msg: frame,
+        bom: false,
+        subject3164: frame,
+    }
+}
+
+fn trim_spaces(i: &[u8]) -> &[u8] {
+    let n = i.iter().take_while(|&&b| b == b' ').count();
+    &i[n..]
+}
+
+/// Value of a run of at most 4 ASCII digits (nom has checked they are digits).
+fn value(digits: &[u8]) -> u16 {
+    digits
+        .iter()
+        .fold(0u16, |v, &d| v * 10 + u16::from(d.wrapping_sub(b'0')))
+}
+
+fn digits(min: usize, max: usize) -> impl Fn(&[u8]) -> Res<'_, u16> {
+    move |i| {
+        let (i, d) = take_while_m_n(min, max, |b: u8| b.is_ascii_digit())(i)?;
+        Ok((i, value(d)))
+    }
+}
+
+/// `<` 1–3 digits `>`, value ≤ 191.
+fn pri(i: &[u8]) -> Res<'_, u8> {
+    let (i, _) = tag(&b"<"[..])(i)?;
+    let (i, v) = verify(digits(1, 3), |v| *v <= 191).parse(i)?;
+    let (i, _) = tag(&b">"[..])(i)?;
+    Ok((i, v as u8))
+}
+
+fn sp(i: &[u8]) -> Res<'_, &[u8]> {
+    tag(&b" "[..])(i)
+}
+
+fn byte(c: u8) -> impl Fn(&[u8]) -> Res<'_, &[u8]> {
+    move |i| take_while_m_n(1, 1, |b: u8| b == c)(i)
+}
+
+fn one_of(set: &'static [u8]) -> impl Fn(&[u8]) -> Res<'_, &[u8]> {
+    move |i| take_while_m_n(1, 1, |b: u8| set.contains(&b))(i)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timestamps
+
+/// `hh:mm:ss` with two digits each.
+fn hms(i: &[u8]) -> Res<'_, (u8, u8, u8)> {
+    let (i, h) = verify(digits(2, 2), |v| *v <= 23).parse(i)?;
+    let (i, _) = byte(b':')(i)?;
+    let (i, m) = verify(digits(2, 2), |v| *v <= 59).parse(i)?;
+    let (i, _) = byte(b':')(i)?;
+    let (i, s) = verify(digits(2, 2), |v| *v <= 60).parse(i)?;
+    Ok((i, (h as u8, m as u8, s as u8)))
+}
+
+/// `.digits`, optional.
+fn frac(i: &[u8]) -> Res<'_, Option<&[u8]>> {
+    opt((byte(b'.'), take_while1(|b: u8| b.is_ascii_digit())))
+        .map(|o| o.map(|(_, d)| d))
+        .parse(i)
+}
+
+/// RFC3339 `YYYY-MM-DD(T|t)hh:mm:ss[.frac][Z|±hh:mm]`. The offset is optional: some senders
+/// omit it, and a sender's offset is never used (no time-zone conversion).
+fn rfc3339(i: &[u8]) -> Res<'_, Clock> {
+    let (i, _year) = digits(4, 4)(i)?;
+    let (i, _) = byte(b'-')(i)?;
+    let (i, month) = verify(digits(2, 2), |v| (1..=12).contains(v)).parse(i)?;
+    let (i, _) = byte(b'-')(i)?;
+    let (i, day) = verify(digits(2, 2), |v| (1..=31).contains(v)).parse(i)?;
+    let (i, _) = one_of(b"Tt")(i)?;
+    let (i, (hour, minute, second)) = hms(i)?;
+    let (i, _) = frac(i)?;
+    let offset = (one_of(b"+-"), digits(2, 2), byte(b':'), digits(2, 2));
+    let (i, _) = opt(alt((one_of(b"Zz").map(|_| ()), offset.map(|_| ())))).parse(i)?;
+    let clock = Clock {
+        month: month as u8,
+        day: day as u8,
+        hour,
+        minute,
+        second,
+    };
+    Ok((i, clock))
+}
+
+/// A three-letter English month, any case; 1 = January.
+fn month(i: &[u8]) -> Res<'_, u8> {
+    const NAMES: [&[u8; 3]; 12] = [
+        b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov",
+        b"dec",
+    ];
+    let (rest, m) = take(3usize)(i)?;
+    let lower = [
+        m[0].to_ascii_lowercase(),
+        m[1].to_ascii_lowercase(),
+        m[2].to_ascii_lowercase(),
+    ];
+    match NAMES.iter().position(|n| **n == lower) {
+        Some(p) => Ok((rest, p as u8 + 1)),
+        None => Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Tag,
+        ))),
+    }
+}
+
+/// Succeeds, consuming nothing, at SP or at the end of input.
+fn at_boundary(i: &[u8]) -> Res<'_, ()> {
+    peek(alt((eof, sp))).map(|_| ()).parse(i)
+}
+
+/// `Mmm{1,2 SP}d{1,2} hh:mm:ss[.frac][ yyyy]` or `Mmm dd yyyy hh:mm:ss`.
+fn bsd_stamp(i: &[u8]) -> Res<'_, Clock> {
+    let (i, month) = month(i)?;
+    let (i, _) = take_while_m_n(1, 2, |b: u8| b == b' ')(i)?;
+    let (i, day) = verify(digits(1, 2), |v| (1..=31).contains(v)).parse(i)?;
+    let (i, _) = sp(i)?;
+    let time_first = (
+        hms,
+        frac,
+        opt((sp, digits(4, 4), peek(alt((at_boundary, colon))))),
+    );
+    let year_first = (digits(4, 4), sp, hms);
+    let (i, (hour, minute, second)) =
+        alt((time_first.map(|(t, _, _)| t), year_first.map(|(_, _, t)| t))).parse(i)?;
+    let clock = Clock {
+        month,
+        day: day as u8,
+        hour,
+        minute,
+        second,
+    };
+    Ok((i, clock))
+}
+
+fn colon(i: &[u8]) -> Res<'_, ()> {
+    byte(b':').map(|_| ()).parse(i)
+}
+
+/// A 3164 TIMESTAMP: its raw bytes and clock, one optional `:` after it skipped, and
+/// followed by SP or the end.
+fn timestamp3164(i: &[u8]) -> Res<'_, (&[u8], Clock)> {
+    let (i, stamp) = consumed(alt((bsd_stamp, rfc3339))).parse(i)?;
+    let (i, _) = opt(colon).parse(i)?;
+    let (i, _) = at_boundary(i)?;
+    Ok((i, stamp))
+}
+
+/// The clock of a timestamp this parser accepted (either convention), for the human line.
+pub(crate) fn clock(stamp: &[u8]) -> Option<Clock> {
+    alt((rfc3339, bsd_stamp)).parse(stamp).ok().map(|(_, c)| c)
+}
+
+// ---------------------------------------------------------------------------------------------
+// RFC5424
+
+/// A header field: non-space bytes, `-` meaning absent.
+fn field(i: &[u8]) -> Res<'_, Option<&[u8]>> {
+    let (i, t) = take_while1(|b: u8| b != b' ')(i)?;
+    Ok((i, nil_or(t)))
+}
+
+fn nil_or(t: &[u8]) -> Option<&[u8]> {
+    if t == b"-" { None } else { Some(t) }
+}
+
+/// An SD-ID or PARAM-NAME.
+fn sd_name(i: &[u8]) -> Res<'_, &[u8]> {
+    take_while1(|b: u8| !matches!(b, b'=' | b' ' | b']' | b'"'))(i)
+}
+
+/// A PARAM-VALUE without its quotes: up to the first `"` not preceded by an escaping `\`.
+fn sd_value(i: &[u8]) -> Res<'_, &[u8]> {
+    let mut escaped = false;
+    for (n, &b) in i.iter().enumerate() {
+        match b {
+            _ if escaped => escaped = false,
+            b'\\' => escaped = true,
+            b'"' => return Ok((&i[n..], &i[..n])),
+            _ => {}
+        }
+    }
+    Err(nom::Err::Error(nom::error::Error::new(
+        i,
+        nom::error::ErrorKind::Char,
+    )))
+}
+
+/// ` NAME="VALUE"` → (name, raw value).
+pub(crate) fn sd_param(i: &[u8]) -> Res<'_, (&[u8], &[u8])> {
+    let (i, _) = sp(i)?;
+    let (i, name) = sd_name(i)?;
+    let (i, _) = tag(&b"=\""[..])(i)?;
+    let (i, val) = sd_value(i)?;
+    let (i, _) = byte(b'"')(i)?;
+    Ok((i, (name, val)))
+}
+
+/// `[ID PARAM*]` → (id, the raw params between the id and the `]`).
+pub(crate) fn sd_element(i: &[u8]) -> Res<'_, (&[u8], &[u8])> {
+    let (i, _) = byte(b'[')(i)?;
+    let (mut i, id) = sd_name(i)?;
+    let start = i;
+    while let Ok((rest, _)) = sd_param(i) {
+        i = rest;
+    }
+    let params = &start[..start.len() - i.len()];
+    let (i, _) = byte(b']')(i)?;
+    Ok((i, (id, params)))
+}
+
+/// `-` or one or more SD-ELEMENTs (the raw bytes of all of them).
+fn structured_data(i: &[u8]) -> Res<'_, Option<&[u8]>> {
+    if let Ok((rest, _)) = byte(b'-')(i) {
+        return Ok((rest, None));
+    }
+    let (mut rest, _) = sd_element(i)?;
+    while let Ok((r, _)) = sd_element(rest) {
+        rest = r;
+    }
+    Ok((rest, Some(&i[..i.len() - rest.len()])))
+}
+
+/// `VERSION SP TIMESTAMP SP HOSTNAME SP APP SP PROCID SP MSGID SP SD [SP MSG]`, or `None`
+/// when the header or the SD does not parse (the caller then falls back to RFC3164).
+fn rfc5424(i: &[u8]) -> Option<Message<'_>> {
+    let version = verify(digits(1, 3), |_| i.first() != Some(&b'0'));
+    let stamp = alt((
+        byte(b'-').map(|_| None),
+        consumed(rfc3339).map(|(r, _)| Some(r)),
+    ));
+    let mut header = (
+        version, sp, stamp, sp, field, sp, field, sp, field, sp, field, sp,
+    );
+    let (i, (version, _, timestamp, _, hostname, _, app_name, _, procid, _, msgid, _)) =
+        header.parse(i).ok()?;
+    let (i, sd) = structured_data(i).ok()?;
+    let msg = match i.split_first() {
+        None => i,
+        Some((b' ', rest)) => trim_spaces(rest),
+        Some(_) => return None,
+    };
+    let (msg, bom) = match msg.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(m) => (m, true),
+        None => (msg, false),
+    };
+    Some(Message {
+        format: Format::Rfc5424,
+        facility: None,
+        severity: None,
+        version: Some(version),
+        timestamp,
+        hostname,
+        app_name,
+        procid,
+        msgid,
+        sd: sd.map(|raw| StructuredData { raw }),
+        msg,
+        bom,
+        subject3164: msg,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// RFC3164
+
+/// A token that is a HOSTNAME: `[A-Za-z0-9._:-]+`, not ending in `:`, followed by SP.
+fn hostname(i: &[u8]) -> Res<'_, &[u8]> {
+    let host = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-');
+    let (i, h) = verify(take_while1(host), |h: &[u8]| h.last() != Some(&b':')).parse(i)?;
+    let (i, _) = sp(i)?;
+    Ok((i, h))
+}
+
+/// `name[pid]:` or `name:` → (name or None when empty, pid).
+fn tag3164(i: &[u8]) -> Res<'_, (Option<&[u8]>, Option<&[u8]>)> {
+    let (i, name) = take_till(|b: u8| matches!(b, b' ' | b':' | b'['))(i)?;
+    let pid = (
+        byte(b'['),
+        take_while(|b: u8| b != b']' && b != b' '),
+        byte(b']'),
+    );
+    let (i, pid) = opt(pid.map(|(_, p, _)| p)).parse(i)?;
+    let (i, _) = colon(i)?;
+    let name = if name.is_empty() { None } else { Some(name) };
+    let pid = pid.filter(|p| !p.is_empty());
+    Ok((i, (name, pid)))
+}
+
+fn rfc3164(i: &[u8]) -> Message<'_> {
+    let i = i.strip_prefix(b" ").unwrap_or(i);
+    let (i, timestamp) = match timestamp3164(i) {
+        Ok((rest, (raw, _))) => (trim_spaces(rest), Some(raw)),
+        Err(_) => (trim_spaces(i), None),
+    };
+    // Step 5: no timestamp, no hostname.
+    let (i, hostname) = match timestamp.map(|_| hostname(i)) {
+        Some(Ok((rest, h))) => (trim_spaces(rest), Some(h)),
+        _ => (i, None),
+    };
+    let (msg, app_name, procid) = match tag3164(i) {
+        Ok((rest, (name, pid))) => (trim_spaces(rest), name, pid),
+        Err(_) => (i, None, None),
+    };
+    Message {
+        format: Format::Rfc3164,
+        facility: None,
+        severity: None,
+        version: None,
+        timestamp,
+        hostname,
+        app_name,
+        procid,
+        msgid: None,
+        sd: None,
+        msg,
+        bom: false,
+        subject3164: i,
+    }
 }

@@ -1,0 +1,240 @@
+//! SPEC §5: the seed examples verbatim, edge cases per conversion, adversarial inputs.
+
+use logtrigger::pattern::{Cache, Captures, Pattern, RuleSet};
+
+/// The captured values, or None when the pattern does not match.
+fn caps(pattern: &str, subject: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let p = Pattern::compile(pattern.as_bytes()).unwrap();
+    let mut cache = Cache::default();
+    let mut c = Captures::default();
+    p.find(subject, &mut cache, &mut c)
+        .then(|| (0..c.len()).map(|k| c.get(k, subject).to_vec()).collect())
+}
+
+fn vals(v: &[&str]) -> Option<Vec<Vec<u8>>> {
+    Some(v.iter().map(|s| s.as_bytes().to_vec()).collect())
+}
+
+const HOMEWORK: &str =
+    "The dog ate my homework and, I know this is the 10 th time this has happened.";
+const SORRY: &str = " Sorry, won't happen again (heh heh).";
+
+#[test]
+fn seed_homework_matches() {
+    let p = "The %s ate my homework and, I know this is the %d th time this has happened.";
+    assert_eq!(caps(p, HOMEWORK.as_bytes()), vals(&["dog", "10"]));
+}
+
+#[test]
+fn seed_homework_with_trailing_text_does_not_match() {
+    let p = "The %s ate my homework and, I know this is the %d th time this has happened.";
+    let line = format!("{HOMEWORK}{SORRY}");
+    assert_eq!(caps(p, line.as_bytes()), None);
+}
+
+#[test]
+fn seed_trailing_s_takes_the_rest() {
+    let p = "The %s ate my homework and, I know this is the %d th time %s";
+    let line = format!("{HOMEWORK}{SORRY}");
+    assert_eq!(
+        caps(p, line.as_bytes()),
+        vals(&[
+            "dog",
+            "10",
+            "this has happened. Sorry, won't happen again (heh heh)."
+        ])
+    );
+}
+
+#[test]
+fn seed_dnsmasq() {
+    let p = "dnsmasq-dhcp[%d]: DHCPACK(%s) %s";
+    let s = b"dnsmasq-dhcp[4273]: DHCPACK(br-lan) 192.168.2.153 'mac address' 'computer name'";
+    assert_eq!(
+        caps(p, s),
+        vals(&["4273", "br-lan", "192.168.2.153 'mac address' 'computer name'"])
+    );
+}
+
+#[test]
+fn seed_freeswitch_injection_cannot_choose_ip() {
+    let p = "Freeswitch: SIP registration failed User:%s IP:%s";
+    let ok = b"Freeswitch: SIP registration failed User:bob IP:1.2.3.4";
+    assert_eq!(caps(p, ok), vals(&["bob", "1.2.3.4"]));
+    let evil = b"Freeswitch: SIP registration failed User:evil IP:9.9.9.9 IP:1.2.3.4";
+    assert_eq!(caps(p, evil), vals(&["evil", "9.9.9.9 IP:1.2.3.4"]));
+}
+
+#[test]
+fn unanchored_start_leftmost_wins() {
+    // The start at "a1" fails (must reach the end); the next one wins.
+    assert_eq!(caps("a%d", b"xxa1a2"), vals(&["2"]));
+    assert_eq!(caps("a%s", b"xxa1 a2"), vals(&["1 a2"]));
+    assert_eq!(caps("id=%d", b"id=1 id=2"), vals(&["2"]));
+}
+
+#[test]
+fn numbers_are_greedy_and_skip_whitespace() {
+    assert_eq!(caps("n=%d", b"n= \t-42"), vals(&["-42"]));
+    assert_eq!(caps("n=%d", b"n=+7"), vals(&["+7"]));
+    assert_eq!(caps("n=%d", b"n=-"), None);
+    assert_eq!(caps("%d%d", b"12345"), vals(&["1234", "5"]));
+    assert_eq!(caps("%u", b"-1"), vals(&["1"]));
+    assert_eq!(caps("n=%u", b"n=-1"), None);
+    assert_eq!(caps("n=%o", b"n=0755"), vals(&["0755"]));
+    assert_eq!(caps("n=%o", b"n=08"), None);
+    assert_eq!(caps("n=%x.", b"n=0xDeadBeef."), vals(&["0xDeadBeef"]));
+    assert_eq!(caps("n=%X", b"n=ff"), vals(&["ff"]));
+    assert_eq!(caps("n=%x", b"n=0x"), vals(&["0"]).filter(|_| false));
+}
+
+#[test]
+fn integer_i_forms() {
+    assert_eq!(caps("=%i;", b"=0x1F;"), vals(&["0x1F"]));
+    assert_eq!(caps("=%i;", b"=017;"), vals(&["017"]));
+    assert_eq!(caps("=%i;", b"=-19;"), vals(&["-19"]));
+    assert_eq!(caps("=%i;", b"=0;"), vals(&["0"]));
+    assert_eq!(caps("=%i;", b"=09;"), None);
+    assert_eq!(caps("=%i;", b"=0x;"), None);
+}
+
+#[test]
+fn float_forms() {
+    for f in ["1", "1.", "1.5", ".5", "-2.5e10", "+3E-2", "7e3"] {
+        let s = format!("t=%{f}|").replace('%', "");
+        assert_eq!(caps("t=%f|", s.as_bytes()), vals(&[f]), "{f}");
+    }
+    assert_eq!(caps("t=%f|", b"t=.|"), None);
+    assert_eq!(caps("t=%f|", b"t=1e|"), None);
+}
+
+#[test]
+fn c_takes_exactly_one_byte_without_skipping() {
+    assert_eq!(caps("[%c]", b"[ ]"), vals(&[" "]));
+    assert_eq!(caps("[%c]", b"[\xff]"), vals(&["\u{ff}"]).map(|_| vec![vec![0xff]]));
+    assert_eq!(caps("[%c]", b"[ab]"), None);
+}
+
+#[test]
+fn s_is_a_lazy_word_b_a_lazy_blob() {
+    assert_eq!(caps("%s=%s;", b"k=v=w;"), vals(&["k", "v=w"]));
+    assert_eq!(caps("<%s>", b"<a b>"), None);
+    assert_eq!(caps("<%b>", b"<a b>"), vals(&["a b"]));
+    assert_eq!(caps("%b:%b:", b"a:b:c:"), vals(&["a", "b:c"]));
+    assert_eq!(caps("x%s.", b"x  y."), vals(&["y"]));
+    // %s and %b must be non-empty.
+    assert_eq!(caps("<%s>", b"<>"), None);
+    assert_eq!(caps("<%b>", b"<>"), None);
+}
+
+#[test]
+fn trailing_conversions_take_all_remaining_text() {
+    assert_eq!(caps("user %s", b"user  bob smith \n"), vals(&["bob smith \n"]));
+    assert_eq!(caps("user %s", b"user"), None);
+    assert_eq!(caps("user %s", b"user "), None);
+    // Greedy \s* must leave one byte for .+ : the value is the last whitespace byte.
+    assert_eq!(caps("user%s", b"user   "), vals(&[" "]));
+    // The pattern's whitespace run is greedy: the blob starts after all of it.
+    assert_eq!(caps("at %b", b"at  x y"), vals(&["x y"]));
+    assert_eq!(caps("at:%b", b"at:  x y"), vals(&["  x y"]));
+}
+
+#[test]
+fn whitespace_run_is_one_or_more_whitespace_bytes() {
+    assert_eq!(caps("a b", b"a \t\n b"), Some(vec![]));
+    assert_eq!(caps("a b", b"ab"), None);
+    assert_eq!(caps("a  b", b"a\x0bb"), Some(vec![]));
+}
+
+#[test]
+fn percent_percent_is_a_literal_percent() {
+    assert_eq!(caps("%d%%", b"load 99%"), vals(&["99"]));
+    assert_eq!(caps("%d%%", b"load 99"), None);
+}
+
+#[test]
+fn must_reach_end_of_subject() {
+    assert_eq!(caps("pid %d", b"pid 12x"), None);
+    assert_eq!(caps("pid %d", b"pid 12"), vals(&["12"]));
+    assert_eq!(caps("done.", b"done. "), None);
+}
+
+#[test]
+fn non_utf8_subjects() {
+    assert_eq!(caps("u=%s!", b"u=\xff\xfe!"), Some(vec![vec![0xff, 0xfe]]));
+}
+
+#[test]
+fn compile_errors() {
+    for (p, off) in [("", 0), ("a%q", 1), ("%5s", 0), ("x%ls", 1), ("100%", 3)] {
+        let e = Pattern::compile(p.as_bytes()).unwrap_err();
+        assert_eq!(e.offset, off, "{p}: {e}");
+        assert!(!e.reason.is_empty());
+    }
+    assert!(Pattern::compile("%d".repeat(17).as_bytes()).is_err());
+}
+
+#[test]
+fn fill_replaces_conversions_with_values() {
+    let p = Pattern::compile(b"Freeswitch: SIP registration failed User:%s IP:%s 100%%").unwrap();
+    let s = b"xx Freeswitch: SIP registration failed User:bob IP:1.2.3.4 100%";
+    let mut cache = Cache::default();
+    let mut c = Captures::default();
+    // The trailing text means %s is not last here: the pattern ends in "100%".
+    assert!(p.find(s, &mut cache, &mut c));
+    let mut out = Vec::new();
+    p.fill(s, &c, &mut out);
+    assert_eq!(out, b"Freeswitch: SIP registration failed User:bob IP:1.2.3.4 100%");
+    assert_eq!(p.captures_len(), 2);
+    assert_eq!(p.source(), b"Freeswitch: SIP registration failed User:%s IP:%s 100%%");
+}
+
+#[test]
+fn rule_set_reports_every_wanted_match_in_order() {
+    let pats = ["login from %s", "from %s", "nothing %d", "%s"];
+    let set = RuleSet::new(
+        pats.iter()
+            .map(|p| Pattern::compile(p.as_bytes()).unwrap())
+            .collect(),
+    );
+    assert_eq!(set.len(), 4);
+    let s = b"login from 10.0.0.1";
+    let mut cache = Cache::default();
+    let mut got = Vec::new();
+    set.for_each_match(s, &mut cache, |i| i != 3, |i, c| {
+        got.push((i, c.get(0, s).to_vec()))
+    });
+    assert_eq!(
+        got,
+        vec![(0, b"10.0.0.1".to_vec()), (1, b"10.0.0.1".to_vec())]
+    );
+}
+
+/// 64 KiB subjects: the results (speed is in benches/pattern.rs).
+#[test]
+fn adversarial_long_subjects() {
+    let a = vec![b'a'; 65536];
+    assert_eq!(caps("%s a %s a %s b", &a), None);
+    // Near-miss that passes every prefilter: spaces and a final b, but no "a" word before it.
+    let mut s = b"a a ".repeat(16384);
+    s.truncate(65534);
+    s.extend_from_slice(b" b");
+    // %s is one word, so only the last five words can match.
+    assert_eq!(caps("%s a %s a %s b", &s), vals(&["a", "a", "a"]));
+    let mut s2 = vec![b'a'; 65535];
+    s2.push(b'b');
+    assert_eq!(caps("%s a %s a %s b", &s2), None);
+    // Many blobs.
+    let p = "%b:%b:%b:%b:%b:%b:%b:%b!";
+    let colons = b"x:".repeat(32768);
+    assert_eq!(caps(p, &colons), None);
+    let mut bang = colons.clone();
+    bang.push(b'!');
+    let got = caps(p, &bang).unwrap();
+    assert_eq!(got[0], b"x");
+    assert_eq!(got[7].len(), bang.len() - 2 * 7 - 1);
+    // Many lazy words, then a literal that never comes.
+    let p = "%s %s %s %s %s %s %s %s %d";
+    let words = b"w ".repeat(32768);
+    assert_eq!(caps(p, &words), None);
+}

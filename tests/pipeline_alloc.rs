@@ -1,0 +1,95 @@
+//! The allocation audit of SPEC §11: after warm-up, messages through parse → match → count
+//! (no firing) make zero heap allocations, even under a flood of distinct keys.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use logtrigger::config::Config;
+use logtrigger::pipeline::{Pipeline, Source};
+
+struct Counting;
+
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.realloc(p, l, n) }
+    }
+}
+
+#[global_allocator]
+static A: Counting = Counting;
+
+fn frames(n: usize) -> Vec<Vec<u8>> {
+    (0..n)
+        .map(|i| {
+            let ip = format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+            match i % 10 {
+                0 => format!("<84>Nov  6 21:52:13 dropbear[{i}]: Bad password attempt for 'root' from {ip}:5555"),
+                1 => format!("<165>1 2003-10-11T22:14:15.003Z host app {i} ID47 [a@1 b=\"c\"] Request 'REGISTER' from '<sip:1@x>' failed for '{ip}:5060' - Failed to authenticate"),
+                2 => format!("<30>Nov  6 21:52:13 dnsmasq-dhcp[4273]: DHCPACK(br-lan) {ip} 00:11:22:33:44:55 laptop"),
+                _ => format!("<30>Nov  6 21:52:13 netifd: Interface 'wan' is now up {i}"),
+            }
+            .into_bytes()
+        })
+        .collect()
+}
+
+#[test]
+fn zero_allocations_per_message_after_warm_up() {
+    let conf = "
+config logtrigger 'global'
+	option max_keys '1024'
+
+config rule
+	option name 'dropbear'
+	option pattern 'Bad password attempt for %b from %s:%d'
+	option fields 'user ip port'
+	option key 'ip'
+	option maxfail '1000'
+	option time '600'
+
+config rule
+	option name 'sip'
+	option pattern 'failed for %s:%d%b'
+	option fields 'ip port rest'
+	option key 'ip'
+	option maxfail '1000'
+
+config rule
+	option name 'dhcp'
+	option pattern 'DHCPACK(%s) %s %s %s'
+	option fields 'iface ip mac name'
+	option key 'mac'
+	option maxfail '1000'
+";
+    let config = Config::parse(conf.as_bytes(), "alloc").unwrap();
+    let mut p = Pipeline::new(&config);
+    let input = frames(100_000);
+    let mut hits = 0usize;
+    let mut fired = 0usize;
+    for f in input.iter().take(2000) {
+        p.process_frame(f, Source::Unix, 1, &mut |h| fired += h.outcome.fired as usize);
+    }
+    let before = ALLOCS.load(Ordering::Relaxed);
+    for (i, f) in input.iter().enumerate() {
+        p.process_frame(f, Source::Unix, 2 + i as i64 / 1000, &mut |h| {
+            hits += 1;
+            fired += h.outcome.fired as usize;
+        });
+    }
+    let after = ALLOCS.load(Ordering::Relaxed);
+    assert_eq!(after - before, 0, "allocations during 100 000 messages");
+    assert_eq!(hits, 30_000, "every dropbear, sip and dhcp frame matched");
+    assert_eq!(fired, 0);
+    assert!(p.stats(0).evicted > 0, "10 000 distinct keys overflowed max_keys");
+    assert_eq!(p.stats(0).keys, 1024);
+}
