@@ -69,25 +69,25 @@ wait_for() {
   for i in $(seq 50); do eval "$*" && return 0; sleep 0.1; done
   return 1
 }
-udp_bound() { grep -qi ":$(printf '%04X' "$1") " /proc/net/udp; }
+udp_bound() { awk -v p=":$(printf "%04X" "$1")" 'substr($2, length($2) - 4) == p {f = 1} END {exit !f}' /proc/net/udp; }
 cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%d", s}'; }
 hwm_kb() { awk '/^VmHWM:/ {print $2}' /proc/"$1"/status; }
 
 # Configurations of the peers; the filters are those of bench/logtrigger.uci.
 write_rsyslog_conf() { # DIR PORT SOCKET
   cat >"$1/rsyslog.conf" <<EOF
-global(workDirectory="$1" maxMessageSize="8k")
+global(workDirectory="$1" maxMessageSize="8k" net.enableDNS="off")
 module(load="imuxsock" SysSock.Use="off")
 module(load="imudp" threads="1")
 module(load="impstats" interval="1" format="json" log.file="$1/stats" log.syslog="off" resetCounters="off")
 input(type="imuxsock" Socket="$3" RateLimit.Interval="0" CreatePath="off")
-input(type="udp" address="127.0.0.1" port="$2" rcvbufSize="$RCVBUF")
+input(type="imudp" address="127.0.0.1" port="$2" rcvbufSize="$RCVBUF")
 template(name="line" type="string" string="%timereported% %hostname% %syslogtag%%msg%\n")
-if (\$programname == "dropbear" and re_match(\$msg, "(Bad password attempt for '.*' from [^ ]+:[0-9]+|Login attempt for nonexistent user from [^ ]+:[0-9]+|Exit before auth from <[^ ]+:[0-9]+>: .*)\$"))
- or (\$programname == "luci" and re_match(\$msg, "failed login on [^ ]+ for [^ ]+ from [^ ]+\$"))
+if (\$programname == "dropbear" and re_match(\$msg, "(Bad password attempt for '.*' from [^ ]+:[0-9]+|Login attempt for nonexistent user from [^ ]+:[0-9]+|Exit before auth from <[^ ]+:[0-9]+>: .*)\\\$"))
+ or (\$programname == "luci" and re_match(\$msg, "failed login on [^ ]+ for [^ ]+ from [^ ]+\\\$"))
  or (\$programname == "freeswitch" and re_match(\$msg, "(\\\\[WARNING\\\\] sofia_reg\\\\.c:[0-9]+ SIP auth failure \\\\([^ ]+\\\\) on sofia profile '[^ ]+' for \\\\[[^ ]+\\\\] from ip [^ ]+|\\\\[WARNING\\\\] sofia_reg\\\\.c:[0-9]+ Can't find user \\\\[[^ ]+\\\\] from [^ ]+)"))
- or re_match(\$msg, "Freeswitch: SIP registration failed User:[^ ]+ IP:[^ ]+")
- or (\$programname == "asterisk" and re_match(\$msg, "(Registration from .* failed for '[^ ]+:[0-9]+' - .*|Request '[^ ]+' from .* failed for '[^ ]+:[0-9]+' \\\\(callid: [^ ]+\\\\) - .*)\$"))
+ or (\$programname == "Freeswitch" and re_match(\$msg, "SIP registration failed User:[^ ]+ IP:[^ ]+"))
+ or (\$programname == "asterisk" and re_match(\$msg, "(Registration from .* failed for '[^ ]+:[0-9]+' - .*|Request '[^ ]+' from .* failed for '[^ ]+:[0-9]+' \\\\(callid: [^ ]+\\\\) - .*)\\\$"))
 then action(type="omfile" file="$1/matches" template="line")
 EOF
 }
@@ -99,15 +99,15 @@ write_logtrigger_conf() { # DIR PORT SOCKET
   } >"$1/logtrigger.conf"
 }
 
-# received RECEIVER : datagrams the running receiver got (after the traffic ended).
+# received RECEIVER : sets GOT, the datagrams the running receiver got (after the traffic ended).
 received() {
   case $1 in
     sink)
-      kill -TERM "$RPID"; wait "$RPID" 2>/dev/null || true; RPID=""
-      sed -n 's/.*received=\([0-9]*\).*/\1/p' "$run/sink.out" ;;
+      kill -TERM "$RPID" 2>/dev/null || true; wait "$RPID" 2>/dev/null || true; RPID=""
+      GOT=$(sed -n 's/.*received=\([0-9]*\).*/\1/p' "$run/sink.out") ;;
     rsyslog)
       sleep 2.2 # impstats writes every second; let one report cover the whole run
-      python3 - "$run/stats" "$transport" <<'EOF'
+      GOT=$(python3 - "$run/stats" "$transport" <<'EOF'
 import json, sys
 last = {}
 for line in open(sys.argv[1], errors="replace"):
@@ -124,10 +124,11 @@ if sys.argv[2] == "udp":
 else:
     print(last.get("imuxsock", {}).get("submitted", 0))
 EOF
+)
       ;;
     logtrigger)
       "$LT" status --json -c "$run/logtrigger.conf" >"$run/status.json" 2>"$run/status.err" || true
-      python3 - "$run/status.json" "$transport" <<'EOF'
+      GOT=$(python3 - "$run/status.json" "$transport" <<'EOF'
 import json, sys
 # The status schema belongs to the daemon; take the "received" counter of the input whose
 # description names the transport, else the sum of every "received" counter.
@@ -148,6 +149,7 @@ def walk(x, path):
 mine = [v for p, v in hits if any(sys.argv[2] in s for s in p)]
 print(sum(mine) if mine else sum(v for _, v in hits))
 EOF
+)
       ;;
   esac
 }
@@ -160,6 +162,8 @@ start_receiver() { # RECEIVER TRANSPORT
       taskset -c "$RECV_CORE" "$SINK" "${a[@]}" --rcvbuf "$RCVBUF" >"$run/sink.out" & RPID=$! ;;
     rsyslog)
       write_rsyslog_conf "$run" "$port" "$sock"
+      rsyslogd -N1 -f "$run/rsyslog.conf" >"$run/rsyslog.check" 2>&1 \
+        || { cat "$run/rsyslog.check" >&2; echo "ingest.sh: bad rsyslog config" >&2; exit 1; }
       taskset -c "$RECV_CORE" rsyslogd -n -f "$run/rsyslog.conf" -i "$run/rsyslog.pid" >"$run/rsyslog.err" 2>&1 & RPID=$! ;;
     logtrigger)
       write_logtrigger_conf "$run" "$port" "$sock"
@@ -187,12 +191,12 @@ for rep in $(seq "$REPS"); do
           "$FLOOD" "${target[@]}" -f "$work/frames.log" --rate "$rate" --count "$count")
         sleep 0.5 # drain: the receiver empties its socket buffer
         cpu1=$(cpu_ns "$RPID"); hwm=$(hwm_kb "$RPID")
-        got=$(received "$recv")
+        GOT=0; received "$recv"
         if [[ -n "$RPID" ]]; then kill -TERM "$RPID" 2>/dev/null; wait "$RPID" 2>/dev/null || true; RPID=""; fi
         sent=$(sed -n 's/.*sent=\([0-9]*\).*/\1/p' <<<"$out")
         achieved=$(sed -n 's/.*rate=\([0-9]*\).*/\1/p' <<<"$out")
         printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$recv" "$transport" "$rate" "$rep" \
-          "$sent" "${got:-0}" $((cpu1 - cpu0)) "$hwm" "$achieved" | tee -a "$work/results.tsv" >&2
+          "$sent" "${GOT:-0}" $((cpu1 - cpu0)) "$hwm" "$achieved" | tee -a "$work/results.tsv" >&2
       done
     done
   done
