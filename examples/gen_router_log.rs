@@ -210,7 +210,7 @@ impl Gen {
                     rng.below(256)
                 ),
                 ip: format!("192.168.1.{}", 100 + i),
-                name: *rng.pick(&NAMES),
+                name: rng.pick(&NAMES),
             })
             .collect();
         Gen {
