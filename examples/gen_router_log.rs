@@ -210,7 +210,7 @@ impl Gen {
                     rng.below(256)
                 ),
                 ip: format!("192.168.1.{}", 100 + i),
-                name: rng.pick(&NAMES),
+                name: NAMES[rng.below(NAMES.len() as u32) as usize],
             })
             .collect();
         Gen {
