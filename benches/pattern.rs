@@ -125,7 +125,11 @@ fn adversarial_benches(c: &mut Criterion) {
     cases.push(("many_b_matches", "%b:%b:%b:%b:%b:%b:%b:%b!", colons.clone()));
     colons.pop();
     colons.push(b'?');
-    cases.push(("many_b_rejected_by_suffix", "%b:%b:%b:%b:%b:%b:%b:%b!", colons));
+    cases.push((
+        "many_b_rejected_by_suffix",
+        "%b:%b:%b:%b:%b:%b:%b:%b!",
+        colons,
+    ));
     let mut digits = b"1 ".repeat(32767);
     digits.extend_from_slice(b"1x");
     cases.push(("many_d_near_miss", "%d %d %d %d %d %d %d %dx", digits));

@@ -29,7 +29,7 @@ enum Command {
 }
 
 fn main() {
-    let args: Args = argh::from_env();
+    let args = parse_args();
     let code = match args.command {
         None => daemon::run(&args.config, args.debug),
         Some(Command::Check(a)) => cli::check::run(a),
@@ -38,4 +38,24 @@ fn main() {
         Some(Command::Status(a)) => cli::status::run(a),
     };
     std::process::exit(code);
+}
+
+/// Like `argh::from_env`, but a lone `-` (standard input, which argh would take for a flag) is
+/// passed on as `/dev/stdin`.
+fn parse_args() -> Args {
+    let all: Vec<String> = std::env::args().collect();
+    let all: Vec<&str> = all
+        .iter()
+        .map(|a| if a == "-" { "/dev/stdin" } else { a.as_str() })
+        .collect();
+    let name = all
+        .first()
+        .map_or("logtrigger", |a| a.rsplit('/').next().unwrap_or(a));
+    Args::from_args(&[name], all.get(1..).unwrap_or_default()).unwrap_or_else(|exit| {
+        match exit.status {
+            Ok(()) => println!("{}", exit.output),
+            Err(()) => eprintln!("{}\nRun {name} --help for more information.", exit.output),
+        }
+        std::process::exit(exit.status.map_or(1, |()| 0))
+    })
 }

@@ -99,3 +99,29 @@ fn matching_after_warm_up_allocates_nothing() {
     assert_eq!(after - before, 0, "allocations during 100 000 matches");
     assert!(matches > 10_000, "the subjects do match: {matches}");
 }
+
+#[test]
+fn presized_cache_never_allocates() {
+    let set = RuleSet::new(
+        PATTERNS
+            .iter()
+            .map(|p| Pattern::compile(p.as_bytes()).unwrap())
+            .collect(),
+    );
+    let mut cache = set.cache();
+    let mut long = b"a a ".repeat(20_000);
+    long.extend_from_slice(b" b");
+    let mut subjects = subjects();
+    subjects.push(long);
+    COUNTING.with(|c| c.set(true));
+    let before = ALLOCS.load(Ordering::SeqCst);
+    let mut matches = 0;
+    // First use, both engines (the long subject goes to the Pike VM).
+    for s in &subjects {
+        set.for_each_match(s, &mut cache, |_| true, |_, _| matches += 1);
+    }
+    let after = ALLOCS.load(Ordering::SeqCst);
+    COUNTING.with(|c| c.set(false));
+    assert_eq!(after - before, 0);
+    assert!(matches >= 5, "{matches}");
+}

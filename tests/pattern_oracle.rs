@@ -3,7 +3,7 @@
 //! Patterns are random sequences of literals, whitespace runs and conversions; subjects are
 //! built from the same literals and conversion-like fragments, so most pairs are near-misses.
 
-use logtrigger::pattern::{Cache, Captures, Pattern};
+use logtrigger::pattern::{Cache, Captures, Pattern, RuleSet};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use regex::bytes::Regex;
@@ -20,7 +20,8 @@ fn translate(pattern: &[u8]) -> String {
     while i < pattern.len() {
         let b = pattern[i];
         if matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ') {
-            while i < pattern.len() && matches!(pattern[i], b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ')
+            while i < pattern.len()
+                && matches!(pattern[i], b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ')
             {
                 i += 1;
             }
@@ -36,9 +37,7 @@ fn translate(pattern: &[u8]) -> String {
                 b'd' => r"\s*([+-]?[0-9]+)".into(),
                 b'i' => r"\s*([+-]?(?:0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*))".into(),
                 b'u' => r"\s*([0-9]+)".into(),
-                b'f' => {
-                    r"\s*([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)".into()
-                }
+                b'f' => r"\s*([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)".into(),
                 b'o' => r"\s*([0-7]+)".into(),
                 b'x' | b'X' => r"\s*((?:0[xX])?[0-9a-fA-F]+)".into(),
                 b'c' => r"(.)".into(),
@@ -142,7 +141,12 @@ fn build_subject(pattern: &[u8], recipe: &[(u8, usize)]) -> Vec<u8> {
     s
 }
 
-fn check(pattern: &[u8], subject: &[u8], re: &Regex, cache: &mut Cache) -> Result<(), TestCaseError> {
+fn check(
+    pattern: &[u8],
+    subject: &[u8],
+    re: &Regex,
+    cache: &mut Cache,
+) -> Result<(), TestCaseError> {
     let p = Pattern::compile(pattern).unwrap();
     let mut caps = Captures::default();
     let got = p.find(subject, cache, &mut caps);
@@ -151,10 +155,33 @@ fn check(pattern: &[u8], subject: &[u8], re: &Regex, cache: &mut Cache) -> Resul
         MATCHED.fetch_add(1, Ordering::Relaxed);
     }
     let want = re.captures(subject);
-    prop_assert_eq!(got, want.is_some(), "match? pattern {:?} subject {:?}",
-        String::from_utf8_lossy(pattern), String::from_utf8_lossy(subject));
+    prop_assert_eq!(
+        got,
+        want.is_some(),
+        "match? pattern {:?} subject {:?}",
+        String::from_utf8_lossy(pattern),
+        String::from_utf8_lossy(subject)
+    );
+    // The rule-set prefilter never hides a match.
+    let set = RuleSet::new(vec![
+        p.clone(),
+        Pattern::compile(b"zz%d").unwrap(),
+        p.clone(),
+    ]);
+    let mut seen = Vec::new();
+    set.for_each_match(subject, cache, |i| i != 1, |i, c| seen.push((i, *c)));
+    let want_seen = if got {
+        vec![(0, caps), (2, caps)]
+    } else {
+        vec![]
+    };
+    prop_assert_eq!(seen, want_seen, "rule set disagrees");
     let mut pike_caps = Captures::default();
-    prop_assert_eq!(p.find_pike(subject, cache, &mut pike_caps), got, "Pike VM disagrees");
+    prop_assert_eq!(
+        p.find_pike(subject, cache, &mut pike_caps),
+        got,
+        "Pike VM disagrees"
+    );
     if got {
         prop_assert_eq!(pike_caps, caps, "Pike VM captures differ");
     }
@@ -196,7 +223,10 @@ proptest! {
 #[test]
 fn generator_mixes_matches_and_misses() {
     let mut runner = proptest::test_runner::TestRunner::deterministic();
-    let strat = (pattern_strategy(), prop::collection::vec(subject_strategy(), 8));
+    let strat = (
+        pattern_strategy(),
+        prop::collection::vec(subject_strategy(), 8),
+    );
     let (mut pairs, mut hits) = (0, 0);
     for _ in 0..300 {
         let (pattern, recipes) = strat.new_tree(&mut runner).unwrap().current();
@@ -207,7 +237,10 @@ fn generator_mixes_matches_and_misses() {
         }
     }
     eprintln!("{hits} of {pairs} generated pairs match");
-    assert!(hits * 10 > pairs && hits * 10 < pairs * 9, "{hits} of {pairs}");
+    assert!(
+        hits * 10 > pairs && hits * 10 < pairs * 9,
+        "{hits} of {pairs}"
+    );
 }
 
 #[test]
@@ -216,7 +249,10 @@ fn property_ran_enough_pairs() {
     matches_regex_oracle();
     let pairs = PAIRS.load(Ordering::Relaxed);
     assert!(pairs >= 10_000, "{pairs} pairs");
-    eprintln!("{} of {pairs} pairs matched", MATCHED.load(Ordering::Relaxed));
+    eprintln!(
+        "{} of {pairs} pairs matched",
+        MATCHED.load(Ordering::Relaxed)
+    );
 }
 
 /// Long subjects (the Pike VM's territory) against the oracle.

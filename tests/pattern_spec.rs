@@ -52,7 +52,11 @@ fn seed_dnsmasq() {
     let s = b"dnsmasq-dhcp[4273]: DHCPACK(br-lan) 192.168.2.153 'mac address' 'computer name'";
     assert_eq!(
         caps(p, s),
-        vals(&["4273", "br-lan", "192.168.2.153 'mac address' 'computer name'"])
+        vals(&[
+            "4273",
+            "br-lan",
+            "192.168.2.153 'mac address' 'computer name'"
+        ])
     );
 }
 
@@ -111,7 +115,10 @@ fn float_forms() {
 #[test]
 fn c_takes_exactly_one_byte_without_skipping() {
     assert_eq!(caps("[%c]", b"[ ]"), vals(&[" "]));
-    assert_eq!(caps("[%c]", b"[\xff]"), vals(&["\u{ff}"]).map(|_| vec![vec![0xff]]));
+    assert_eq!(
+        caps("[%c]", b"[\xff]"),
+        vals(&["\u{ff}"]).map(|_| vec![vec![0xff]])
+    );
     assert_eq!(caps("[%c]", b"[ab]"), None);
 }
 
@@ -129,7 +136,10 @@ fn s_is_a_lazy_word_b_a_lazy_blob() {
 
 #[test]
 fn trailing_conversions_take_all_remaining_text() {
-    assert_eq!(caps("user %s", b"user  bob smith \n"), vals(&["bob smith \n"]));
+    assert_eq!(
+        caps("user %s", b"user  bob smith \n"),
+        vals(&["bob smith \n"])
+    );
     assert_eq!(caps("user %s", b"user"), None);
     assert_eq!(caps("user %s", b"user "), None);
     // Greedy \s* must leave one byte for .+ : the value is the last whitespace byte.
@@ -184,9 +194,15 @@ fn fill_replaces_conversions_with_values() {
     assert!(p.find(s, &mut cache, &mut c));
     let mut out = Vec::new();
     p.fill(s, &c, &mut out);
-    assert_eq!(out, b"Freeswitch: SIP registration failed User:bob IP:1.2.3.4 100%");
+    assert_eq!(
+        out,
+        b"Freeswitch: SIP registration failed User:bob IP:1.2.3.4 100%"
+    );
     assert_eq!(p.captures_len(), 2);
-    assert_eq!(p.source(), b"Freeswitch: SIP registration failed User:%s IP:%s 100%%");
+    assert_eq!(
+        p.source(),
+        b"Freeswitch: SIP registration failed User:%s IP:%s 100%%"
+    );
 }
 
 #[test]
@@ -201,9 +217,12 @@ fn rule_set_reports_every_wanted_match_in_order() {
     let s = b"login from 10.0.0.1";
     let mut cache = Cache::default();
     let mut got = Vec::new();
-    set.for_each_match(s, &mut cache, |i| i != 3, |i, c| {
-        got.push((i, c.get(0, s).to_vec()))
-    });
+    set.for_each_match(
+        s,
+        &mut cache,
+        |i| i != 3,
+        |i, c| got.push((i, c.get(0, s).to_vec())),
+    );
     assert_eq!(
         got,
         vec![(0, b"10.0.0.1".to_vec()), (1, b"10.0.0.1".to_vec())]

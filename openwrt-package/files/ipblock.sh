@@ -25,14 +25,15 @@
 # Environment (tests and experts only; logtrigger passes none of these): NFT, CONNTRACK, IPSET,
 # IPTABLES, IP6TABLES, LOGGER (command paths; default: found in PATH), LT_BLOCKLOG (log file),
 # LT_LOCKDIR (lock directory for the iptables fallback), LT_ipport=1 (an unbracketed IPv6 value
-# always ends in :port, implied when LT_program is dropbear).
+# always ends in :port; implied when LT_program is dropbear and the rule captured no separate
+# `port` field: the shipped rules capture `from %s:%d` as `ip port`, so their LT_ip has no port).
 # Exit status: 0 done, 1 refused input or not banned, 2 firewall error.
 
 set -f
 umask 022
 
 # logtrigger's variables (SPEC §7); empty when run by hand.
-: "${LT_ip=}" "${LT_name=}" "${LT_count=}" "${LT_message=}" "${LT_program=}"
+: "${LT_ip=}" "${LT_name=}" "${LT_count=}" "${LT_message=}" "${LT_program=}" "${LT_port=}"
 
 TABLE=logtrigger
 BLOCKLOG=${LT_BLOCKLOG:-/var/log/blockedIPs.log}
@@ -182,7 +183,8 @@ parse_addr() {
 # need_addr VALUE: parse_addr, or log the refusal and exit 1.
 need_addr() {
 	PORTMODE=${LT_ipport:-0}
-	[ "$LT_program" = dropbear ] && PORTMODE=1
+	# A rule that captured the port itself (LT_port) left a port-free address in LT_ip.
+	[ "$LT_program" = dropbear ] && [ -z "$LT_port" ] && PORTMODE=1
 	parse_addr "$1" && return 0
 	_why="refused address '$(clean "$1" 64)' (rule '$(clean "$LT_name" 40)')"
 	log warning "$_why"

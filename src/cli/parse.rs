@@ -5,57 +5,20 @@
 //! exits 1 at the end.
 
 use crate::syslog;
-use argh::{FromArgs, SubCommand};
+use argh::FromArgs;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
 
 /// Print each input frame parsed, one JSON object per line.
-#[derive(Debug)]
-pub struct Args {
-    /// each input line is a frame's bytes in hex
-    pub hex: bool,
-    /// input files (default or `-`: standard input)
-    pub files: Vec<String>,
-}
-
-// The derived parser. argh refuses a lone `-` as a positional argument (it looks like a
-// flag), so `Args` swaps it for `STDIN` around this parser.
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "parse")]
-/// Print each input frame parsed, one JSON object per line.
-struct RawArgs {
+pub struct Args {
     /// each input line is a frame's bytes in hex
     #[argh(switch)]
-    hex: bool,
+    pub hex: bool,
     /// input files (default or `-`: standard input)
     #[argh(positional)]
-    files: Vec<String>,
-}
-
-/// Stands for `-` while argh parses: no file name can contain a NUL byte.
-const STDIN: &str = "\0-";
-
-impl FromArgs for Args {
-    fn from_args(command_name: &[&str], args: &[&str]) -> Result<Self, argh::EarlyExit> {
-        let swapped: Vec<&str> = args
-            .iter()
-            .map(|&a| if a == "-" { STDIN } else { a })
-            .collect();
-        let raw = RawArgs::from_args(command_name, &swapped)?;
-        let files = raw
-            .files
-            .into_iter()
-            .map(|f| if f == STDIN { "-".to_string() } else { f })
-            .collect();
-        Ok(Args {
-            hex: raw.hex,
-            files,
-        })
-    }
-}
-
-impl argh::SubCommand for Args {
-    const COMMAND: &'static argh::CommandInfo = RawArgs::COMMAND;
+    pub files: Vec<String>,
 }
 
 pub fn run(args: Args) -> i32 {

@@ -1,7 +1,17 @@
 //! `logtrigger status [-c FILE] [--json]` (SPEC §9): ask the running daemon for its counters.
+//!
+//! Owns: finding the control socket (from the config, else the default) and printing the reply.
+//! Never: changes the daemon's state.
 
 use argh::FromArgs;
 use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::daemon::control::{Format, query};
+
+/// The control socket when the config cannot be read.
+const DEFAULT_CONTROL: &str = "/var/run/logtrigger.sock";
 
 /// Print the running daemon's counters.
 #[derive(FromArgs, Debug)]
@@ -16,6 +26,43 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> i32 {
-    let _ = args;
-    todo!()
+    // A config being edited may be broken while the daemon still runs the old one: fall back
+    // to the default socket rather than refuse to answer.
+    let control = match Config::load(&args.config) {
+        Ok(c) => match c.global.control {
+            Some(p) => p,
+            None => {
+                eprintln!(
+                    "logtrigger: the control socket is turned off ('none') in {}",
+                    args.config.display()
+                );
+                return 2;
+            }
+        },
+        Err(e) => {
+            eprintln!("logtrigger: {e} (trying {DEFAULT_CONTROL})");
+            PathBuf::from(DEFAULT_CONTROL)
+        }
+    };
+    let format = if args.json {
+        Format::Json
+    } else {
+        Format::Text
+    };
+    match query(&control, format, Duration::from_secs(5)) {
+        Ok(text) => {
+            print!("{text}");
+            if args.json {
+                println!();
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!(
+                "logtrigger: no daemon answers on {}: {e} (is logtrigger running?)",
+                control.display()
+            );
+            2
+        }
+    }
 }

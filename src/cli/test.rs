@@ -51,7 +51,11 @@ pub fn run(args: Args) -> i32 {
         }
     };
     let mut replay = Replay::new(&config, &args);
-    let inputs = if args.files.is_empty() { vec!["-".to_string()] } else { args.files.clone() };
+    let inputs = if args.files.is_empty() {
+        vec!["-".to_string()]
+    } else {
+        args.files.clone()
+    };
     for name in &inputs {
         if let Err(e) = replay.input(name) {
             eprintln!("logtrigger test: {name}: {e}");
@@ -66,7 +70,10 @@ pub fn run(args: Args) -> i32 {
 fn load(args: &Args) -> Result<Config, String> {
     let mut config = match &args.pattern {
         Some(p) => {
-            let mut text = format!("config rule\n\toption name 'pattern'\n\toption pattern {}\n", quote(p));
+            let mut text = format!(
+                "config rule\n\toption name 'pattern'\n\toption pattern {}\n",
+                quote(p)
+            );
             if let Some(f) = &args.fields {
                 text += &format!("\toption fields {}\n", quote(f));
             }
@@ -124,7 +131,11 @@ impl Replay {
             Box::new(std::io::BufReader::new(std::fs::File::open(name)?))
         };
         let path = Path::new(name);
-        let as_file = self.pipeline.rules().iter().any(|r| r.file.as_deref() == Some(path));
+        let as_file = self
+            .pipeline
+            .rules()
+            .iter()
+            .any(|r| r.file.as_deref() == Some(path));
         for line in reader.split(b'\n') {
             let line = line?;
             self.lines += 1;
@@ -135,13 +146,23 @@ impl Replay {
 
     fn line(&mut self, line: &[u8], file: Option<&Path>) {
         let now = now();
-        let Replay { pipeline, runner, json, lines, out } = self;
+        let Replay {
+            pipeline,
+            runner,
+            json,
+            lines,
+            out,
+        } = self;
         let mut report = |hit: &Hit, when: i64, source: Source| {
-            let _ = if *json { write_json(out, *lines, hit) } else { write_human(out, *lines, hit) };
-            if let (Some(r), true) = (runner.as_mut(), hit.outcome.fired) {
-                if let Some(job) = crate::pipeline::job(hit, source, when) {
-                    r.submit(job, Instant::now());
-                }
+            let _ = if *json {
+                write_json(out, *lines, hit)
+            } else {
+                write_human(out, *lines, hit)
+            };
+            if let (Some(r), true) = (runner.as_mut(), hit.outcome.fired)
+                && let Some(job) = crate::pipeline::job(hit, source, when)
+            {
+                r.submit(job, Instant::now());
             }
         };
         if let Some(path) = file {
@@ -153,8 +174,12 @@ impl Replay {
             Some((when, rest)) => (rest, Some(when)),
             None => (line, None),
         };
-        let when = when.or_else(|| syslog::parse(frame).timestamp.and_then(epoch)).unwrap_or(now);
-        pipeline.process_frame(frame, Source::Unix, when, &mut |h| report(h, when, Source::Unix));
+        let when = when
+            .or_else(|| syslog::parse(frame).timestamp.and_then(epoch))
+            .unwrap_or(now);
+        pipeline.process_frame(frame, Source::Unix, when, &mut |h| {
+            report(h, when, Source::Unix)
+        });
         if let Some(r) = runner.as_mut() {
             r.service(Instant::now());
         }
@@ -173,7 +198,11 @@ impl Replay {
     fn summary(&mut self) -> std::io::Result<()> {
         let p = &self.pipeline;
         if self.json {
-            write!(self.out, "{{\"summary\":{{\"lines\":{},\"rules\":[", self.lines)?;
+            write!(
+                self.out,
+                "{{\"summary\":{{\"lines\":{},\"rules\":[",
+                self.lines
+            )?;
             for (i, r) in p.rules().iter().enumerate() {
                 let s = p.stats(i);
                 let sep = if i > 0 { "," } else { "" };
@@ -189,10 +218,18 @@ impl Replay {
             writeln!(self.out, "]}}}}")?;
         } else {
             writeln!(self.out, "\nLines: {}", self.lines)?;
-            writeln!(self.out, "{:<24} {:>8} {:>8} {:>8}", "rule", "matches", "ignored", "firings")?;
+            writeln!(
+                self.out,
+                "{:<24} {:>8} {:>8} {:>8}",
+                "rule", "matches", "ignored", "firings"
+            )?;
             for (i, r) in p.rules().iter().enumerate() {
                 let s = p.stats(i);
-                writeln!(self.out, "{:<24} {:>8} {:>8} {:>8}", r.name, s.matches, s.ignored, s.firings)?;
+                writeln!(
+                    self.out,
+                    "{:<24} {:>8} {:>8} {:>8}",
+                    r.name, s.matches, s.ignored, s.firings
+                )?;
             }
         }
         self.out.flush()
@@ -207,7 +244,11 @@ fn now() -> i64 {
 
 /// Names a capture: its field name, or `%N` (1-based) when it has none.
 fn field_name(hit: &Hit, c: usize) -> String {
-    hit.rule.fields.get(c).cloned().unwrap_or_else(|| format!("%{}", c + 1))
+    hit.rule
+        .fields
+        .get(c)
+        .cloned()
+        .unwrap_or_else(|| format!("%{}", c + 1))
 }
 
 fn write_human(out: &mut impl Write, line: u64, hit: &Hit) -> std::io::Result<()> {
@@ -220,18 +261,35 @@ fn write_human(out: &mut impl Write, line: u64, hit: &Hit) -> std::io::Result<()
     if hit.ignored {
         writeln!(out, " key={key:?} (ignoreip: not counted)")
     } else if hit.outcome.fired {
-        writeln!(out, " key={key:?} count={}/{} FIRED", hit.outcome.count, hit.rule.maxfail)
+        writeln!(
+            out,
+            " key={key:?} count={}/{} FIRED",
+            hit.outcome.count, hit.rule.maxfail
+        )
     } else {
-        writeln!(out, " key={key:?} count={}/{}", hit.outcome.count, hit.rule.maxfail)
+        writeln!(
+            out,
+            " key={key:?} count={}/{}",
+            hit.outcome.count, hit.rule.maxfail
+        )
     }
 }
 
 fn write_json(out: &mut impl Write, line: u64, hit: &Hit) -> std::io::Result<()> {
-    write!(out, "{{\"line\":{line},\"rule\":{},\"fields\":{{", json_str(hit.rule.name.as_bytes()))?;
+    write!(
+        out,
+        "{{\"line\":{line},\"rule\":{},\"fields\":{{",
+        json_str(hit.rule.name.as_bytes())
+    )?;
     for c in 0..hit.caps.len() {
         let sep = if c > 0 { "," } else { "" };
         let name = field_name(hit, c);
-        write!(out, "{sep}{}:{}", json_str(name.as_bytes()), json_str(hit.caps.get(c, hit.subject)))?;
+        write!(
+            out,
+            "{sep}{}:{}",
+            json_str(name.as_bytes()),
+            json_str(hit.caps.get(c, hit.subject))
+        )?;
     }
     writeln!(
         out,
@@ -316,7 +374,11 @@ fn epoch(ts: &[u8]) -> Option<i64> {
         None => {
             let this = current_year();
             let t = local_epoch(this, mon, day, h, m, sec)?;
-            if t > now() + 86_400 { local_epoch(this - 1, mon, day, h, m, sec) } else { Some(t) }
+            if t > now() + 86_400 {
+                local_epoch(this - 1, mon, day, h, m, sec)
+            } else {
+                Some(t)
+            }
         }
     }
 }
@@ -395,7 +457,10 @@ mod tests {
     fn rfc3339_times() {
         assert_eq!(rfc3339("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(rfc3339("2003-10-11T22:14:15.003Z"), Some(1_065_910_455));
-        assert_eq!(rfc3339("2003-08-24T05:14:15.000003-07:00"), Some(1_061_727_255));
+        assert_eq!(
+            rfc3339("2003-08-24T05:14:15.000003-07:00"),
+            Some(1_061_727_255)
+        );
         assert_eq!(rfc3339("2003-08-24"), None);
     }
 

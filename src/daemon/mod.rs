@@ -1,9 +1,664 @@
 //! The daemon: one poll loop over the inputs, signals, the control socket and running scripts.
+//!
+//! Owns: process setup (signal mask, signalfd), the poll loop and its timeout (the runner's next
+//! deadline, or none: an idle daemon sleeps), reload, clean exit (takeover undone), status.
+//! Never: blocks outside `poll`, wakes up periodically, or allocates per message (the poll
+//! set and scratch buffers are reused).
 
-use std::path::Path;
+pub mod control;
+pub mod engine;
+pub mod status;
+
+use std::fmt;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use nix::sys::signal::{SigHandler, SigSet, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+
+use crate::config::{Config, Global};
+use crate::input::file::Files;
+use crate::input::forward::Outbox;
+use crate::input::kmsg::Kmsg;
+use crate::input::udp::{self, UdpInput};
+use crate::input::unix::{Mode, UnixConfig, UnixInput};
+use crate::pipeline::Source;
+use control::{Control, Format};
+use engine::Engine;
+use status::{Entry, Report};
+
+/// Grace period between SIGTERM and SIGKILL for scripts still running at exit.
+const EXIT_GRACE_MS: u32 = 5000;
+
+/// Writes `logtrigger: MESSAGE` to stderr (procd passes it on to the system log).
+pub fn log(args: fmt::Arguments<'_>) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "logtrigger: {args}");
+}
 
 /// Runs the daemon in the foreground until SIGTERM/SIGINT; returns the exit code.
 pub fn run(config: &Path, debug: Option<u8>) -> i32 {
-    let _ = (config, debug);
-    todo!()
+    let cfg = match Config::load(config) {
+        Ok(c) => c,
+        Err(e) => {
+            log(format_args!("{e}"));
+            return 1;
+        }
+    };
+    let mut daemon = match Daemon::start(config, cfg, debug) {
+        Ok(d) => d,
+        Err(e) => {
+            log(format_args!("{e}"));
+            return 2;
+        }
+    };
+    daemon.run()
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// What a polled fd is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Token {
+    Signal,
+    Control,
+    UnixSock,
+    UnixOld,
+    UnixWatch,
+    UnixOut,
+    Udp(usize),
+    Remote(usize),
+    Files,
+    Kmsg,
+    Script,
+}
+
+/// Every input and output, rebuilt (in parts) on reload.
+#[derive(Default)]
+struct Io {
+    unix: Option<UnixInput>,
+    udp: Vec<UdpInput>,
+    files: Option<Files>,
+    kmsg: Option<Kmsg>,
+    remotes: Vec<Outbox>,
+    control: Option<Control>,
+}
+
+struct Daemon {
+    path: PathBuf,
+    cfg: Config,
+    debug_arg: Option<u8>,
+    debug: u8,
+    io: Io,
+    engine: Engine,
+    signals: SignalFd,
+    stop: bool,
+    started: i64,
+    reloads: u64,
+    reload_errors: u64,
+    /// The poll set, reused every turn.
+    fds: Vec<libc::pollfd>,
+    tokens: Vec<Token>,
+    script_fds: Vec<RawFd>,
+    /// Scratch for reformatted frames (udp_forward, kmsg).
+    scratch: Vec<u8>,
+}
+
+/// The rules' `file` options, deduplicated.
+fn file_paths(cfg: &Config) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = Vec::new();
+    for r in cfg.rules.iter().filter(|r| r.enabled) {
+        if let Some(f) = &r.file
+            && !v.contains(f)
+        {
+            v.push(f.clone());
+        }
+    }
+    v
+}
+
+fn unix_config(g: &Global) -> Option<UnixConfig> {
+    Some(UnixConfig {
+        socket: g.socket.clone()?,
+        takeover: g.takeover,
+        forward: g.forward.clone(),
+        max_message: g.max_message,
+    })
+}
+
+fn err(what: &str, e: impl fmt::Display) -> String {
+    format!("{what}: {e}")
+}
+
+impl Io {
+    fn open_unix(g: &Global) -> Result<Option<UnixInput>, String> {
+        unix_config(g)
+            .map(|c| UnixInput::open(c).map_err(|e| err("socket", e)))
+            .transpose()
+    }
+
+    fn open_udp(g: &Global) -> Result<Vec<UdpInput>, String> {
+        g.udp
+            .iter()
+            .map(|a| UdpInput::open(*a, g.rcvbuf, g.max_message).map_err(|e| e.to_string()))
+            .collect()
+    }
+
+    fn open_remotes(g: &Global, local: &[SocketAddr]) -> Vec<Outbox> {
+        let mut v = Vec::new();
+        for addr in &g.forward_udp {
+            // Sending to one of our own UDP sockets would loop every message forever.
+            let own = local.iter().any(|l| {
+                l.port() == addr.port()
+                    && (l.ip() == addr.ip() || l.ip().is_unspecified() || addr.ip().is_loopback())
+            });
+            if own {
+                log(format_args!(
+                    "forward_udp {addr}: is this daemon's own UDP input; ignored"
+                ));
+                continue;
+            }
+            match Outbox::udp(*addr, g.max_message) {
+                Ok(o) => v.push(o),
+                Err(e) => log(format_args!("forward_udp {addr}: {e}")),
+            }
+        }
+        v
+    }
+
+    fn open_files(cfg: &Config) -> Result<Option<Files>, String> {
+        let paths = file_paths(cfg);
+        if paths.is_empty() {
+            return Ok(None);
+        }
+        Files::open(&paths, cfg.global.max_message)
+            .map(Some)
+            .map_err(|e| err("file", e))
+    }
+
+    fn open_kmsg(g: &Global) -> Result<Option<Kmsg>, String> {
+        if !g.kmsg {
+            return Ok(None);
+        }
+        Kmsg::open(Path::new("/dev/kmsg"))
+            .map(Some)
+            .map_err(|e| e.to_string())
+    }
+
+    fn open(cfg: &Config) -> Result<Io, String> {
+        let g = &cfg.global;
+        // Control first: it refuses to start a second daemon before we touch /dev/log.
+        let control = match &g.control {
+            Some(p) => Some(Control::bind(p).map_err(|e| err("control", e))?),
+            None => None,
+        };
+        let udp = Io::open_udp(g)?;
+        let local: Vec<SocketAddr> = udp.iter().map(|u| u.local_addr()).collect();
+        Ok(Io {
+            remotes: Io::open_remotes(g, &local),
+            udp,
+            files: Io::open_files(cfg)?,
+            kmsg: Io::open_kmsg(g)?,
+            unix: Io::open_unix(g)?,
+            control,
+        })
+    }
+
+    /// Re-opens what the new configuration changed; keeps the rest (notably the takeover).
+    fn reload(&mut self, old: &Config, new: &Config) -> Result<(), String> {
+        let (o, n) = (&old.global, &new.global);
+        if unix_config(o).map(|c| (c.socket, c.takeover, c.forward, c.max_message))
+            != unix_config(n).map(|c| (c.socket, c.takeover, c.forward, c.max_message))
+        {
+            self.unix = None; // restores the old takeover first
+            self.unix = Io::open_unix(n)?;
+        }
+        if (&o.udp, o.rcvbuf, o.max_message) != (&n.udp, n.rcvbuf, n.max_message) {
+            self.udp.clear(); // frees the ports
+            self.udp = Io::open_udp(n)?;
+        }
+        if (&o.forward_udp, o.max_message) != (&n.forward_udp, n.max_message) {
+            let local: Vec<SocketAddr> = self.udp.iter().map(|u| u.local_addr()).collect();
+            self.remotes = Io::open_remotes(n, &local);
+        }
+        if file_paths(old) != file_paths(new) || o.max_message != n.max_message {
+            self.files = Io::open_files(new)?;
+        }
+        if o.kmsg != n.kmsg {
+            self.kmsg = Io::open_kmsg(n)?;
+        }
+        if o.control != n.control {
+            self.control = None;
+            self.control = match &n.control {
+                Some(p) => Some(Control::bind(p).map_err(|e| err("control", e))?),
+                None => None,
+            };
+        }
+        Ok(())
+    }
+}
+
+fn signal_fd() -> Result<SignalFd, String> {
+    let mut mask = SigSet::empty();
+    for s in [
+        Signal::SIGHUP,
+        Signal::SIGTERM,
+        Signal::SIGINT,
+        Signal::SIGUSR1,
+        Signal::SIGCHLD,
+    ] {
+        mask.add(s);
+    }
+    mask.thread_block().map_err(|e| err("sigprocmask", e))?;
+    // SAFETY: setting SIG_IGN installs no handler code. Writes to a gone peer then fail
+    // with EPIPE instead of killing the daemon.
+    unsafe {
+        let _ = nix::sys::signal::signal(Signal::SIGPIPE, SigHandler::SigIgn);
+    }
+    SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
+        .map_err(|e| err("signalfd", e))
+}
+
+impl Daemon {
+    fn start(path: &Path, cfg: Config, debug_arg: Option<u8>) -> Result<Daemon, String> {
+        let signals = signal_fd()?;
+        let debug = debug_arg.unwrap_or(cfg.global.debug);
+        let io = Io::open(&cfg)?;
+        let engine = Engine::new(&cfg, debug);
+        let d = Daemon {
+            path: path.to_path_buf(),
+            scratch: Vec::with_capacity(cfg.global.max_message + 512),
+            cfg,
+            debug_arg,
+            debug,
+            io,
+            engine,
+            signals,
+            stop: false,
+            started: now(),
+            reloads: 0,
+            reload_errors: 0,
+            fds: Vec::with_capacity(16),
+            tokens: Vec::with_capacity(16),
+            script_fds: Vec::with_capacity(16),
+        };
+        if d.debug >= 1 {
+            log(format_args!("started: {}", d.describe()));
+        }
+        Ok(d)
+    }
+
+    fn describe(&self) -> String {
+        let mut s = String::new();
+        if let Some(u) = &self.io.unix {
+            let mode = match u.mode() {
+                Mode::Inline => "inline",
+                Mode::Owner => "owner",
+            };
+            s += &format!("{} ({mode}) ", u.socket_path().display());
+        }
+        for u in &self.io.udp {
+            s += &format!("udp {} ", u.local_addr());
+        }
+        s += &format!("{} rules", self.cfg.rules.len());
+        s
+    }
+
+    fn run(&mut self) -> i32 {
+        while !self.stop {
+            self.build_poll_set();
+            let unix_timeout = self.io.unix.as_ref().map_or(-1, |u| u.timeout_ms());
+            let timeout = match (self.engine.timeout_ms(), unix_timeout) {
+                (-1, t) | (t, -1) => t,
+                (a, b) => a.min(b),
+            };
+            // SAFETY: `fds` is a valid, initialised array of `len` pollfd.
+            let n = unsafe {
+                libc::poll(
+                    self.fds.as_mut_ptr(),
+                    self.fds.len() as libc::nfds_t,
+                    timeout,
+                )
+            };
+            if n < 0 {
+                let e = std::io::Error::last_os_error();
+                if e.raw_os_error() != Some(libc::EINTR) {
+                    log(format_args!("poll: {e}"));
+                    return 2;
+                }
+            }
+            let now = now();
+            for i in 0..self.fds.len() {
+                let revents = self.fds[i].revents;
+                if revents != 0 {
+                    self.dispatch(self.tokens[i], now);
+                }
+            }
+            self.engine.service();
+            if unix_timeout >= 0 && self.io.unix.as_ref().is_some_and(|u| u.timeout_ms() <= 1) {
+                self.maintain_unix();
+            }
+        }
+        if self.debug >= 1 {
+            log(format_args!("exiting"));
+        }
+        self.engine.shutdown(EXIT_GRACE_MS);
+        self.io = Io::default(); // drops inputs: the takeover is undone
+        0
+    }
+
+    fn add(&mut self, fd: RawFd, events: libc::c_short, token: Token) {
+        self.fds.push(libc::pollfd {
+            fd,
+            events,
+            revents: 0,
+        });
+        self.tokens.push(token);
+    }
+
+    fn build_poll_set(&mut self) {
+        self.fds.clear();
+        self.tokens.clear();
+        let sig = self.signals.as_fd().as_raw_fd();
+        self.add(sig, libc::POLLIN, Token::Signal);
+        if let Some(fd) = self.io.control.as_ref().map(|c| c.fd()) {
+            self.add(fd, libc::POLLIN, Token::Control);
+        }
+        if let Some(u) = &self.io.unix {
+            let [sock, old, watch] = u.read_fds();
+            let out = u.write_fd();
+            let pairs = [
+                (sock, libc::POLLIN, Token::UnixSock),
+                (old, libc::POLLIN, Token::UnixOld),
+                (watch, libc::POLLIN, Token::UnixWatch),
+                (out, libc::POLLOUT, Token::UnixOut),
+            ];
+            for (fd, ev, t) in pairs {
+                if let Some(fd) = fd {
+                    self.add(fd, ev, t);
+                }
+            }
+        }
+        for i in 0..self.io.udp.len() {
+            let fd = self.io.udp[i].fd();
+            self.add(fd, libc::POLLIN, Token::Udp(i));
+        }
+        for i in 0..self.io.remotes.len() {
+            if self.io.remotes[i].wants_write() {
+                let fd = self.io.remotes[i].fd();
+                self.add(fd, libc::POLLOUT, Token::Remote(i));
+            }
+        }
+        if let Some(fd) = self.io.files.as_ref().map(|f| f.fd()) {
+            self.add(fd, libc::POLLIN, Token::Files);
+        }
+        if let Some(fd) = self.io.kmsg.as_ref().map(|k| k.fd()) {
+            self.add(fd, libc::POLLIN, Token::Kmsg);
+        }
+        let mut script_fds = std::mem::take(&mut self.script_fds);
+        script_fds.clear();
+        self.engine.poll_fds(&mut script_fds);
+        for &fd in &script_fds {
+            self.add(fd, libc::POLLIN, Token::Script);
+        }
+        self.script_fds = script_fds;
+    }
+
+    fn dispatch(&mut self, token: Token, now: i64) {
+        match token {
+            Token::Signal => self.signals_ready(),
+            Token::Control => self.serve_control(),
+            Token::UnixSock | Token::UnixOld => self.recv_unix(now),
+            Token::UnixWatch => self.maintain_unix(),
+            Token::UnixOut => {
+                if let Some(u) = self.io.unix.as_mut() {
+                    u.flush();
+                }
+            }
+            Token::Udp(i) => self.recv_udp(i, now),
+            Token::Remote(i) => {
+                if let Some(r) = self.io.remotes.get_mut(i) {
+                    r.flush();
+                }
+            }
+            Token::Files => self.recv_files(now),
+            Token::Kmsg => self.recv_kmsg(now),
+            Token::Script => {} // the runner reads its pipes in `service`
+        }
+    }
+
+    fn maintain_unix(&mut self) {
+        let Some(u) = self.io.unix.as_mut() else {
+            return;
+        };
+        match u.maintain() {
+            Ok(true) if self.debug >= 1 => {
+                log(format_args!(
+                    "{}: taken over again",
+                    u.socket_path().display()
+                ));
+            }
+            Ok(_) => {}
+            Err(e) => log(format_args!("takeover: {e}")),
+        }
+    }
+
+    fn recv_unix(&mut self, now: i64) {
+        let Io { unix, remotes, .. } = &mut self.io;
+        let Some(u) = unix.as_mut() else { return };
+        let engine = &mut self.engine;
+        let debug = self.debug;
+        u.recv(&mut |frame, _meta| {
+            for r in remotes.iter_mut() {
+                r.send(frame);
+            }
+            if debug >= 9 {
+                trace("unix", frame);
+            }
+            engine.process(frame, Source::Unix, now);
+        });
+        // A refused forward marks the takeover suspect: check it now, not on the next event.
+        self.maintain_unix_if_suspect();
+    }
+
+    fn maintain_unix_if_suspect(&mut self) {
+        if self.io.unix.as_ref().is_some_and(|u| u.suspect()) {
+            self.maintain_unix();
+        }
+    }
+
+    fn recv_udp(&mut self, i: usize, now: i64) {
+        let Io {
+            unix, udp, remotes, ..
+        } = &mut self.io;
+        let Some(input) = udp.get_mut(i) else { return };
+        let engine = &mut self.engine;
+        let scratch = &mut self.scratch;
+        let g = &self.cfg.global;
+        let debug = self.debug;
+        input.recv(&g.udp_allow, &mut |frame, peer, _meta| {
+            for r in remotes.iter_mut() {
+                r.send(frame);
+            }
+            if g.udp_forward
+                && let Some(u) = unix.as_mut()
+                && u.forwarding()
+            {
+                let msg = crate::syslog::parse(frame);
+                udp::format_for_logger(&msg, peer.ip(), now, scratch);
+                u.forward_local(scratch);
+            }
+            if debug >= 9 {
+                trace("udp", frame);
+            }
+            engine.process(frame, Source::Udp(peer), now);
+        });
+    }
+
+    fn recv_files(&mut self, now: i64) {
+        let Some(files) = self.io.files.as_mut() else {
+            return;
+        };
+        let engine = &mut self.engine;
+        files.service(&mut |line, path| engine.process_line(line, Source::File(path), now));
+    }
+
+    fn recv_kmsg(&mut self, now: i64) {
+        let Some(k) = self.io.kmsg.as_mut() else {
+            return;
+        };
+        let engine = &mut self.engine;
+        k.recv(&mut |rec| engine.process_line(rec.msg, Source::Kmsg, now));
+    }
+
+    fn signals_ready(&mut self) {
+        while let Ok(Some(info)) = self.signals.read_signal() {
+            match Signal::try_from(info.ssi_signo as i32) {
+                Ok(Signal::SIGHUP) => self.reload(),
+                Ok(Signal::SIGTERM) | Ok(Signal::SIGINT) => self.stop = true,
+                Ok(Signal::SIGUSR1) => {
+                    let text = self.report().to_text();
+                    for line in text.lines() {
+                        log(format_args!("status: {line}"));
+                    }
+                }
+                _ => {} // SIGCHLD: the runner reaps in `service`
+            }
+        }
+    }
+
+    fn reload(&mut self) {
+        let new = match Config::load(&self.path) {
+            Ok(c) => c,
+            Err(e) => {
+                self.reload_errors += 1;
+                log(format_args!(
+                    "reload refused, keeping the running configuration: {e}"
+                ));
+                return;
+            }
+        };
+        if let Err(e) = self.io.reload(&self.cfg, &new) {
+            self.reload_errors += 1;
+            log(format_args!("reload: {e}"));
+        }
+        self.debug = self.debug_arg.unwrap_or(new.global.debug);
+        self.engine.reload(&new, self.debug);
+        self.scratch.reserve(new.global.max_message + 512);
+        self.cfg = new;
+        self.reloads += 1;
+        if self.debug >= 1 {
+            log(format_args!("reloaded: {}", self.describe()));
+        }
+    }
+
+    fn serve_control(&mut self) {
+        let Some(c) = self.io.control.as_ref() else {
+            return;
+        };
+        // Build the report first: `serve` needs it while `self` is borrowed.
+        let report = self.report();
+        c.serve(&mut |f| match f {
+            Format::Text => report.to_text(),
+            Format::Json => report.to_json(),
+        });
+    }
+
+    /// The counters of SPEC §9.
+    fn report(&self) -> Report {
+        let mut r = Report::default();
+        let mut d = Entry::new()
+            .with("pid", std::process::id())
+            .with("uptime", (now() - self.started).max(0) as u64)
+            .with("config", self.path.display().to_string())
+            .with("reloads", self.reloads)
+            .with("reload_errors", self.reload_errors)
+            .with("debug", u32::from(self.debug));
+        if let Some(u) = &self.io.unix {
+            let mode = match u.mode() {
+                Mode::Inline => "inline",
+                Mode::Owner => "owner",
+            };
+            d = d
+                .with("takeover", mode)
+                .with("takeovers", u.takeover.takeovers)
+                .with("healed", u.takeover.healed);
+        }
+        r.push("daemon", false, d);
+        self.report_inputs(&mut r);
+        self.engine.report(&mut r);
+        r
+    }
+
+    fn report_inputs(&self, r: &mut Report) {
+        let input = |name: String, s: &crate::input::InputStats| {
+            Entry::new()
+                .with("name", name)
+                .with("received", s.received)
+                .with("truncated", s.truncated)
+                .with("denied", s.denied)
+                .with("errors", s.errors)
+        };
+        if let Some(u) = &self.io.unix {
+            r.push(
+                "inputs",
+                true,
+                input(format!("unix:{}", u.socket_path().display()), &u.stats),
+            );
+            if let Some(o) = u.outbox() {
+                r.push("forwards", true, forward_entry(o));
+            }
+        }
+        for u in &self.io.udp {
+            r.push(
+                "inputs",
+                true,
+                input(format!("udp:{}", u.local_addr()), &u.stats),
+            );
+        }
+        if let Some(f) = &self.io.files {
+            for (p, s) in f.stats() {
+                r.push("inputs", true, input(format!("file:{}", p.display()), s));
+            }
+        }
+        if let Some(k) = &self.io.kmsg {
+            r.push(
+                "inputs",
+                true,
+                input("kmsg".into(), &k.stats).with("overwritten", k.overwritten),
+            );
+        }
+        for o in &self.io.remotes {
+            r.push("forwards", true, forward_entry(o));
+        }
+    }
+}
+
+fn forward_entry(o: &Outbox) -> Entry {
+    let target = match o.target() {
+        crate::input::forward::Target::Unix(p) => format!("unix:{}", p.display()),
+        crate::input::forward::Target::Udp(a) => format!("udp:{a}"),
+    };
+    Entry::new()
+        .with("target", target)
+        .with("sent", o.stats.sent)
+        .with("queued", o.stats.queued)
+        .with("dropped", o.stats.dropped)
+        .with("errors", o.stats.errors)
+}
+
+/// Prints a received frame at `-D 9`, except logtrigger's own lines: under procd they come back
+/// through /dev/log, and printing them would print them again, forever.
+fn trace(input: &str, frame: &[u8]) {
+    let own = memchr::memmem::find(frame, b"logtrigger").is_some_and(|i| i < 64);
+    if !own {
+        log(format_args!("{input}: {}", frame.escape_ascii()));
+    }
 }

@@ -29,7 +29,7 @@ pub(crate) struct Scratch {
 }
 
 impl Scratch {
-    fn prepare(&mut self, words: usize) {
+    pub(crate) fn prepare(&mut self, words: usize) {
         if self.visited.is_empty() {
             self.visited = vec![0; VISITED_BITS / 32];
             self.stack = Vec::with_capacity(STACK_FRAMES);

@@ -126,8 +126,20 @@ pub(crate) fn parse(src: &[u8]) -> Result<Vec<Elem>, CompileError> {
             b'c' => Some(Conv::C),
             b's' => Some(Conv::S),
             b'b' => Some(Conv::B),
-            b'0'..=b'9' | b'-' | b'+' | b' ' | b'#' | b'\'' | b'.' | b'*' | b'h' | b'l' | b'L'
-            | b'j' | b'z' | b't' => {
+            b'0'..=b'9'
+            | b'-'
+            | b'+'
+            | b' '
+            | b'#'
+            | b'\''
+            | b'.'
+            | b'*'
+            | b'h'
+            | b'l'
+            | b'L'
+            | b'j'
+            | b'z'
+            | b't' => {
                 return Err(err(i, "widths and modifiers are not supported"));
             }
             _ => return Err(err(i, "unknown conversion")),
@@ -147,10 +159,12 @@ pub(crate) fn parse(src: &[u8]) -> Result<Vec<Elem>, CompileError> {
         }
         i += 2;
     }
-    if let Some(Elem::Conv { conv, trailing }) = elems.last_mut() {
-        if matches!(conv, Conv::S | Conv::B) {
-            *trailing = true;
-        }
+    if let Some(Elem::Conv {
+        conv: Conv::S | Conv::B,
+        trailing,
+    }) = elems.last_mut()
+    {
+        *trailing = true;
     }
     Ok(elems)
 }

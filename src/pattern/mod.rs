@@ -4,6 +4,18 @@
 //! the per-rule-set prefilter, and filling a pattern with its captured values (`LT_string`).
 //! Never: allocates while matching (captures go to caller-owned [`Captures`], scratch space to a
 //! caller-owned [`Cache`] that only grows during warm-up), backtracks exponentially.
+//!
+//! A pattern means the byte regex `(?s-u)^.*?` + translation + `$` under leftmost-first
+//! semantics (SPEC §5). The path of one subject through a rule set:
+//! 1. `prefilter::SetFilter`: one pass over the subject's byte pairs drops every pattern whose
+//!    rarest literal pair is absent;
+//! 2. `prefilter::Prefilter`: minimum length, literal suffix, longest literal (memmem), then
+//!    every literal run in order;
+//! 3. `backtrack`: a bounded backtracker with a visited bit per (instruction, position), for
+//!    subjects where those bits fit its fixed budget (all ordinary log lines);
+//! 4. `pike`: the Pike VM otherwise (long subjects, or the backtracker's stack ran out).
+//!
+//! Both engines are O(subject × pattern) and give identical results (tests and fuzz check it).
 
 mod backtrack;
 mod compile;
@@ -14,7 +26,7 @@ use std::fmt;
 
 use compile::Program;
 pub use pike::Cache;
-use prefilter::{Prefilter, Start};
+use prefilter::{Prefilter, SetFilter, Start};
 
 /// At most this many conversions per pattern.
 pub const MAX_CAPTURES: usize = 16;
@@ -26,6 +38,8 @@ pub struct Pattern {
     prog: Program,
     prefilter: Prefilter,
     start: Start,
+    /// The rarest literal byte pair, for the rule-set prefilter.
+    anchor: Option<(u8, u8)>,
 }
 
 /// Why a pattern does not compile, and where (byte offset into the pattern).
@@ -84,7 +98,15 @@ impl Pattern {
             prog: compile::build(&elems),
             prefilter: Prefilter::new(&elems),
             start: Start::new(&elems),
+            anchor: prefilter::anchor(&elems),
         })
+    }
+
+    /// A cache already grown to its final size for this pattern: no match will allocate.
+    pub fn cache(&self) -> Cache {
+        let mut cache = Cache::default();
+        cache.reserve(std::iter::once(&self.prog));
+        cache
     }
 
     /// The pattern text.
@@ -108,7 +130,13 @@ impl Pattern {
         self.find_with(subject, cache, caps, true)
     }
 
-    fn find_with(&self, subject: &[u8], cache: &mut Cache, caps: &mut Captures, pike: bool) -> bool {
+    fn find_with(
+        &self,
+        subject: &[u8],
+        cache: &mut Cache,
+        caps: &mut Captures,
+        pike: bool,
+    ) -> bool {
         // Spans are u32: longer subjects (far beyond any datagram) never match.
         if subject.len() >= u32::MAX as usize || !self.prefilter.may_match(subject) {
             return false;
@@ -123,7 +151,14 @@ impl Pattern {
             .flatten();
         let found = match fast {
             Some(found) => found,
-            None => pike::exec(&self.prog, subject, cache, &self.start, last_start, &mut slots),
+            None => pike::exec(
+                &self.prog,
+                subject,
+                cache,
+                &self.start,
+                last_start,
+                &mut slots,
+            ),
         };
         if !found {
             return false;
@@ -160,15 +195,25 @@ impl Pattern {
 #[derive(Clone, Debug)]
 pub struct RuleSet {
     patterns: Vec<Pattern>,
+    filter: SetFilter,
 }
 
 impl RuleSet {
     pub fn new(patterns: Vec<Pattern>) -> RuleSet {
-        RuleSet { patterns }
+        let filter = SetFilter::new(patterns.iter().map(|p| p.anchor));
+        RuleSet { patterns, filter }
     }
 
     pub fn len(&self) -> usize {
         self.patterns.len()
+    }
+
+    /// A cache already grown to its final size for every pattern of the set: with it, no match
+    /// allocates, not even the first (a `Cache::default()` grows during its first matches).
+    pub fn cache(&self) -> Cache {
+        let mut cache = Cache::default();
+        cache.reserve(self.patterns.iter().map(|p| &p.prog));
+        cache
     }
 
     pub fn is_empty(&self) -> bool {
@@ -189,8 +234,10 @@ impl RuleSet {
         mut on_match: impl FnMut(usize, &Captures),
     ) {
         let mut caps = Captures::default();
+        // One pass over the subject rules out most patterns at once.
+        let mask = self.filter.scan(subject);
         for (i, p) in self.patterns.iter().enumerate() {
-            if wanted(i) && p.find(subject, cache, &mut caps) {
+            if self.filter.candidate(mask, i) && wanted(i) && p.find(subject, cache, &mut caps) {
                 on_match(i, &caps);
             }
         }

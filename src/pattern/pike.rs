@@ -81,6 +81,14 @@ impl Threads {
 }
 
 impl Cache {
+    /// Grows the cache to its final size for these programs (so that no match allocates).
+    pub(crate) fn reserve<'a>(&mut self, progs: impl Iterator<Item = &'a Program>) {
+        for prog in progs {
+            self.prepare(prog);
+        }
+        self.backtrack.prepare(0);
+    }
+
     fn prepare(&mut self, prog: &Program) {
         let n = prog.insts.len();
         self.clist.prepare(n, prog.slots);
@@ -123,18 +131,21 @@ pub(crate) fn exec(
     let mut tmp = [NONE; MAX_SLOTS];
     let mut matched = false;
     let mut p = 0;
+    // The next position where a match can start (None: no more starts).
+    let mut next_start = scan.next(hay, 0, last_start);
     loop {
+        if next_start.is_some_and(|q| q < p) {
+            next_start = scan.next(hay, p, last_start);
+        }
         if clist.len == 0 {
-            if matched || p > last_start {
-                break;
-            }
-            match scan.next(hay, p, last_start) {
-                Some(q) => p = q,
-                None => break,
+            // No thread alive: jump to the next start (always >= p).
+            match next_start {
+                Some(q) if !matched => p = q,
+                _ => break,
             }
         }
         // The `.*?` prefix: a thread starting here ranks below every thread started earlier.
-        if !matched && p <= last_start {
+        if !matched && next_start == Some(p) {
             tmp[..ns].fill(NONE);
             add(&prog.insts, stack, clist, 0, p as u32, &mut tmp[..ns]);
         }
@@ -165,7 +176,14 @@ pub(crate) fn exec(
             };
             if ok {
                 tmp[..ns].copy_from_slice(clist.slots(pc));
-                add(&prog.insts, stack, nlist, pc + 1, p as u32 + 1, &mut tmp[..ns]);
+                add(
+                    &prog.insts,
+                    stack,
+                    nlist,
+                    pc + 1,
+                    p as u32 + 1,
+                    &mut tmp[..ns],
+                );
             }
         }
         if p >= len {

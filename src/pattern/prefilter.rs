@@ -36,8 +36,8 @@ impl Prefilter {
             .max_by_key(|run| run.len())
             .unwrap_or_default();
         // The suffix check already covers a required literal that is the suffix itself.
-        let required = (!longest.is_empty() && longest != suffix)
-            .then(|| Finder::new(&longest).into_owned());
+        let required =
+            (!longest.is_empty() && longest != suffix).then(|| Finder::new(&longest).into_owned());
         let runs = literal_runs(elems)
             .filter(|run| !run.is_empty())
             .map(|run| Finder::new(&run).into_owned())
@@ -100,7 +100,7 @@ pub(crate) enum Start {
     /// The pattern starts with this byte.
     Byte(u8),
     /// The pattern starts with this literal (two bytes or more).
-    Literal(Finder<'static>),
+    Literal(Box<Finder<'static>>),
     /// The first byte is in this class mask.
     Class(u16),
 }
@@ -110,7 +110,7 @@ impl Start {
         let prefix = literal_runs(elems).next().unwrap_or_default();
         match (elems.first(), prefix.len()) {
             (_, 1) => Start::Byte(prefix[0]),
-            (_, n) if n >= 2 => Start::Literal(Finder::new(&prefix).into_owned()),
+            (_, n) if n >= 2 => Start::Literal(Box::new(Finder::new(&prefix).into_owned())),
             (Some(Elem::Space), _) => Start::Class(SPACE),
             (Some(Elem::Conv { conv, trailing }), _) if !trailing => match conv {
                 Conv::D | Conv::I => Start::Class(SPACE | SIGN | DIGIT),
@@ -140,5 +140,77 @@ impl StartScan for Start {
                 .map(|i| from + i),
         };
         found.filter(|&i| i <= last)
+    }
+}
+
+/// Entries of the rule-set bigram table (a power of two).
+const BIGRAMS: usize = 2048;
+
+/// Hash of a byte pair into the bigram table; collisions only cost false candidates.
+#[inline]
+fn bigram(a: u8, b: u8) -> usize {
+    ((a as usize) << 3 ^ b as usize) & (BIGRAMS - 1)
+}
+
+/// Rough frequency of a byte in router log lines (higher is more common).
+fn frequency(b: u8) -> u8 {
+    match b {
+        b' ' | b'e' => 12,
+        b't' => 9,
+        b'a' | b'o' => 8,
+        b'i' | b'n' => 7,
+        b's' | b'h' | b'r' => 6,
+        b':' | b'.' => 5,
+        b'd' | b'l' | b'[' | b']' => 4,
+        b'c' | b'u' | b'0'..=b'9' | b'-' | b'/' | b'=' => 3,
+        b'm' | b'w' | b'f' | b'g' | b'y' | b'p' | b'\'' | b'(' | b')' | b',' => 2,
+        b'b' | b'v' | b'k' | b'A'..=b'Z' => 1,
+        _ => 0,
+    }
+}
+
+/// The rarest byte pair of the pattern's literal runs, if it has a run of two bytes or more.
+pub(crate) fn anchor(elems: &[Elem]) -> Option<(u8, u8)> {
+    literal_runs(elems)
+        .flat_map(|run| run.windows(2).map(|w| (w[0], w[1])).collect::<Vec<_>>())
+        .min_by_key(|&(a, b)| frequency(a) + frequency(b))
+}
+
+/// One pass over a subject tells which patterns of a rule set may match: each pattern with an
+/// anchor pair has a bit (pattern index mod 32) that is set when the subject contains a pair
+/// hashing like its anchor.
+#[derive(Clone, Debug)]
+pub(crate) struct SetFilter {
+    table: Box<[u32; BIGRAMS]>,
+    /// Patterns without an anchor: always candidates.
+    always: Vec<bool>,
+}
+
+impl SetFilter {
+    pub(crate) fn new(anchors: impl Iterator<Item = Option<(u8, u8)>>) -> SetFilter {
+        let mut table = Box::new([0u32; BIGRAMS]);
+        let mut always = Vec::new();
+        for (i, a) in anchors.enumerate() {
+            if let Some((x, y)) = a {
+                table[bigram(x, y)] |= 1 << (i % 32);
+            }
+            always.push(a.is_none());
+        }
+        SetFilter { table, always }
+    }
+
+    /// Candidate bits of `hay`.
+    #[inline]
+    pub(crate) fn scan(&self, hay: &[u8]) -> u32 {
+        let mut mask = 0;
+        for w in hay.windows(2) {
+            mask |= self.table[bigram(w[0], w[1])];
+        }
+        mask
+    }
+
+    #[inline]
+    pub(crate) fn candidate(&self, mask: u32, i: usize) -> bool {
+        mask & (1 << (i % 32)) != 0 || self.always.get(i).copied().unwrap_or(true)
     }
 }

@@ -11,7 +11,7 @@
 /// ```
 /// use logtrigger::syslog::deframe::Deframer;
 /// let mut d = Deframer::new(8192);
-/// let mut input: &[u8] = b"11 <13>hello\n<13>world\n";
+/// let mut input: &[u8] = b"10 <13>hello\n<13>world\n";
 /// let mut frames = Vec::new();
 /// while !input.is_empty() {
 ///     let used = d.push(input);

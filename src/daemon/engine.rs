@@ -1,0 +1,160 @@
+//! The daemon's view of the per-message work: the pipeline (parse → match → count) and the
+//! script runner. This file is the only place that knows their APIs, so the poll loop stays
+//! independent of them.
+//!
+//! Owns: the pipeline, the runner, turning a fired hit into a job, the `-D` lines about matches.
+//! Never: blocks (the runner is polled), allocates per message (only a firing, or a debug line
+//! at `-D 2` and above, may).
+
+use std::os::fd::RawFd;
+use std::time::{Duration, Instant};
+
+use super::log;
+use super::status::{Entry, Report};
+use crate::action::{Limits, Runner};
+use crate::config::Config;
+use crate::pipeline::{self, Hit, Pipeline, Source};
+
+/// Pipeline and runner together.
+pub struct Engine {
+    debug: u8,
+    pipeline: Pipeline,
+    runner: Runner,
+    frames: u64,
+}
+
+fn limits(cfg: &Config, debug: u8) -> Limits {
+    let g = &cfg.global;
+    Limits {
+        max_jobs: g.max_jobs,
+        max_queue: g.max_queue,
+        timeout: Duration::from_secs(u64::from(g.script_timeout)),
+        debug,
+    }
+}
+
+impl Engine {
+    pub fn new(cfg: &Config, debug: u8) -> Engine {
+        Engine {
+            debug,
+            pipeline: Pipeline::new(cfg),
+            runner: Runner::new(limits(cfg, debug)),
+            frames: 0,
+        }
+    }
+
+    /// Swaps in a new configuration; unchanged rules keep their state.
+    pub fn reload(&mut self, cfg: &Config, debug: u8) {
+        self.debug = debug;
+        self.pipeline.reload(cfg);
+        self.runner.set_limits(limits(cfg, debug));
+    }
+
+    /// One received syslog frame (unix or UDP).
+    pub fn process(&mut self, frame: &[u8], source: Source<'_>, now: i64) {
+        self.frames += 1;
+        let Engine {
+            debug,
+            pipeline,
+            runner,
+            ..
+        } = self;
+        pipeline.process_frame(frame, source, now, &mut |hit| {
+            on_hit(hit, source, now, *debug, runner);
+        });
+    }
+
+    /// One line without a syslog header: a file line or a kernel message.
+    pub fn process_line(&mut self, line: &[u8], source: Source<'_>, now: i64) {
+        self.frames += 1;
+        let Engine {
+            debug,
+            pipeline,
+            runner,
+            ..
+        } = self;
+        pipeline.process_subject(line, None, source, now, &mut |hit| {
+            on_hit(hit, source, now, *debug, runner);
+        });
+    }
+
+    /// Timers and children: call after every wake-up.
+    pub fn service(&mut self) {
+        self.runner.service(Instant::now());
+    }
+
+    /// Milliseconds until the runner needs `service` again; -1 when nothing is pending.
+    pub fn timeout_ms(&self) -> i32 {
+        match self.runner.next_deadline() {
+            None => -1,
+            Some(t) => {
+                let ms = t.saturating_duration_since(Instant::now()).as_millis();
+                // Round up: waking a little early would only poll again.
+                (ms + 1).min(i32::MAX as u128) as i32
+            }
+        }
+    }
+
+    /// Fds of running scripts (their output pipes) to poll for reading.
+    pub fn poll_fds(&self, out: &mut Vec<RawFd>) {
+        out.extend(self.runner.poll_fds());
+    }
+
+    /// Adds the rule and script counters to a status report.
+    pub fn report(&self, r: &mut Report) {
+        for (i, rule) in self.pipeline.rules().iter().enumerate() {
+            let s = self.pipeline.stats(i);
+            r.push(
+                "rules",
+                true,
+                Entry::new()
+                    .with("name", rule.name.as_str())
+                    .with("enabled", rule.enabled)
+                    .with("matches", s.matches)
+                    .with("ignored", s.ignored)
+                    .with("firings", s.firings)
+                    .with("keys", s.keys)
+                    .with("evicted", s.evicted),
+            );
+        }
+        let s = self.runner.stats();
+        r.push(
+            "scripts",
+            false,
+            Entry::new()
+                .with("running", self.runner.running())
+                .with("queued", self.runner.queued())
+                .with("started", s.started)
+                .with("succeeded", s.succeeded)
+                .with("failed", s.failed)
+                .with("timed_out", s.timed_out)
+                .with("killed", s.killed)
+                .with("dropped", s.dropped),
+        );
+        r.push("pipeline", false, Entry::new().with("frames", self.frames));
+    }
+
+    /// Stops: running scripts get SIGTERM, then SIGKILL after `grace_ms`; all are reaped.
+    pub fn shutdown(&mut self, grace_ms: u32) {
+        self.runner
+            .shutdown(Duration::from_millis(u64::from(grace_ms)));
+    }
+}
+
+fn on_hit(hit: &Hit<'_>, source: Source<'_>, now: i64, debug: u8, runner: &mut Runner) {
+    let (name, key, count) = (&hit.rule.name, hit.key.escape_ascii(), hit.outcome.count);
+    if hit.outcome.fired {
+        if debug >= 1 {
+            log(format_args!("[{name}] fired for '{key}' ({count} events)"));
+        }
+        if let Some(job) = pipeline::job(hit, source, now) {
+            runner.submit(job, Instant::now());
+        }
+    } else if debug >= 2 {
+        let why = if hit.ignored { ", ignoreip" } else { "" };
+        log(format_args!(
+            "[{name}] matched '{key}' ({count} of {}{why})",
+            hit.rule.maxfail
+        ));
+    }
+}

@@ -1,0 +1,189 @@
+//! UDP syslog input (SPEC §2): one socket per `udp` address, `udp_allow`, `rcvbuf`, and the
+//! `udp_forward` reformatting of remote messages for the local logger.
+//!
+//! Owns: the UDP sockets, their options and counters.
+//! Never: accepts a sender outside `udp_allow`, blocks, or allocates per datagram.
+
+use std::io;
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::{AsRawFd, RawFd};
+
+use nix::sys::socket::{SockaddrStorage, setsockopt, sockopt};
+use socket2::{Domain, Protocol, Socket, Type};
+
+use super::{Batch, InputStats, Meta};
+use crate::ipnet::IpNet;
+use crate::syslog::Message;
+
+/// Receives an accepted frame, its sender, and what the kernel said about it.
+pub type UdpSink<'a> = dyn FnMut(&[u8], SocketAddr, &Meta<SockaddrStorage>) + 'a;
+
+/// One bound UDP socket.
+pub struct UdpInput {
+    sock: Socket,
+    local: SocketAddr,
+    batch: Batch<SockaddrStorage>,
+    pub stats: InputStats,
+}
+
+impl UdpInput {
+    /// Binds `addr` (IPV6_V6ONLY on IPv6, so `0.0.0.0:514` and `[::]:514` coexist) with a
+    /// receive buffer of `rcvbuf` bytes.
+    pub fn open(addr: SocketAddr, rcvbuf: usize, max_message: usize) -> io::Result<UdpInput> {
+        let ctx = |e: io::Error| io::Error::new(e.kind(), format!("udp {addr}: {e}"));
+        let sock = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))
+            .map_err(ctx)?;
+        if addr.is_ipv6() {
+            sock.set_only_v6(true).map_err(ctx)?;
+        }
+        sock.set_reuse_address(true).map_err(ctx)?;
+        if rcvbuf > 0 {
+            // SO_RCVBUF is capped at net.core.rmem_max; a smaller buffer is not fatal.
+            // As root (procd runs us as root) SO_RCVBUFFORCE passes the cap.
+            let forced = setsockopt(&sock, sockopt::RcvBufForce, &rcvbuf).is_ok();
+            if !forced {
+                let _ = sock.set_recv_buffer_size(rcvbuf);
+            }
+        }
+        sock.set_nonblocking(true).map_err(ctx)?;
+        sock.bind(&addr.into()).map_err(ctx)?;
+        let local = sock
+            .local_addr()
+            .ok()
+            .and_then(|a| a.as_socket())
+            .unwrap_or(addr);
+        Ok(UdpInput {
+            sock,
+            local,
+            batch: Batch::new(max_message, false),
+            stats: InputStats::default(),
+        })
+    }
+
+    /// The bound address (with the real port when 0 was asked).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    pub fn fd(&self) -> RawFd {
+        self.sock.as_raw_fd()
+    }
+
+    /// The receive buffer the kernel granted (Linux reports twice the requested size).
+    pub fn rcvbuf(&self) -> io::Result<usize> {
+        self.sock.recv_buffer_size()
+    }
+
+    /// Receives every waiting datagram; those from senders in `allow` go to `f` with the
+    /// sender's address, the others are counted in `denied`. Returns the frames accepted.
+    pub fn recv(&mut self, allow: &[IpNet], f: &mut UdpSink<'_>) -> usize {
+        let mut total = 0;
+        for _ in 0..64 {
+            let n = match self.batch.recv(self.sock.as_raw_fd()) {
+                Ok(n) => n,
+                Err(_) => {
+                    self.stats.errors += 1;
+                    0
+                }
+            };
+            for i in 0..n {
+                let Some((frame, meta)) = self.batch.get(i) else {
+                    continue;
+                };
+                let Some(peer) = meta.addr.as_ref().and_then(to_socket_addr) else {
+                    self.stats.errors += 1;
+                    continue;
+                };
+                if !IpNet::any_contains(allow, &peer.ip()) {
+                    self.stats.denied += 1;
+                    continue;
+                }
+                self.stats.received += 1;
+                self.stats.truncated += meta.truncated as u64;
+                total += 1;
+                f(frame, peer, meta);
+            }
+            if n < super::BATCH {
+                break;
+            }
+        }
+        total
+    }
+}
+
+fn to_socket_addr(s: &SockaddrStorage) -> Option<SocketAddr> {
+    if let Some(v4) = s.as_sockaddr_in() {
+        return Some(SocketAddr::from((v4.ip(), v4.port())));
+    }
+    s.as_sockaddr_in6()
+        .map(|v6| SocketAddr::from((v6.ip(), v6.port())))
+}
+
+/// The default `udp_allow`: loopback, RFC1918, RFC4193 ULA and link-local.
+pub fn default_allow() -> Vec<IpNet> {
+    [
+        "127.0.0.0/8",
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "169.254.0.0/16",
+        "::1",
+        "fc00::/7",
+        "fe80::/10",
+    ]
+    .iter()
+    .filter_map(|s| IpNet::parse(s).ok())
+    .collect()
+}
+
+const MONTHS: [&[u8]; 12] = [
+    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+];
+
+/// Writes a remote message in the shape the local logger parses:
+/// `<PRI>Mmm dd hh:mm:ss HOST tag[pid]: msg`, with `now` (epoch seconds, local time) as the
+/// time, HOST the message's hostname or else the sender's IP, and user.notice when the frame
+/// had no PRI. `out` is cleared first; no allocation once it has the capacity.
+pub fn format_for_logger(msg: &Message<'_>, sender: IpAddr, now: i64, out: &mut Vec<u8>) {
+    out.clear();
+    let pri = match (msg.facility, msg.severity) {
+        (Some(f), Some(s)) => u16::from(f) * 8 + u16::from(s),
+        _ => 13,
+    };
+    let tm = local_time(now);
+    let month = MONTHS.get(tm.tm_mon as usize).copied().unwrap_or(b"Jan");
+    let _ = write!(out, "<{pri}>");
+    out.extend_from_slice(month);
+    let _ = write!(
+        out,
+        " {:2} {:02}:{:02}:{:02} ",
+        tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec
+    );
+    match msg.hostname {
+        Some(h) => out.extend_from_slice(h),
+        None => {
+            let _ = write!(out, "{sender}");
+        }
+    }
+    out.push(b' ');
+    if let Some(app) = msg.app_name {
+        out.extend_from_slice(app);
+        if let Some(pid) = msg.procid {
+            out.push(b'[');
+            out.extend_from_slice(pid);
+            out.push(b']');
+        }
+        out.extend_from_slice(b": ");
+    }
+    out.extend_from_slice(msg.msg);
+}
+
+/// Broken-down local time (musl and glibc both honour TZ).
+pub fn local_time(t: i64) -> libc::tm {
+    // SAFETY: localtime_r writes only into `tm`; an all-zero tm is a valid value.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    let t = t as libc::time_t;
+    unsafe { libc::localtime_r(&t, &mut tm) };
+    tm
+}
