@@ -116,16 +116,17 @@ try:
 except ValueError:
     print(-1); sys.exit()
 hits = []
-def walk(x, path):
+def walk(x):
     if isinstance(x, dict):
-        for k, v in x.items():
-            if k == "received" and isinstance(v, int):
-                hits.append((path, v))
-            walk(v, path + [str(k)] + [str(x.get("name", x.get("input", "")))])
+        if isinstance(x.get("received"), int):
+            hits.append((str(x.get("name", "")), x["received"]))
+        for v in x.values():
+            walk(v)
     elif isinstance(x, list):
         for v in x:
-            walk(v, path)
-mine = [v for p, v in hits if any(sys.argv[2] in s for s in p)]
+            walk(v)
+walk(o)
+mine = [v for n, v in hits if n.startswith(sys.argv[2] + ":")]
 print(sum(mine) if mine else sum(v for _, v in hits))
 EOF
 )
