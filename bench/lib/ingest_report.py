@@ -48,5 +48,5 @@ for transport in sorted({k[1] for k in runs}):
                 if peer in s and s[peer][1] > 0:
                     parts.append(f"CPU {lt[1] / s[peer][1]:.2f}x {peer}")
                 if peer in s and lt[2] > 0:
-                    parts.append(f"RSS {s[peer][2] / lt[2]:.1f}x less than {peer}")
+                    parts.append(f"RSS {lt[2] / s[peer][2]:.2f}x {peer}")
             print(f"{'':>8} {'ratios':<11} " + ", ".join(parts))
