@@ -423,30 +423,51 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// Local time to epoch seconds. `mktime` reads the time-zone file on every call (glibc, with TZ
+/// unset), so one call per hour of log is made and the minutes and seconds are added to it.
 fn local_epoch(year: i32, mon: u32, day: u32, h: u32, m: u32, s: u32) -> Option<i64> {
+    type Hour = (i32, u32, u32, u32);
+    thread_local! {
+        static LAST: std::cell::Cell<Option<(Hour, i64)>> = const { std::cell::Cell::new(None) };
+    }
     if !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 {
         return None;
     }
+    let hour = (year, mon, day, h);
+    let base = match LAST.get() {
+        Some((k, base)) if k == hour => base,
+        _ => {
+            let base = mktime(year, mon, day, h)?;
+            LAST.set(Some((hour, base)));
+            base
+        }
+    };
+    Some(base + i64::from(m) * 60 + i64::from(s))
+}
+
+fn mktime(year: i32, mon: u32, day: u32, h: u32) -> Option<i64> {
     // SAFETY: tm is plain data, fully initialised by zeroed(); mktime only reads and normalises it.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
     tm.tm_year = year - 1900;
     tm.tm_mon = mon as i32 - 1;
     tm.tm_mday = day as i32;
     tm.tm_hour = h as i32;
-    tm.tm_min = m as i32;
-    tm.tm_sec = s as i32;
     tm.tm_isdst = -1;
     // SAFETY: a valid, exclusively borrowed tm.
     let t = unsafe { libc::mktime(&mut tm) };
     (t != -1).then_some(t as i64)
 }
 
+/// This year, read once: a replay does not straddle New Year often enough to matter.
 fn current_year() -> i32 {
-    let t = now() as libc::time_t;
-    // SAFETY: plain data; localtime_r writes into our tm only.
-    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-    unsafe { libc::localtime_r(&t, &mut tm) };
-    tm.tm_year + 1900
+    static YEAR: std::sync::OnceLock<i32> = std::sync::OnceLock::new();
+    *YEAR.get_or_init(|| {
+        let t = now() as libc::time_t;
+        // SAFETY: plain data; localtime_r writes into our tm only.
+        let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+        unsafe { libc::localtime_r(&t, &mut tm) };
+        tm.tm_year + 1900
+    })
 }
 
 #[cfg(test)]
