@@ -12,24 +12,8 @@ use super::{Global, Rule, SourceKind};
 use crate::pattern::Pattern;
 
 /// Environment variables every firing sets (`LT_<name>`); field and extra names must not clash.
-pub const BUILTINS: &[&str] = &[
-    "name",
-    "message",
-    "pattern",
-    "string",
-    "key",
-    "count",
-    "host",
-    "program",
-    "pid",
-    "facility",
-    "severity",
-    "source",
-    "generator",
-    "date",
-    "time",
-    "datetime",
-];
+/// The action module owns the list, in the order it emits them.
+pub const BUILTINS: &[&str] = &crate::action::BUILTIN_NAMES;
 
 /// Options with a meaning; any other option of a rule is exported as `LT_<option>`.
 pub const KNOWN: &[&str] = &[
