@@ -153,13 +153,23 @@ impl Pipeline {
         now: i64,
         on_hit: &mut dyn FnMut(&Hit),
     ) {
-        let msg = syslog::parse(frame);
+        self.process_message(&syslog::parse(frame), source, now, on_hit);
+    }
+
+    /// Runs an already parsed frame through the rules.
+    pub fn process_message(
+        &mut self,
+        msg: &Message,
+        source: Source,
+        now: i64,
+        on_hit: &mut dyn FnMut(&Hit),
+    ) {
         if msg.app_name == Some(OWN_TAG) {
             return;
         }
         let mut scratch = std::mem::take(&mut self.subject);
         let subject = msg.subject(&mut scratch);
-        self.process_subject(subject, Some(&msg), source, now, on_hit);
+        self.process_subject(subject, Some(msg), source, now, on_hit);
         self.subject = scratch;
     }
 

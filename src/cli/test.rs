@@ -174,10 +174,11 @@ impl Replay {
             Some((when, rest)) => (rest, Some(when)),
             None => (line, None),
         };
+        let msg = syslog::parse(frame);
         let when = when
-            .or_else(|| syslog::parse(frame).timestamp.and_then(epoch))
+            .or_else(|| msg.timestamp.and_then(epoch))
             .unwrap_or(now);
-        pipeline.process_frame(frame, Source::Unix, when, &mut |h| {
+        pipeline.process_message(&msg, Source::Unix, when, &mut |h| {
             report(h, when, Source::Unix)
         });
         if let Some(r) = runner.as_mut() {
