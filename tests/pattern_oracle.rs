@@ -185,6 +185,15 @@ fn check(
     if got {
         prop_assert_eq!(pike_caps, caps, "Pike VM captures differ");
     }
+    let mut rev_caps = Captures::default();
+    prop_assert_eq!(
+        p.find_reverse(subject, cache, &mut rev_caps),
+        got,
+        "reverse engine disagrees"
+    );
+    if got {
+        prop_assert_eq!(rev_caps, caps, "reverse engine captures differ");
+    }
     if let Some(w) = want {
         prop_assert_eq!(caps.len(), w.len() - 1);
         for k in 0..caps.len() {

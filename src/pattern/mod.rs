@@ -21,6 +21,7 @@ mod backtrack;
 mod compile;
 mod pike;
 mod prefilter;
+mod reverse;
 
 use std::fmt;
 
@@ -36,6 +37,8 @@ pub const MAX_CAPTURES: usize = 16;
 pub struct Pattern {
     source: Vec<u8>,
     prog: Program,
+    /// Tables of the reverse engine (`None`: too many states, long subjects use the Pike VM).
+    reverse: Option<reverse::Tables>,
     prefilter: Prefilter,
     start: Start,
     /// The rarest literal byte pair, for the rule-set prefilter.
@@ -93,9 +96,11 @@ impl Pattern {
     /// Compiles a pattern.
     pub fn compile(src: &[u8]) -> Result<Pattern, CompileError> {
         let elems = compile::parse(src)?;
+        let prog = compile::build(&elems);
         Ok(Pattern {
             source: src.to_vec(),
-            prog: compile::build(&elems),
+            reverse: reverse::Tables::new(&prog),
+            prog,
             prefilter: Prefilter::new(&elems),
             start: Start::new(&elems),
             anchor: prefilter::anchor(&elems),
@@ -121,13 +126,20 @@ impl Pattern {
 
     /// Matches the whole rule of SPEC §5 against `subject`; on a match fills `caps` and returns true.
     pub fn find(&self, subject: &[u8], cache: &mut Cache, caps: &mut Captures) -> bool {
-        self.find_with(subject, cache, caps, false)
+        self.find_with(subject, cache, caps, Engine::Auto)
     }
 
-    /// [`Pattern::find`] on the Pike VM alone (the engine used for long subjects); for tests.
+    /// [`Pattern::find`] on the Pike VM alone (the fallback for huge subjects); for tests.
     #[doc(hidden)]
     pub fn find_pike(&self, subject: &[u8], cache: &mut Cache, caps: &mut Captures) -> bool {
-        self.find_with(subject, cache, caps, true)
+        self.find_with(subject, cache, caps, Engine::Pike)
+    }
+
+    /// [`Pattern::find`] on the reverse engine (the one for long subjects) whenever it can take
+    /// the search, the Pike VM otherwise; for tests.
+    #[doc(hidden)]
+    pub fn find_reverse(&self, subject: &[u8], cache: &mut Cache, caps: &mut Captures) -> bool {
+        self.find_with(subject, cache, caps, Engine::Reverse)
     }
 
     fn find_with(
@@ -135,7 +147,7 @@ impl Pattern {
         subject: &[u8],
         cache: &mut Cache,
         caps: &mut Captures,
-        pike: bool,
+        engine: Engine,
     ) -> bool {
         // Spans are u32: longer subjects (far beyond any datagram) never match.
         if subject.len() >= u32::MAX as usize || !self.prefilter.may_match(subject) {
@@ -143,15 +155,19 @@ impl Pattern {
         }
         let last_start = subject.len() - self.prefilter.min_len();
         let mut slots = [0u32; pike::MAX_SLOTS];
-        let fast = (!pike && backtrack::fits(&self.prog, subject.len()))
+        let len = subject.len();
+        let fast = (engine == Engine::Auto && backtrack::fits(&self.prog, len))
             .then(|| {
                 let sc = &mut cache.backtrack;
                 backtrack::exec(&self.prog, subject, sc, &self.start, last_start, &mut slots)
             })
             .flatten();
-        let found = match fast {
-            Some(found) => found,
-            None => pike::exec(
+        let found = match (fast, &self.reverse) {
+            (Some(found), _) => found,
+            (None, Some(t)) if engine != Engine::Pike && reverse::fits(len) => {
+                reverse::exec(&self.prog, t, subject, &mut cache.reverse, &mut slots)
+            }
+            _ => pike::exec(
                 &self.prog,
                 subject,
                 cache,
@@ -189,6 +205,15 @@ impl Pattern {
             }
         }
     }
+}
+
+/// Which engine runs a search (tests force one).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Engine {
+    /// Backtracker for ordinary lines, reverse engine for long ones, Pike VM beyond.
+    Auto,
+    Reverse,
+    Pike,
 }
 
 /// All patterns of a configuration, with a shared prefilter that rejects most subjects cheaply.

@@ -22,6 +22,7 @@ pub struct Cache {
     nlist: Threads,
     stack: Vec<Frame>,
     pub(crate) backtrack: super::backtrack::Scratch,
+    pub(crate) reverse: super::reverse::Scratch,
 }
 
 /// Depth-first work items of the epsilon closure: explore a pc, or undo a `Save` on the way back.
@@ -87,6 +88,7 @@ impl Cache {
             self.prepare(prog);
         }
         self.backtrack.prepare(0);
+        self.reverse.prepare();
     }
 
     fn prepare(&mut self, prog: &Program) {

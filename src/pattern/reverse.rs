@@ -1,0 +1,346 @@
+//! The reverse engine for long subjects: a bit-parallel reverse pass, then a forward walk.
+//!
+//! Owns: per-pattern transition tables (built once, at compile time) and the matching of long
+//! subjects in O(subject × program / 64) for the pass plus O(subject + program) for the walk.
+//! Never: allocates while matching (its scratch has a fixed size, allocated once), backtracks.
+//!
+//! Every match reaches the end of the subject (SPEC §5), so one pass from the end tells
+//! everything: `V[p]`, the set of NFA *targets* from which the rest of the program can succeed
+//! at position `p`, is computed for `p = len, len-1, …, 0` as bitsets. A target is a consuming
+//! instruction (`Byte`/`Class`) whose byte matches at `p` and whose successors are viable at
+//! `p + 1`, or the pseudo-targets END (`Match`, viable only at `len`) and TAIL (`MatchTail`,
+//! viable below `len`). An instruction `pc` is viable at `p` when its epsilon closure meets `V[p]`.
+//!
+//! The leftmost start is the smallest `p` where instruction 0 is viable. From there a forward walk
+//! follows the program, taking the first viable branch of every `Split`: that is exactly the
+//! first successful path in priority order, i.e. the leftmost-first match, found without ever
+//! backtracking. The walk needs `V[p]` in increasing `p`: the pass keeps one checkpoint every
+//! [`BLOCK`] positions and the walk recomputes one block at a time from the checkpoint above it.
+
+use super::compile::{CLASS_TABLE, Inst, Program};
+use super::pike::{MAX_SLOTS, set_tail};
+
+/// Largest bitset, in 64-bit words (patterns with more targets use the Pike VM).
+pub(crate) const MAX_WORDS: usize = 4;
+/// Positions per checkpoint.
+const BLOCK: usize = 128;
+/// Longest subject this engine takes (its scratch is sized for it); longer ones use the Pike VM.
+pub(crate) const MAX_LEN: usize = 1 << 17;
+/// Checkpoints: one per block start, for every subject up to `MAX_LEN`.
+const CHECKPOINTS: usize = MAX_LEN / BLOCK + 1;
+/// Bits per chunk of the predecessor table.
+const CHUNK: usize = 4;
+
+/// The tables of one pattern.
+#[derive(Clone, Debug)]
+pub(crate) struct Tables {
+    /// Words per bitset: 1, 2 or 4.
+    words: usize,
+    /// Bit of the END target (`Match`); bit `end + 1` is TAIL (`MatchTail`).
+    end: usize,
+    /// The program has a `MatchTail` (every `V[p]` below `len` holds TAIL).
+    tail: bool,
+    /// Per instruction: the targets of its epsilon closure.
+    closure: Vec<u64>,
+    /// Per byte value: the consuming targets that accept it.
+    bytes: Vec<u64>,
+    /// Per chunk of `CHUNK` target bits and per value of that chunk: the union of the
+    /// predecessors (consuming targets whose successor closure holds one of those targets).
+    pred: Vec<u64>,
+    /// Number of chunks in use.
+    chunks: usize,
+}
+
+impl Tables {
+    /// Builds the tables; `None` when the program has too many targets for [`MAX_WORDS`].
+    pub(crate) fn new(prog: &Program) -> Option<Tables> {
+        let insts = &prog.insts;
+        let mut target = vec![usize::MAX; insts.len()];
+        let mut states = Vec::new();
+        for (pc, inst) in insts.iter().enumerate() {
+            if matches!(inst, Inst::Byte(_) | Inst::Class(_)) {
+                target[pc] = states.len();
+                states.push(pc);
+            }
+        }
+        let end = states.len();
+        let bits = end + 2;
+        let words = match bits.div_ceil(64) {
+            1 => 1,
+            2 => 2,
+            3 | 4 => 4,
+            _ => return None,
+        };
+        let mut closure = vec![0u64; insts.len() * words];
+        for pc in 0..insts.len() {
+            for t in closure_targets(insts, &target, end, pc) {
+                closure[pc * words + t / 64] |= 1 << (t % 64);
+            }
+        }
+        let mut bytes = vec![0u64; 256 * words];
+        for (t, &pc) in states.iter().enumerate() {
+            for b in 0..256 {
+                let ok = match insts[pc] {
+                    Inst::Byte(x) => x as usize == b,
+                    Inst::Class(m) => CLASS_TABLE[b] & m != 0,
+                    _ => false,
+                };
+                if ok {
+                    bytes[b * words + t / 64] |= 1 << (t % 64);
+                }
+            }
+        }
+        // pred_of[t]: consuming targets q with t in closure(q + 1).
+        let mut pred_of = vec![0u64; bits * words];
+        for (q, &pc) in states.iter().enumerate() {
+            let succ = &closure[(pc + 1) * words..(pc + 2) * words];
+            for t in 0..bits {
+                if succ[t / 64] & (1 << (t % 64)) != 0 {
+                    pred_of[t * words + q / 64] |= 1 << (q % 64);
+                }
+            }
+        }
+        let chunks = bits.div_ceil(CHUNK);
+        let mut pred = vec![0u64; chunks * (1 << CHUNK) * words];
+        for c in 0..chunks {
+            for v in 0..1usize << CHUNK {
+                let at = (c * (1 << CHUNK) + v) * words;
+                for i in (0..CHUNK).filter(|i| v & (1 << i) != 0) {
+                    let t = c * CHUNK + i;
+                    if t < bits {
+                        for w in 0..words {
+                            pred[at + w] |= pred_of[t * words + w];
+                        }
+                    }
+                }
+            }
+        }
+        Some(Tables {
+            words,
+            end,
+            tail: prog.tail,
+            closure,
+            bytes,
+            pred,
+            chunks,
+        })
+    }
+}
+
+/// The targets reachable from `pc` through epsilon moves (depth-first; compile time only).
+fn closure_targets(insts: &[Inst], target: &[usize], end: usize, pc: usize) -> Vec<usize> {
+    let mut seen = vec![false; insts.len()];
+    let mut stack = vec![pc];
+    let mut out = Vec::new();
+    while let Some(pc) = stack.pop() {
+        if pc >= insts.len() || std::mem::replace(&mut seen[pc], true) {
+            continue;
+        }
+        match insts[pc] {
+            Inst::Byte(_) | Inst::Class(_) => out.push(target[pc]),
+            Inst::Split(a, b) => stack.extend([a as usize, b as usize]),
+            Inst::Jmp(a) => stack.push(a as usize),
+            Inst::Save(_) => stack.push(pc + 1),
+            Inst::Match => out.push(end),
+            Inst::MatchTail => out.push(end + 1),
+        }
+    }
+    out
+}
+
+/// The engine's share of the cache: fixed size, allocated on first use.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Scratch {
+    /// `V[k × BLOCK]` for every block `k` the pass reached.
+    checkpoints: Vec<u64>,
+    /// `V[lo..=lo + BLOCK]` of the block the walk is in.
+    block: Vec<u64>,
+}
+
+impl Scratch {
+    pub(crate) fn prepare(&mut self) {
+        if self.checkpoints.is_empty() {
+            self.checkpoints = vec![0; CHECKPOINTS * MAX_WORDS];
+            self.block = vec![0; (BLOCK + 1) * MAX_WORDS];
+        }
+    }
+}
+
+/// Whether this engine can take a subject of `len` bytes (given the pattern has tables).
+pub(crate) fn fits(len: usize) -> bool {
+    len <= MAX_LEN
+}
+
+/// Runs `(?s)^.*?` + prog; on a match writes the slots to `out`. Requires [`fits`].
+pub(crate) fn exec(
+    prog: &Program,
+    tables: &Tables,
+    hay: &[u8],
+    sc: &mut Scratch,
+    out: &mut [u32; MAX_SLOTS],
+) -> bool {
+    sc.prepare();
+    match tables.words {
+        1 => Run::<1>::new(prog, tables, hay, sc).find(out),
+        2 => Run::<2>::new(prog, tables, hay, sc).find(out),
+        _ => Run::<4>::new(prog, tables, hay, sc).find(out),
+    }
+}
+
+type Set<const W: usize> = [u64; W];
+
+/// One search, with the bitset width as a constant.
+struct Run<'a, const W: usize> {
+    prog: &'a Program,
+    t: &'a Tables,
+    hay: &'a [u8],
+    sc: &'a mut Scratch,
+    /// `V[len]`: END alone.
+    at_end: Set<W>,
+    /// The TAIL bit (zero when the program has no `MatchTail`).
+    tail: Set<W>,
+}
+
+#[inline(always)]
+fn load<const W: usize>(v: &[u64], i: usize) -> Set<W> {
+    let mut s = [0; W];
+    s.copy_from_slice(&v[i * W..i * W + W]);
+    s
+}
+
+#[inline(always)]
+fn meets<const W: usize>(a: &Set<W>, b: &Set<W>) -> bool {
+    a.iter().zip(b).any(|(x, y)| x & y != 0)
+}
+
+fn bit<const W: usize>(t: usize) -> Set<W> {
+    let mut s = [0; W];
+    s[t / 64] = 1 << (t % 64);
+    s
+}
+
+impl<'a, const W: usize> Run<'a, W> {
+    fn new(prog: &'a Program, t: &'a Tables, hay: &'a [u8], sc: &'a mut Scratch) -> Self {
+        let tail = if t.tail { bit(t.end + 1) } else { [0; W] };
+        Run {
+            prog,
+            t,
+            hay,
+            sc,
+            at_end: bit(t.end),
+            tail,
+        }
+    }
+
+    /// `V[p]` from `V[p + 1]` and the byte at `p < len`.
+    #[inline(always)]
+    fn step(&self, next: &Set<W>, byte: u8) -> Set<W> {
+        let mut acc = [0u64; W];
+        for c in 0..self.t.chunks {
+            let bits = CHUNK * c;
+            let v = (next[bits / 64] >> (bits % 64)) as usize & ((1 << CHUNK) - 1);
+            if v != 0 {
+                let p: Set<W> = load(&self.t.pred, (c << CHUNK) + v);
+                for w in 0..W {
+                    acc[w] |= p[w];
+                }
+            }
+        }
+        let b: Set<W> = load(&self.t.bytes, byte as usize);
+        for w in 0..W {
+            acc[w] = acc[w] & b[w] | self.tail[w];
+        }
+        acc
+    }
+
+    fn find(mut self, out: &mut [u32; MAX_SLOTS]) -> bool {
+        match self.pass() {
+            Some(start) => self.walk(start, out),
+            None => false,
+        }
+    }
+
+    /// The reverse pass: fills the checkpoints and returns the leftmost start, if any.
+    fn pass(&mut self) -> Option<usize> {
+        let start: Set<W> = load(&self.t.closure, 0);
+        let mut v = self.at_end;
+        let mut best = None;
+        let mut p = self.hay.len();
+        loop {
+            if p % BLOCK == 0 {
+                let at = p / BLOCK * W;
+                self.sc.checkpoints[at..at + W].copy_from_slice(&v);
+            }
+            if meets(&start, &v) {
+                best = Some(p);
+            }
+            // Nothing viable here: nothing is viable further left either.
+            if p == 0 || v == [0; W] {
+                return best;
+            }
+            p -= 1;
+            v = self.step(&v, self.hay[p]);
+        }
+    }
+
+    /// Recomputes `V` over block `k` from the checkpoint (or `V[len]`) above it.
+    fn fill_block(&mut self, k: usize) {
+        let lo = k * BLOCK;
+        let top = (lo + BLOCK).min(self.hay.len());
+        let mut v: Set<W> = if top == self.hay.len() {
+            self.at_end
+        } else {
+            load(&self.sc.checkpoints, top / BLOCK)
+        };
+        let at = (top - lo) * W;
+        self.sc.block[at..at + W].copy_from_slice(&v);
+        for p in (lo..top).rev() {
+            v = self.step(&v, self.hay[p]);
+            let at = (p - lo) * W;
+            self.sc.block[at..at + W].copy_from_slice(&v);
+        }
+    }
+
+    /// Follows the first viable branch at every split from `start` (where instruction 0 is
+    /// viable) to the match, recording captures. Always true: the pass proved the match exists
+    /// (false only if that invariant were broken, rather than reading past the subject).
+    fn walk(&mut self, start: usize, out: &mut [u32; MAX_SLOTS]) -> bool {
+        let insts = &self.prog.insts;
+        let mut slots = [u32::MAX; MAX_SLOTS];
+        let mut pos = start;
+        let mut block = pos / BLOCK;
+        self.fill_block(block);
+        let mut pc = 0;
+        loop {
+            match insts[pc] {
+                Inst::Byte(_) | Inst::Class(_) => {
+                    if pos >= self.hay.len() {
+                        return false;
+                    }
+                    pc += 1;
+                    pos += 1;
+                    if pos / BLOCK != block {
+                        block = pos / BLOCK;
+                        self.fill_block(block);
+                    }
+                }
+                Inst::Split(a, b) => {
+                    let v: Set<W> = load(&self.sc.block, pos - block * BLOCK);
+                    let ca: Set<W> = load(&self.t.closure, a as usize);
+                    pc = if meets(&ca, &v) { a } else { b } as usize;
+                }
+                Inst::Jmp(a) => pc = a as usize,
+                Inst::Save(s) => {
+                    slots[s as usize] = pos as u32;
+                    pc += 1;
+                }
+                Inst::Match | Inst::MatchTail => break,
+            }
+        }
+        *out = slots;
+        if self.prog.tail {
+            set_tail(self.prog, self.hay, pos, out);
+        }
+        true
+    }
+}
