@@ -156,26 +156,29 @@ impl Pattern {
         let last_start = subject.len() - self.prefilter.min_len();
         let mut slots = [0u32; pike::MAX_SLOTS];
         let len = subject.len();
-        let fast = (engine == Engine::Auto && backtrack::fits(&self.prog, len))
-            .then(|| {
-                let sc = &mut cache.backtrack;
-                backtrack::exec(&self.prog, subject, sc, &self.start, last_start, &mut slots)
-            })
-            .flatten();
-        let found = match (fast, &self.reverse) {
-            (Some(found), _) => found,
-            (None, Some(t)) if engine != Engine::Pike && reverse::fits(len) => {
-                reverse::exec(&self.prog, t, subject, &mut cache.reverse, &mut slots)
-            }
-            _ => pike::exec(
-                &self.prog,
-                subject,
-                cache,
-                &self.start,
-                last_start,
-                &mut slots,
-            ),
-        };
+        let auto = engine == Engine::Auto;
+        let mut found = None;
+        if auto && backtrack::fits(&self.prog, len) {
+            let sc = &mut cache.backtrack;
+            found = backtrack::exec(&self.prog, subject, sc, &self.start, last_start, &mut slots);
+        }
+        if found.is_none() && auto && self.prog.tail {
+            // The reverse engine reads a whole long subject even when a trailing `%s`/`%b`
+            // matches early: give the Pike VM a small budget to find such a match first.
+            let (start, budget) = (&self.start, PIKE_TAIL_BUDGET);
+            found = pike::exec(&self.prog, subject, cache, start, last_start, budget, &mut slots);
+        }
+        if let (None, Some(t)) = (found, &self.reverse)
+            && engine != Engine::Pike
+            && reverse::fits(len)
+        {
+            found = Some(reverse::exec(&self.prog, t, subject, &mut cache.reverse, &mut slots));
+        }
+        let found = found.unwrap_or_else(|| {
+            let start = &self.start;
+            pike::exec(&self.prog, subject, cache, start, last_start, usize::MAX, &mut slots)
+                .unwrap_or(false)
+        });
         if !found {
             return false;
         }
@@ -206,6 +209,10 @@ impl Pattern {
         }
     }
 }
+
+/// Threads the Pike VM may step through before a long search with a trailing `%s`/`%b` moves
+/// to the reverse engine (about 50 µs).
+const PIKE_TAIL_BUDGET: usize = 4096;
 
 /// Which engine runs a search (tests force one).
 #[derive(Clone, Copy, PartialEq, Eq)]

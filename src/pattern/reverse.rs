@@ -28,8 +28,6 @@ const BLOCK: usize = 128;
 pub(crate) const MAX_LEN: usize = 1 << 17;
 /// Checkpoints: one per block start, for every subject up to `MAX_LEN`.
 const CHECKPOINTS: usize = MAX_LEN / BLOCK + 1;
-/// Bits per chunk of the predecessor table.
-const CHUNK: usize = 4;
 
 /// The tables of one pattern.
 #[derive(Clone, Debug)]
@@ -44,11 +42,11 @@ pub(crate) struct Tables {
     closure: Vec<u64>,
     /// Per byte value: the consuming targets that accept it.
     bytes: Vec<u64>,
-    /// Per chunk of `CHUNK` target bits and per value of that chunk: the union of the
-    /// predecessors (consuming targets whose successor closure holds one of those targets).
-    pred: Vec<u64>,
-    /// Number of chunks in use.
-    chunks: usize,
+    /// Offsets `k = t - q` of the edges from a consuming target `q` to a target `t` of the
+    /// closure of its successor instruction (`t` viable at `p + 1` makes `q` viable at `p`).
+    offsets: Vec<i32>,
+    /// Per offset: the targets `q` that have an edge with that offset.
+    masks: Vec<u64>,
 }
 
 impl Tables {
@@ -100,19 +98,25 @@ impl Tables {
                 }
             }
         }
-        let chunks = bits.div_ceil(CHUNK);
-        let mut pred = vec![0u64; chunks * (1 << CHUNK) * words];
-        for c in 0..chunks {
-            for v in 0..1usize << CHUNK {
-                let at = (c * (1 << CHUNK) + v) * words;
-                for i in (0..CHUNK).filter(|i| v & (1 << i) != 0) {
-                    let t = c * CHUNK + i;
-                    if t < bits {
-                        for w in 0..words {
-                            pred[at + w] |= pred_of[t * words + w];
-                        }
-                    }
+        // Group the edges q -> t by offset t - q: Pred(S) is the union over offsets k of
+        // (S >> k) & mask_k, a few shifts per step (loops give k = 0, sequences k = 1).
+        let mut offsets: Vec<i32> = Vec::new();
+        let mut masks: Vec<u64> = Vec::new();
+        for t in 0..bits {
+            for q in 0..end {
+                if pred_of[t * words + q / 64] & (1 << (q % 64)) == 0 {
+                    continue;
                 }
+                let k = t as i32 - q as i32;
+                let i = match offsets.iter().position(|&o| o == k) {
+                    Some(i) => i,
+                    None => {
+                        offsets.push(k);
+                        masks.resize(masks.len() + words, 0);
+                        offsets.len() - 1
+                    }
+                };
+                masks[i * words + q / 64] |= 1 << (q % 64);
             }
         }
         Some(Tables {
@@ -121,8 +125,8 @@ impl Tables {
             tail: prog.tail,
             closure,
             bytes,
-            pred,
-            chunks,
+            offsets,
+            masks,
         })
     }
 }
@@ -213,6 +217,37 @@ fn meets<const W: usize>(a: &Set<W>, b: &Set<W>) -> bool {
     a.iter().zip(b).any(|(x, y)| x & y != 0)
 }
 
+/// `s >> k` as one `64 × W`-bit number (bit `q` of the result is bit `q + k` of `s`); a
+/// negative `k` shifts the other way. `|k| < 64 × W` (offsets are between targets).
+#[inline(always)]
+fn shift<const W: usize>(s: &Set<W>, k: i32) -> Set<W> {
+    if W == 1 {
+        let mut out = [0; W];
+        out[0] = if k >= 0 { s[0] >> k } else { s[0] << -k };
+        return out;
+    }
+    let mut out = [0; W];
+    let n = k.unsigned_abs() as usize;
+    let (ws, bs) = (n / 64, n % 64);
+    for (i, o) in out.iter_mut().enumerate() {
+        // Bit q of out is bit q + k of s.
+        let (lo, hi) = if k >= 0 {
+            (i.checked_add(ws), i.checked_add(ws + 1))
+        } else {
+            (i.checked_sub(ws), i.checked_sub(ws + 1))
+        };
+        let get = |j: Option<usize>| j.and_then(|j| s.get(j)).copied().unwrap_or(0);
+        *o = if bs == 0 {
+            get(lo)
+        } else if k >= 0 {
+            get(lo) >> bs | get(hi) << (64 - bs)
+        } else {
+            get(lo) << bs | get(hi) >> (64 - bs)
+        };
+    }
+    out
+}
+
 fn bit<const W: usize>(t: usize) -> Set<W> {
     let mut s = [0; W];
     s[t / 64] = 1 << (t % 64);
@@ -236,14 +271,11 @@ impl<'a, const W: usize> Run<'a, W> {
     #[inline(always)]
     fn step(&self, next: &Set<W>, byte: u8) -> Set<W> {
         let mut acc = [0u64; W];
-        for c in 0..self.t.chunks {
-            let bits = CHUNK * c;
-            let v = (next[bits / 64] >> (bits % 64)) as usize & ((1 << CHUNK) - 1);
-            if v != 0 {
-                let p: Set<W> = load(&self.t.pred, (c << CHUNK) + v);
-                for w in 0..W {
-                    acc[w] |= p[w];
-                }
+        for (i, &k) in self.t.offsets.iter().enumerate() {
+            let m: Set<W> = load(&self.t.masks, i);
+            let s = shift(next, k);
+            for w in 0..W {
+                acc[w] |= s[w] & m[w];
             }
         }
         let b: Set<W> = load(&self.t.bytes, byte as usize);
@@ -342,5 +374,67 @@ impl<'a, const W: usize> Run<'a, W> {
             set_tail(self.prog, self.hay, pos, out);
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pattern::compile::{build, parse};
+
+    fn tables(pattern: &[u8]) -> Option<Tables> {
+        Tables::new(&build(&parse(pattern).unwrap()))
+    }
+
+    #[test]
+    fn bitset_width_follows_the_program() {
+        assert_eq!(tables(b"%s a %s a %s b").unwrap().words, 1);
+        let long = b"x".repeat(100);
+        assert_eq!(tables(&long).unwrap().words, 2);
+        let longer = b"x".repeat(200);
+        assert_eq!(tables(&longer).unwrap().words, 4);
+        assert!(tables(&b"x".repeat(300)).is_none());
+    }
+
+    #[test]
+    fn shifts_cross_words() {
+        // Bits 63, 64 and 197.
+        let s: Set<4> = [1 << 63, 1, 0, 1 << 5];
+        // Bit q of the result is bit q + k of s.
+        assert_eq!(shift(&s, 1), [3 << 62, 0, 0, 1 << 4]);
+        assert_eq!(shift(&s, 64), [1, 0, 1 << 5, 0]);
+        assert_eq!(shift(&s, 70), [0, 1 << 63, 0, 0]);
+        assert_eq!(shift(&s, -1), [0, 3, 0, 1 << 6]);
+        assert_eq!(shift(&s, -65), [0, 0, 3, 0]);
+        assert_eq!(shift(&[1u64 << 3], 3), [1]);
+        assert_eq!(shift(&[1u64 << 3], -3), [1 << 6]);
+    }
+
+    /// Wide bitsets against the Pike VM, on subjects that match and that nearly match.
+    #[test]
+    fn wide_patterns_agree_with_pike() {
+        use crate::pattern::{Cache, Captures, Pattern};
+        let mut cache = Cache::default();
+        let (mut a, mut b) = (Captures::default(), Captures::default());
+        let head = "literal text that is long enough to need two words ".repeat(2);
+        for (tail, subject_tail, want) in [
+            ("%d %s x %b!", "12   word x any : thing!", true),
+            ("%d %s x %b!", "12   word x any : thing?", false),
+            ("%f:%x %i %s", "1.5e3:0x1f 017 rest of it", true),
+            ("%c%u %o", "q7 9", false),
+        ] {
+            for prefix in ["", "noise ", &head[..10]] {
+                let pattern = format!("{head}{tail}");
+                let subject = format!("{prefix}{head}{subject_tail}");
+                let p = Pattern::compile(pattern.as_bytes()).unwrap();
+                assert!(p.reverse.as_ref().is_some_and(|t| t.words > 1));
+                let got = p.find_reverse(subject.as_bytes(), &mut cache, &mut a);
+                assert_eq!(got, p.find_pike(subject.as_bytes(), &mut cache, &mut b));
+                assert_eq!(got, want, "{pattern:?} on {subject:?}");
+                if got {
+                    assert_eq!(a, b);
+                }
+            }
+        }
     }
 }
