@@ -43,8 +43,9 @@ pub(crate) struct Tables {
     /// Per byte value: the consuming targets that accept it.
     bytes: Vec<u64>,
     /// Offsets `k = t - q` of the edges from a consuming target `q` to a target `t` of the
-    /// closure of its successor instruction (`t` viable at `p + 1` makes `q` viable at `p`).
-    offsets: Vec<i32>,
+    /// closure of its successor instruction (`t` viable at `p + 1` makes `q` viable at `p`):
+    /// per offset `k`: `(k, 0)` or `(0, -k)`, the right and left shifts of `S >> k`.
+    shifts: Vec<(u32, u32)>,
     /// Per offset: the targets `q` that have an edge with that offset.
     masks: Vec<u64>,
 }
@@ -125,7 +126,10 @@ impl Tables {
             tail: prog.tail,
             closure,
             bytes,
-            offsets,
+            shifts: offsets
+                .iter()
+                .map(|&k| (k.max(0) as u32, (-k).max(0) as u32))
+                .collect(),
             masks,
         })
     }
@@ -191,7 +195,45 @@ pub(crate) fn exec(
     }
 }
 
+fn consumes(inst: Inst) -> bool {
+    matches!(inst, Inst::Byte(_) | Inst::Class(_))
+}
+
 type Set<const W: usize> = [u64; W];
+
+/// The reverse step, with the tables of one pattern.
+#[derive(Clone, Copy)]
+struct Step<'a, const W: usize> {
+    shifts: &'a [(u32, u32)],
+    masks: &'a [Set<W>],
+    bytes: &'a [Set<W>; 256],
+    tail: Set<W>,
+}
+
+impl<const W: usize> Step<'_, W> {
+    /// `V[p]` from `V[p + 1]` and the byte at `p < len`.
+    #[inline(always)]
+    fn step(&self, next: &Set<W>, byte: u8) -> Set<W> {
+        let mut acc = [0u64; W];
+        for (&(r, l), m) in self.shifts.iter().zip(self.masks) {
+            let s = if W == 1 {
+                let mut s = [0; W];
+                s[0] = next[0] >> r << l;
+                s
+            } else {
+                shift(next, r as i32 - l as i32)
+            };
+            for w in 0..W {
+                acc[w] |= s[w] & m[w];
+            }
+        }
+        let b = &self.bytes[byte as usize];
+        for w in 0..W {
+            acc[w] = acc[w] & b[w] | self.tail[w];
+        }
+        acc
+    }
+}
 
 /// One search, with the bitset width as a constant.
 struct Run<'a, const W: usize> {
@@ -267,22 +309,15 @@ impl<'a, const W: usize> Run<'a, W> {
         }
     }
 
-    /// `V[p]` from `V[p + 1]` and the byte at `p < len`.
-    #[inline(always)]
-    fn step(&self, next: &Set<W>, byte: u8) -> Set<W> {
-        let mut acc = [0u64; W];
-        for (i, &k) in self.t.offsets.iter().enumerate() {
-            let m: Set<W> = load(&self.t.masks, i);
-            let s = shift(next, k);
-            for w in 0..W {
-                acc[w] |= s[w] & m[w];
-            }
+    /// The stepping function, its tables borrowed apart from the scratch it writes.
+    fn stepper(&self) -> Step<'a, W> {
+        let t = self.t;
+        Step {
+            shifts: &t.shifts,
+            masks: t.masks.as_chunks::<W>().0,
+            bytes: t.bytes.as_chunks::<W>().0.try_into().expect("256 byte masks"),
+            tail: self.tail,
         }
-        let b: Set<W> = load(&self.t.bytes, byte as usize);
-        for w in 0..W {
-            acc[w] = acc[w] & b[w] | self.tail[w];
-        }
-        acc
     }
 
     fn find(mut self, out: &mut [u32; MAX_SLOTS]) -> bool {
@@ -295,6 +330,7 @@ impl<'a, const W: usize> Run<'a, W> {
     /// The reverse pass: fills the checkpoints and returns the leftmost start, if any.
     fn pass(&mut self) -> Option<usize> {
         let start: Set<W> = load(&self.t.closure, 0);
+        let step = self.stepper();
         let mut v = self.at_end;
         let mut best = None;
         let mut p = self.hay.len();
@@ -311,7 +347,7 @@ impl<'a, const W: usize> Run<'a, W> {
                 return best;
             }
             p -= 1;
-            v = self.step(&v, self.hay[p]);
+            v = step.step(&v, self.hay[p]);
         }
     }
 
@@ -324,12 +360,31 @@ impl<'a, const W: usize> Run<'a, W> {
         } else {
             load(&self.sc.checkpoints, top / BLOCK)
         };
-        let at = (top - lo) * W;
-        self.sc.block[at..at + W].copy_from_slice(&v);
-        for p in (lo..top).rev() {
-            v = self.step(&v, self.hay[p]);
-            let at = (p - lo) * W;
-            self.sc.block[at..at + W].copy_from_slice(&v);
+        let step = self.stepper();
+        let block = &mut self.sc.block.as_chunks_mut::<W>().0[..=top - lo];
+        let hay = &self.hay[lo..top];
+        block[top - lo] = v;
+        for (out, &byte) in block[..top - lo].iter_mut().zip(hay).rev() {
+            v = step.step(&v, byte);
+            *out = v;
+        }
+    }
+
+    /// Consumes bytes (by the loop's instruction) while `mask` meets `V[pos]` exactly when
+    /// `stay`: a lazy loop leaves as soon as its exit is viable, a greedy one as soon as its
+    /// own instruction is not. Moves `block` along with `pos`.
+    #[inline(always)]
+    fn repeat(&mut self, pos: &mut usize, block: &mut usize, mask: &Set<W>, stay: bool) {
+        while *pos < self.hay.len() {
+            let v: Set<W> = load(&self.sc.block, *pos - *block * BLOCK);
+            if meets(mask, &v) != stay {
+                return;
+            }
+            *pos += 1;
+            if *pos / BLOCK != *block {
+                *block = *pos / BLOCK;
+                self.fill_block(*block);
+            }
         }
     }
 
@@ -355,6 +410,18 @@ impl<'a, const W: usize> Run<'a, W> {
                         block = pos / BLOCK;
                         self.fill_block(block);
                     }
+                }
+                // A one-instruction loop `L: consume; Split` (`x+`, lazy or greedy): run it in
+                // a tight loop over `V` instead of dispatching two instructions per byte.
+                Inst::Split(a, b) if b as usize + 1 == pc && consumes(insts[b as usize]) => {
+                    let exit: Set<W> = load(&self.t.closure, a as usize);
+                    self.repeat(&mut pos, &mut block, &exit, false);
+                    pc = a as usize;
+                }
+                Inst::Split(a, b) if a as usize + 1 == pc && consumes(insts[a as usize]) => {
+                    let stay: Set<W> = load(&self.t.closure, a as usize);
+                    self.repeat(&mut pos, &mut block, &stay, true);
+                    pc = b as usize;
                 }
                 Inst::Split(a, b) => {
                     let v: Set<W> = load(&self.sc.block, pos - block * BLOCK);
