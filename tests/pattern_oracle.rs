@@ -307,7 +307,15 @@ fn long_subjects_match_oracle() {
     late.extend_from_slice(b"from 1.2.3.4 port 22");
     let mut tail_miss = digits.clone();
     tail_miss.extend_from_slice(b"!");
+    // Mid-sized: the backtracker exceeds its step budget and hands over to the reverse engine.
+    let mut mid = b"1 ".repeat(500);
+    mid.extend_from_slice(b"1x");
+    let mut mid_miss = mid.clone();
+    mid_miss.extend_from_slice(b" x");
     let cases: &[(&str, &[u8])] = &[
+        ("%d %d %d %d %d %d %d %dx", &mid),
+        ("%d %d %d %d %d %d %d %dx", &mid_miss),
+        ("%d %d %d %d %d %d %d %d%s", &mid_miss),
         ("from %s", &late),
         ("x %b port %d", &late),
         ("%d %d %d %d %dx%s", &tail_miss),

@@ -158,11 +158,13 @@ impl Pattern {
         let len = subject.len();
         let auto = engine == Engine::Auto;
         let mut found = None;
-        if auto && backtrack::fits(&self.prog, len) {
+        let small = backtrack::fits(&self.prog, len);
+        if auto && small {
             let sc = &mut cache.backtrack;
-            found = backtrack::exec(&self.prog, subject, sc, &self.start, last_start, &mut slots);
+            let (start, budget) = (&self.start, backtrack_budget(len, self.reverse.is_some()));
+            found = backtrack::exec(&self.prog, subject, sc, start, last_start, budget, &mut slots);
         }
-        if found.is_none() && auto && self.prog.tail {
+        if found.is_none() && auto && !small && self.prog.tail {
             // The reverse engine reads a whole long subject even when a trailing `%s`/`%b`
             // matches early: give the Pike VM a small budget to find such a match first.
             let (start, budget) = (&self.start, PIKE_TAIL_BUDGET);
@@ -213,6 +215,20 @@ impl Pattern {
 /// Threads the Pike VM may step through before a long search with a trailing `%s`/`%b` moves
 /// to the reverse engine (about 50 µs).
 const PIKE_TAIL_BUDGET: usize = 4096;
+
+/// Steps the backtracker may take on a subject of `len` bytes before the reverse engine (whose
+/// cost is a few steps per byte whatever the input) takes over; unbounded without that engine.
+fn backtrack_budget(len: usize, reverse: bool) -> usize {
+    if reverse {
+        BACKTRACK_STEPS_PER_BYTE * (len + 1) + 64
+    } else {
+        usize::MAX
+    }
+}
+
+/// Ordinary lines take about one or two backtracking steps per byte; adversarial ones up to
+/// one per instruction and byte.
+const BACKTRACK_STEPS_PER_BYTE: usize = 4;
 
 /// Which engine runs a search (tests force one).
 #[derive(Clone, Copy, PartialEq, Eq)]
