@@ -12,10 +12,17 @@
 //! 2. `prefilter::Prefilter`: minimum length, literal suffix, longest literal (memmem), then
 //!    every literal run in order;
 //! 3. `backtrack`: a bounded backtracker with a visited bit per (instruction, position), for
-//!    subjects where those bits fit its fixed budget (all ordinary log lines);
-//! 4. `pike`: the Pike VM otherwise (long subjects, or the backtracker's stack ran out).
+//!    subjects where those bits fit its fixed budget (all ordinary log lines), and within a
+//!    step budget of a few steps per byte (ordinary lines need one or two);
+//! 4. `pike` with a small step budget, for long subjects and a trailing `%s`/`%b` (such a
+//!    pattern often matches early: the next engine would read the whole subject);
+//! 5. `reverse`: a bit-parallel pass from the end of the subject finds the leftmost start and
+//!    which NFA states can still succeed at each position, then a forward walk takes the
+//!    first viable branch everywhere — the leftmost-first match without backtracking. It takes
+//!    everything the engines above gave up on (adversarial and long subjects);
+//! 6. `pike` without budget: subjects over 128 KiB, or patterns with more than 254 NFA states.
 //!
-//! Both engines are O(subject × pattern) and give identical results (tests and fuzz check it).
+//! All engines are O(subject × pattern) and give identical results (tests and fuzz check it).
 
 mod backtrack;
 mod compile;
@@ -162,24 +169,42 @@ impl Pattern {
         if auto && small {
             let sc = &mut cache.backtrack;
             let (start, budget) = (&self.start, backtrack_budget(len, self.reverse.is_some()));
-            found = backtrack::exec(&self.prog, subject, sc, start, last_start, budget, &mut slots);
+            found = backtrack::exec(
+                &self.prog, subject, sc, start, last_start, budget, &mut slots,
+            );
         }
         if found.is_none() && auto && !small && self.prog.tail {
             // The reverse engine reads a whole long subject even when a trailing `%s`/`%b`
             // matches early: give the Pike VM a small budget to find such a match first.
             let (start, budget) = (&self.start, PIKE_TAIL_BUDGET);
-            found = pike::exec(&self.prog, subject, cache, start, last_start, budget, &mut slots);
+            found = pike::exec(
+                &self.prog, subject, cache, start, last_start, budget, &mut slots,
+            );
         }
         if let (None, Some(t)) = (found, &self.reverse)
             && engine != Engine::Pike
             && reverse::fits(len)
         {
-            found = Some(reverse::exec(&self.prog, t, subject, &mut cache.reverse, &mut slots));
+            found = Some(reverse::exec(
+                &self.prog,
+                t,
+                subject,
+                &mut cache.reverse,
+                &mut slots,
+            ));
         }
         let found = found.unwrap_or_else(|| {
             let start = &self.start;
-            pike::exec(&self.prog, subject, cache, start, last_start, usize::MAX, &mut slots)
-                .unwrap_or(false)
+            pike::exec(
+                &self.prog,
+                subject,
+                cache,
+                start,
+                last_start,
+                usize::MAX,
+                &mut slots,
+            )
+            .unwrap_or(false)
         });
         if !found {
             return false;

@@ -161,7 +161,7 @@ fn closure_targets(insts: &[Inst], target: &[usize], end: usize, pc: usize) -> V
 pub(crate) struct Scratch {
     /// `V[k × BLOCK]` for every block `k` the pass reached.
     checkpoints: Vec<u64>,
-    /// `V[lo..=lo + BLOCK]` of the block the walk is in.
+    /// `V[lo..=lo + BLOCK]` of the block the walk is in, word-major (`BLOCK + 1` per word).
     block: Vec<u64>,
 }
 
@@ -220,6 +220,8 @@ impl<const W: usize> Step<'_, W> {
                 let mut s = [0; W];
                 s[0] = next[0] >> r << l;
                 s
+            } else if l == 0 && r < 64 {
+                shift_right_small(next, r)
             } else {
                 shift(next, r as i32 - l as i32)
             };
@@ -257,6 +259,18 @@ fn load<const W: usize>(v: &[u64], i: usize) -> Set<W> {
 #[inline(always)]
 fn meets<const W: usize>(a: &Set<W>, b: &Set<W>) -> bool {
     a.iter().zip(b).any(|(x, y)| x & y != 0)
+}
+
+/// `s >> k` for `0 <= k < 64`, the common case (offsets come from short forward edges).
+#[inline(always)]
+fn shift_right_small<const W: usize>(s: &Set<W>, k: u32) -> Set<W> {
+    let mut out = [0; W];
+    for i in 0..W {
+        let hi = if i + 1 < W { s[i + 1] } else { 0 };
+        // `hi << (64 - k)`, which is 0 for k = 0, without an out-of-range shift.
+        out[i] = s[i] >> k | (hi << 1) << (63 - k);
+    }
+    out
 }
 
 /// `s >> k` as one `64 × W`-bit number (bit `q` of the result is bit `q + k` of `s`); a
@@ -315,7 +329,12 @@ impl<'a, const W: usize> Run<'a, W> {
         Step {
             shifts: &t.shifts,
             masks: t.masks.as_chunks::<W>().0,
-            bytes: t.bytes.as_chunks::<W>().0.try_into().expect("256 byte masks"),
+            bytes: t
+                .bytes
+                .as_chunks::<W>()
+                .0
+                .try_into()
+                .expect("256 byte masks"),
             tail: self.tail,
         }
     }
@@ -335,7 +354,7 @@ impl<'a, const W: usize> Run<'a, W> {
         let mut best = None;
         let mut p = self.hay.len();
         loop {
-            if p % BLOCK == 0 {
+            if p.is_multiple_of(BLOCK) {
                 let at = p / BLOCK * W;
                 self.sc.checkpoints[at..at + W].copy_from_slice(&v);
             }
@@ -361,13 +380,29 @@ impl<'a, const W: usize> Run<'a, W> {
             load(&self.sc.checkpoints, top / BLOCK)
         };
         let step = self.stepper();
-        let block = &mut self.sc.block.as_chunks_mut::<W>().0[..=top - lo];
+        // Word-major (`block[w][i]`): storing a whole `Set` at once goes through the stack and
+        // stalls on store forwarding.
+        let (block, _) = self.sc.block.as_chunks_mut::<{ BLOCK + 1 }>();
         let hay = &self.hay[lo..top];
-        block[top - lo] = v;
-        for (out, &byte) in block[..top - lo].iter_mut().zip(hay).rev() {
-            v = step.step(&v, byte);
-            *out = v;
+        for w in 0..W {
+            block[w][top - lo] = v[w];
         }
+        for (i, &byte) in hay.iter().enumerate().rev() {
+            v = step.step(&v, byte);
+            for w in 0..W {
+                block[w][i] = v[w];
+            }
+        }
+    }
+
+    /// `V` at offset `i` into the current block.
+    #[inline(always)]
+    fn at(&self, i: usize) -> Set<W> {
+        let mut v = [0; W];
+        for (w, x) in v.iter_mut().enumerate() {
+            *x = self.sc.block[w * (BLOCK + 1) + i];
+        }
+        v
     }
 
     /// Consumes bytes (by the loop's instruction) while `mask` meets `V[pos]` exactly when
@@ -376,7 +411,7 @@ impl<'a, const W: usize> Run<'a, W> {
     #[inline(always)]
     fn repeat(&mut self, pos: &mut usize, block: &mut usize, mask: &Set<W>, stay: bool) {
         while *pos < self.hay.len() {
-            let v: Set<W> = load(&self.sc.block, *pos - *block * BLOCK);
+            let v: Set<W> = self.at(*pos - *block * BLOCK);
             if meets(mask, &v) != stay {
                 return;
             }
@@ -424,7 +459,7 @@ impl<'a, const W: usize> Run<'a, W> {
                     pc = b as usize;
                 }
                 Inst::Split(a, b) => {
-                    let v: Set<W> = load(&self.sc.block, pos - block * BLOCK);
+                    let v: Set<W> = self.at(pos - block * BLOCK);
                     let ca: Set<W> = load(&self.t.closure, a as usize);
                     pc = if meets(&ca, &v) { a } else { b } as usize;
                 }
@@ -474,6 +509,9 @@ mod tests {
         assert_eq!(shift(&s, -1), [0, 3, 0, 1 << 6]);
         assert_eq!(shift(&s, -65), [0, 0, 3, 0]);
         assert_eq!(shift(&[1u64 << 3], 3), [1]);
+        for k in 0..64 {
+            assert_eq!(shift_right_small(&s, k), shift(&s, k as i32), "k = {k}");
+        }
         assert_eq!(shift(&[1u64 << 3], -3), [1 << 6]);
     }
 
