@@ -80,6 +80,8 @@ fn run(
     let n = prog.insts.len();
     let len = hay.len();
     let mut slots = [u32::MAX; MAX_SLOTS];
+    // A local copy of the budget stays in a register.
+    let mut left = *budget;
     sc.stack.push(Frame::Step(0, start as u32));
     while let Some(frame) = sc.stack.pop() {
         let (mut pc, mut pos) = match frame {
@@ -96,7 +98,7 @@ fn run(
                 break;
             }
             *word |= 1 << (bit % 32);
-            *budget = budget.checked_sub(1)?;
+            left = left.checked_sub(1)?;
             match prog.insts[pc] {
                 Inst::Byte(b) => {
                     if hay.get(pos) != Some(&b) {
@@ -140,6 +142,7 @@ fn run(
             }
         }
     }
+    *budget = left;
     Some(false)
 }
 
