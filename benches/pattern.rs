@@ -133,6 +133,19 @@ fn adversarial_benches(c: &mut Criterion) {
     let mut digits = b"1 ".repeat(32767);
     digits.extend_from_slice(b"1x");
     cases.push(("many_d_near_miss", "%d %d %d %d %d %d %d %dx", digits));
+    // 16 conversions, about 200 NFA states: the widest bitsets of the reverse engine.
+    let mut floats = b"a ".to_vec();
+    floats.extend_from_slice(&b"1.5e3 ".repeat(10900));
+    floats.extend_from_slice(b"1x");
+    cases.push((
+        "wide_16_conversions_matches",
+        "%b %f %f %f %f %f %f %f %f %f %f %f %f %f %f %fx",
+        floats,
+    ));
+    // A trailing %s whose only match starts near the end.
+    let mut late = b"x ".repeat(32760);
+    late.extend_from_slice(b"from 1.2.3.4");
+    cases.push(("trailing_s_late_match", "from %s", late));
 
     for (name, pattern, subject) in &cases {
         let p = Pattern::compile(pattern.as_bytes()).unwrap();

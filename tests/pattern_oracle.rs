@@ -185,6 +185,15 @@ fn check(
     if got {
         prop_assert_eq!(pike_caps, caps, "Pike VM captures differ");
     }
+    let mut rev_caps = Captures::default();
+    prop_assert_eq!(
+        p.find_reverse(subject, cache, &mut rev_caps),
+        got,
+        "reverse engine disagrees"
+    );
+    if got {
+        prop_assert_eq!(rev_caps, caps, "reverse engine captures differ");
+    }
     if let Some(w) = want {
         prop_assert_eq!(caps.len(), w.len() - 1);
         for k in 0..caps.len() {
@@ -210,6 +219,33 @@ proptest! {
         pattern in pattern_strategy(),
         recipes in prop::collection::vec(subject_strategy(), 8),
     ) {
+        let re = Regex::new(&translate(&pattern)).unwrap();
+        let mut cache = Cache::default();
+        for recipe in &recipes {
+            let subject = build_subject(&pattern, recipe);
+            check(&pattern, &subject, &re, &mut cache)?;
+        }
+    }
+}
+
+/// Long patterns: the reverse engine's bitsets span several 64-bit words.
+fn long_pattern_strategy() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec((any::<u8>(), any::<usize>()), 20..90)
+        .prop_map(|v| v.iter().flat_map(|&(k, i)| piece(k, i).to_vec()).collect())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+    #[test]
+    fn long_patterns_match_regex_oracle(
+        pattern in long_pattern_strategy(),
+        recipes in prop::collection::vec(subject_strategy(), 4),
+    ) {
+        let Ok(p) = Pattern::compile(&pattern) else {
+            // More than 16 conversions: a compile error, not the oracle's business.
+            return Ok(());
+        };
+        drop(p);
         let re = Regex::new(&translate(&pattern)).unwrap();
         let mut cache = Cache::default();
         for recipe in &recipes {
@@ -267,7 +303,24 @@ fn long_subjects_match_oracle() {
     let mut ws = b"id= ".to_vec();
     ws.extend_from_slice(&b" \t".repeat(5000));
     ws.extend_from_slice(b"7 end");
+    let mut late = b"x ".repeat(40_000);
+    late.extend_from_slice(b"from 1.2.3.4 port 22");
+    let mut tail_miss = digits.clone();
+    tail_miss.extend_from_slice(b"!");
+    // Mid-sized: the backtracker exceeds its step budget and hands over to the reverse engine.
+    let mut mid = b"1 ".repeat(500);
+    mid.extend_from_slice(b"1x");
+    let mut mid_miss = mid.clone();
+    mid_miss.extend_from_slice(b" x");
     let cases: &[(&str, &[u8])] = &[
+        ("%d %d %d %d %d %d %d %dx", &mid),
+        ("%d %d %d %d %d %d %d %dx", &mid_miss),
+        ("%d %d %d %d %d %d %d %d%s", &mid_miss),
+        ("from %s", &late),
+        ("x %b port %d", &late),
+        ("%d %d %d %d %dx%s", &tail_miss),
+        ("%d %d %d %d %dx%s", &digits),
+        ("%s a %s", &words),
         ("%s a %s a %s b", &words),
         ("%b:%b:%b:%b:%b:%b:%b:%b!", &colons),
         ("%b:%b:%s", &colons),

@@ -19,10 +19,13 @@ fuzz_target!(|data: &[u8]| {
     let found = p.find(subject, &mut cache, &mut caps);
     let mut pike = Captures::default();
     assert_eq!(p.find_pike(subject, &mut cache, &mut pike), found);
+    let mut reverse = Captures::default();
+    assert_eq!(p.find_reverse(subject, &mut cache, &mut reverse), found);
     if !found {
         return;
     }
     assert_eq!(pike, caps, "engines disagree");
+    assert_eq!(reverse, caps, "reverse engine disagrees");
     assert_eq!(caps.len(), p.captures_len());
     let mut last_end = 0;
     for k in 0..caps.len() {

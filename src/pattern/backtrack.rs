@@ -44,13 +44,15 @@ pub(crate) fn fits(prog: &Program, len: usize) -> bool {
     (len + 1).saturating_mul(prog.insts.len()) <= VISITED_BITS
 }
 
-/// Runs `(?s)^.*?` + prog; `Some(matched)`, or `None` when the stack ran out.
+/// Runs `(?s)^.*?` + prog; `Some(matched)`, or `None` when the stack ran out or the search
+/// took more than `budget` steps (adversarial input: the reverse engine is cheaper there).
 pub(crate) fn exec(
     prog: &Program,
     hay: &[u8],
     sc: &mut Scratch,
     scan: &impl StartScan,
     last_start: usize,
+    mut budget: usize,
     out: &mut [u32; MAX_SLOTS],
 ) -> Option<bool> {
     let n = prog.insts.len();
@@ -59,7 +61,7 @@ pub(crate) fn exec(
     // Starts in increasing order: `.*?` prefers the leftmost. A (pc, pos) that failed from an
     // earlier start fails from this one too, so the visited bits are shared.
     while let Some(start) = scan.next(hay, from, last_start) {
-        if run(prog, hay, sc, start, out)? {
+        if run(prog, hay, sc, start, &mut budget, out)? {
             return Some(true);
         }
         from = start + 1;
@@ -72,11 +74,14 @@ fn run(
     hay: &[u8],
     sc: &mut Scratch,
     start: usize,
+    budget: &mut usize,
     out: &mut [u32; MAX_SLOTS],
 ) -> Option<bool> {
     let n = prog.insts.len();
     let len = hay.len();
     let mut slots = [u32::MAX; MAX_SLOTS];
+    // A local copy of the budget stays in a register.
+    let mut left = *budget;
     sc.stack.push(Frame::Step(0, start as u32));
     while let Some(frame) = sc.stack.pop() {
         let (mut pc, mut pos) = match frame {
@@ -93,6 +98,7 @@ fn run(
                 break;
             }
             *word |= 1 << (bit % 32);
+            left = left.checked_sub(1)?;
             match prog.insts[pc] {
                 Inst::Byte(b) => {
                     if hay.get(pos) != Some(&b) {
@@ -136,6 +142,7 @@ fn run(
             }
         }
     }
+    *budget = left;
     Some(false)
 }
 

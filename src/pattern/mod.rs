@@ -12,15 +12,23 @@
 //! 2. `prefilter::Prefilter`: minimum length, literal suffix, longest literal (memmem), then
 //!    every literal run in order;
 //! 3. `backtrack`: a bounded backtracker with a visited bit per (instruction, position), for
-//!    subjects where those bits fit its fixed budget (all ordinary log lines);
-//! 4. `pike`: the Pike VM otherwise (long subjects, or the backtracker's stack ran out).
+//!    subjects where those bits fit its fixed budget (all ordinary log lines), and within a
+//!    step budget of a few steps per byte (ordinary lines need one or two);
+//! 4. `pike` with a small step budget, for long subjects and a trailing `%s`/`%b` (such a
+//!    pattern often matches early: the next engine would read the whole subject);
+//! 5. `reverse`: a bit-parallel pass from the end of the subject finds the leftmost start and
+//!    which NFA states can still succeed at each position, then a forward walk takes the
+//!    first viable branch everywhere — the leftmost-first match without backtracking. It takes
+//!    everything the engines above gave up on (adversarial and long subjects);
+//! 6. `pike` without budget: subjects over 128 KiB, or patterns with more than 254 NFA states.
 //!
-//! Both engines are O(subject × pattern) and give identical results (tests and fuzz check it).
+//! All engines are O(subject × pattern) and give identical results (tests and fuzz check it).
 
 mod backtrack;
 mod compile;
 mod pike;
 mod prefilter;
+mod reverse;
 
 use std::fmt;
 
@@ -36,6 +44,8 @@ pub const MAX_CAPTURES: usize = 16;
 pub struct Pattern {
     source: Vec<u8>,
     prog: Program,
+    /// Tables of the reverse engine (`None`: too many states, long subjects use the Pike VM).
+    reverse: Option<reverse::Tables>,
     prefilter: Prefilter,
     start: Start,
     /// The rarest literal byte pair, for the rule-set prefilter.
@@ -93,9 +103,11 @@ impl Pattern {
     /// Compiles a pattern.
     pub fn compile(src: &[u8]) -> Result<Pattern, CompileError> {
         let elems = compile::parse(src)?;
+        let prog = compile::build(&elems);
         Ok(Pattern {
             source: src.to_vec(),
-            prog: compile::build(&elems),
+            reverse: reverse::Tables::new(&prog),
+            prog,
             prefilter: Prefilter::new(&elems),
             start: Start::new(&elems),
             anchor: prefilter::anchor(&elems),
@@ -121,13 +133,20 @@ impl Pattern {
 
     /// Matches the whole rule of SPEC §5 against `subject`; on a match fills `caps` and returns true.
     pub fn find(&self, subject: &[u8], cache: &mut Cache, caps: &mut Captures) -> bool {
-        self.find_with(subject, cache, caps, false)
+        self.find_with(subject, cache, caps, Engine::Auto)
     }
 
-    /// [`Pattern::find`] on the Pike VM alone (the engine used for long subjects); for tests.
+    /// [`Pattern::find`] on the Pike VM alone (the fallback for huge subjects); for tests.
     #[doc(hidden)]
     pub fn find_pike(&self, subject: &[u8], cache: &mut Cache, caps: &mut Captures) -> bool {
-        self.find_with(subject, cache, caps, true)
+        self.find_with(subject, cache, caps, Engine::Pike)
+    }
+
+    /// [`Pattern::find`] on the reverse engine (the one for long subjects) whenever it can take
+    /// the search, the Pike VM otherwise; for tests.
+    #[doc(hidden)]
+    pub fn find_reverse(&self, subject: &[u8], cache: &mut Cache, caps: &mut Captures) -> bool {
+        self.find_with(subject, cache, caps, Engine::Reverse)
     }
 
     fn find_with(
@@ -135,7 +154,7 @@ impl Pattern {
         subject: &[u8],
         cache: &mut Cache,
         caps: &mut Captures,
-        pike: bool,
+        engine: Engine,
     ) -> bool {
         // Spans are u32: longer subjects (far beyond any datagram) never match.
         if subject.len() >= u32::MAX as usize || !self.prefilter.may_match(subject) {
@@ -143,23 +162,50 @@ impl Pattern {
         }
         let last_start = subject.len() - self.prefilter.min_len();
         let mut slots = [0u32; pike::MAX_SLOTS];
-        let fast = (!pike && backtrack::fits(&self.prog, subject.len()))
-            .then(|| {
-                let sc = &mut cache.backtrack;
-                backtrack::exec(&self.prog, subject, sc, &self.start, last_start, &mut slots)
-            })
-            .flatten();
-        let found = match fast {
-            Some(found) => found,
-            None => pike::exec(
+        let len = subject.len();
+        let auto = engine == Engine::Auto;
+        let mut found = None;
+        let small = backtrack::fits(&self.prog, len);
+        if auto && small {
+            let sc = &mut cache.backtrack;
+            let (start, budget) = (&self.start, backtrack_budget(len, self.reverse.is_some()));
+            found = backtrack::exec(
+                &self.prog, subject, sc, start, last_start, budget, &mut slots,
+            );
+        }
+        if found.is_none() && auto && !small && self.prog.tail {
+            // The reverse engine reads a whole long subject even when a trailing `%s`/`%b`
+            // matches early: give the Pike VM a small budget to find such a match first.
+            let (start, budget) = (&self.start, PIKE_TAIL_BUDGET);
+            found = pike::exec(
+                &self.prog, subject, cache, start, last_start, budget, &mut slots,
+            );
+        }
+        if let (None, Some(t)) = (found, &self.reverse)
+            && engine != Engine::Pike
+            && reverse::fits(len)
+        {
+            found = Some(reverse::exec(
+                &self.prog,
+                t,
+                subject,
+                &mut cache.reverse,
+                &mut slots,
+            ));
+        }
+        let found = found.unwrap_or_else(|| {
+            let start = &self.start;
+            pike::exec(
                 &self.prog,
                 subject,
                 cache,
-                &self.start,
+                start,
                 last_start,
+                usize::MAX,
                 &mut slots,
-            ),
-        };
+            )
+            .unwrap_or(false)
+        });
         if !found {
             return false;
         }
@@ -189,6 +235,33 @@ impl Pattern {
             }
         }
     }
+}
+
+/// Threads the Pike VM may step through before a long search with a trailing `%s`/`%b` moves
+/// to the reverse engine (about 50 µs).
+const PIKE_TAIL_BUDGET: usize = 4096;
+
+/// Steps the backtracker may take on a subject of `len` bytes before the reverse engine (whose
+/// cost is a few steps per byte whatever the input) takes over; unbounded without that engine.
+fn backtrack_budget(len: usize, reverse: bool) -> usize {
+    if reverse {
+        BACKTRACK_STEPS_PER_BYTE * (len + 1) + 64
+    } else {
+        usize::MAX
+    }
+}
+
+/// Ordinary lines take about one or two backtracking steps per byte; adversarial ones up to
+/// one per instruction and byte.
+const BACKTRACK_STEPS_PER_BYTE: usize = 4;
+
+/// Which engine runs a search (tests force one).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Engine {
+    /// Backtracker for ordinary lines, reverse engine for long ones, Pike VM beyond.
+    Auto,
+    Reverse,
+    Pike,
 }
 
 /// All patterns of a configuration, with a shared prefilter that rejects most subjects cheaply.

@@ -22,6 +22,7 @@ pub struct Cache {
     nlist: Threads,
     stack: Vec<Frame>,
     pub(crate) backtrack: super::backtrack::Scratch,
+    pub(crate) reverse: super::reverse::Scratch,
 }
 
 /// Depth-first work items of the epsilon closure: explore a pc, or undo a `Save` on the way back.
@@ -87,6 +88,7 @@ impl Cache {
             self.prepare(prog);
         }
         self.backtrack.prepare(0);
+        self.reverse.prepare();
     }
 
     fn prepare(&mut self, prog: &Program) {
@@ -110,15 +112,17 @@ pub(crate) trait StartScan {
 
 /// Runs `prog` as `(?s)^.*?` + prog, leftmost-first; on a match writes the slots to `out`.
 ///
-/// No match can start after `last_start` (the subject is too short past it).
+/// No match can start after `last_start` (the subject is too short past it). Gives up with
+/// `None` once it has stepped more than `budget` threads (`usize::MAX`: never).
 pub(crate) fn exec(
     prog: &Program,
     hay: &[u8],
     cache: &mut Cache,
     scan: &impl StartScan,
     last_start: usize,
+    budget: usize,
     out: &mut [u32; MAX_SLOTS],
-) -> bool {
+) -> Option<bool> {
     cache.prepare(prog);
     let Cache {
         clist,
@@ -130,6 +134,7 @@ pub(crate) fn exec(
     let len = hay.len();
     let mut tmp = [NONE; MAX_SLOTS];
     let mut matched = false;
+    let mut steps = 0usize;
     let mut p = 0;
     // The next position where a match can start (None: no more starts).
     let mut next_start = scan.next(hay, 0, last_start);
@@ -148,6 +153,10 @@ pub(crate) fn exec(
         if !matched && next_start == Some(p) {
             tmp[..ns].fill(NONE);
             add(&prog.insts, stack, clist, 0, p as u32, &mut tmp[..ns]);
+        }
+        steps = steps.saturating_add(clist.len);
+        if steps > budget {
+            return None;
         }
         let byte = hay.get(p).copied();
         for i in 0..clist.len {
@@ -193,7 +202,7 @@ pub(crate) fn exec(
         nlist.len = 0;
         p += 1;
     }
-    matched
+    Some(matched)
 }
 
 /// The trailing `%s`/`%b` starting at `q` (< len): `\s*(.+)$` keeps greedy whitespace skipping

@@ -1,0 +1,545 @@
+//! The reverse engine for long subjects: a bit-parallel reverse pass, then a forward walk.
+//!
+//! Owns: per-pattern transition tables (built once, at compile time) and the matching of long
+//! subjects in O(subject × program / 64) for the pass plus O(subject + program) for the walk.
+//! Never: allocates while matching (its scratch has a fixed size, allocated once), backtracks.
+//!
+//! Every match reaches the end of the subject (SPEC §5), so one pass from the end tells
+//! everything: `V[p]`, the set of NFA *targets* from which the rest of the program can succeed
+//! at position `p`, is computed for `p = len, len-1, …, 0` as bitsets. A target is a consuming
+//! instruction (`Byte`/`Class`) whose byte matches at `p` and whose successors are viable at
+//! `p + 1`, or the pseudo-targets END (`Match`, viable only at `len`) and TAIL (`MatchTail`,
+//! viable below `len`). An instruction `pc` is viable at `p` when its epsilon closure meets `V[p]`.
+//!
+//! The leftmost start is the smallest `p` where instruction 0 is viable. From there a forward walk
+//! follows the program, taking the first viable branch of every `Split`: that is exactly the
+//! first successful path in priority order, i.e. the leftmost-first match, found without ever
+//! backtracking. The walk needs `V[p]` in increasing `p`: the pass keeps one checkpoint every
+//! [`BLOCK`] positions and the walk recomputes one block at a time from the checkpoint above it.
+
+use super::compile::{CLASS_TABLE, Inst, Program};
+use super::pike::{MAX_SLOTS, set_tail};
+
+/// Largest bitset, in 64-bit words (patterns with more targets use the Pike VM).
+pub(crate) const MAX_WORDS: usize = 4;
+/// Positions per checkpoint.
+const BLOCK: usize = 128;
+/// Longest subject this engine takes (its scratch is sized for it); longer ones use the Pike VM.
+pub(crate) const MAX_LEN: usize = 1 << 17;
+/// Checkpoints: one per block start, for every subject up to `MAX_LEN`.
+const CHECKPOINTS: usize = MAX_LEN / BLOCK + 1;
+
+/// The tables of one pattern.
+#[derive(Clone, Debug)]
+pub(crate) struct Tables {
+    /// Words per bitset: 1, 2 or 4.
+    words: usize,
+    /// Bit of the END target (`Match`); bit `end + 1` is TAIL (`MatchTail`).
+    end: usize,
+    /// The program has a `MatchTail` (every `V[p]` below `len` holds TAIL).
+    tail: bool,
+    /// Per instruction: the targets of its epsilon closure.
+    closure: Vec<u64>,
+    /// Per byte value: the consuming targets that accept it.
+    bytes: Vec<u64>,
+    /// Offsets `k = t - q` of the edges from a consuming target `q` to a target `t` of the
+    /// closure of its successor instruction (`t` viable at `p + 1` makes `q` viable at `p`):
+    /// per offset `k`: `(k, 0)` or `(0, -k)`, the right and left shifts of `S >> k`.
+    shifts: Vec<(u32, u32)>,
+    /// Per offset: the targets `q` that have an edge with that offset.
+    masks: Vec<u64>,
+}
+
+impl Tables {
+    /// Builds the tables; `None` when the program has too many targets for [`MAX_WORDS`].
+    pub(crate) fn new(prog: &Program) -> Option<Tables> {
+        let insts = &prog.insts;
+        let mut target = vec![usize::MAX; insts.len()];
+        let mut states = Vec::new();
+        for (pc, inst) in insts.iter().enumerate() {
+            if matches!(inst, Inst::Byte(_) | Inst::Class(_)) {
+                target[pc] = states.len();
+                states.push(pc);
+            }
+        }
+        let end = states.len();
+        let bits = end + 2;
+        let words = match bits.div_ceil(64) {
+            1 => 1,
+            2 => 2,
+            3 | 4 => 4,
+            _ => return None,
+        };
+        let mut closure = vec![0u64; insts.len() * words];
+        for pc in 0..insts.len() {
+            for t in closure_targets(insts, &target, end, pc) {
+                closure[pc * words + t / 64] |= 1 << (t % 64);
+            }
+        }
+        let mut bytes = vec![0u64; 256 * words];
+        for (t, &pc) in states.iter().enumerate() {
+            for b in 0..256 {
+                let ok = match insts[pc] {
+                    Inst::Byte(x) => x as usize == b,
+                    Inst::Class(m) => CLASS_TABLE[b] & m != 0,
+                    _ => false,
+                };
+                if ok {
+                    bytes[b * words + t / 64] |= 1 << (t % 64);
+                }
+            }
+        }
+        // pred_of[t]: consuming targets q with t in closure(q + 1).
+        let mut pred_of = vec![0u64; bits * words];
+        for (q, &pc) in states.iter().enumerate() {
+            let succ = &closure[(pc + 1) * words..(pc + 2) * words];
+            for t in 0..bits {
+                if succ[t / 64] & (1 << (t % 64)) != 0 {
+                    pred_of[t * words + q / 64] |= 1 << (q % 64);
+                }
+            }
+        }
+        // Group the edges q -> t by offset t - q: Pred(S) is the union over offsets k of
+        // (S >> k) & mask_k, a few shifts per step (loops give k = 0, sequences k = 1).
+        let mut offsets: Vec<i32> = Vec::new();
+        let mut masks: Vec<u64> = Vec::new();
+        for t in 0..bits {
+            for q in 0..end {
+                if pred_of[t * words + q / 64] & (1 << (q % 64)) == 0 {
+                    continue;
+                }
+                let k = t as i32 - q as i32;
+                let i = match offsets.iter().position(|&o| o == k) {
+                    Some(i) => i,
+                    None => {
+                        offsets.push(k);
+                        masks.resize(masks.len() + words, 0);
+                        offsets.len() - 1
+                    }
+                };
+                masks[i * words + q / 64] |= 1 << (q % 64);
+            }
+        }
+        Some(Tables {
+            words,
+            end,
+            tail: prog.tail,
+            closure,
+            bytes,
+            shifts: offsets
+                .iter()
+                .map(|&k| (k.max(0) as u32, (-k).max(0) as u32))
+                .collect(),
+            masks,
+        })
+    }
+}
+
+/// The targets reachable from `pc` through epsilon moves (depth-first; compile time only).
+fn closure_targets(insts: &[Inst], target: &[usize], end: usize, pc: usize) -> Vec<usize> {
+    let mut seen = vec![false; insts.len()];
+    let mut stack = vec![pc];
+    let mut out = Vec::new();
+    while let Some(pc) = stack.pop() {
+        if pc >= insts.len() || std::mem::replace(&mut seen[pc], true) {
+            continue;
+        }
+        match insts[pc] {
+            Inst::Byte(_) | Inst::Class(_) => out.push(target[pc]),
+            Inst::Split(a, b) => stack.extend([a as usize, b as usize]),
+            Inst::Jmp(a) => stack.push(a as usize),
+            Inst::Save(_) => stack.push(pc + 1),
+            Inst::Match => out.push(end),
+            Inst::MatchTail => out.push(end + 1),
+        }
+    }
+    out
+}
+
+/// The engine's share of the cache: fixed size, allocated on first use.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Scratch {
+    /// `V[k × BLOCK]` for every block `k` the pass reached.
+    checkpoints: Vec<u64>,
+    /// `V[lo..=lo + BLOCK]` of the block the walk is in, word-major (`BLOCK + 1` per word).
+    block: Vec<u64>,
+}
+
+impl Scratch {
+    pub(crate) fn prepare(&mut self) {
+        if self.checkpoints.is_empty() {
+            self.checkpoints = vec![0; CHECKPOINTS * MAX_WORDS];
+            self.block = vec![0; (BLOCK + 1) * MAX_WORDS];
+        }
+    }
+}
+
+/// Whether this engine can take a subject of `len` bytes (given the pattern has tables).
+pub(crate) fn fits(len: usize) -> bool {
+    len <= MAX_LEN
+}
+
+/// Runs `(?s)^.*?` + prog; on a match writes the slots to `out`. Requires [`fits`].
+pub(crate) fn exec(
+    prog: &Program,
+    tables: &Tables,
+    hay: &[u8],
+    sc: &mut Scratch,
+    out: &mut [u32; MAX_SLOTS],
+) -> bool {
+    sc.prepare();
+    match tables.words {
+        1 => Run::<1>::new(prog, tables, hay, sc).find(out),
+        2 => Run::<2>::new(prog, tables, hay, sc).find(out),
+        _ => Run::<4>::new(prog, tables, hay, sc).find(out),
+    }
+}
+
+fn consumes(inst: Inst) -> bool {
+    matches!(inst, Inst::Byte(_) | Inst::Class(_))
+}
+
+type Set<const W: usize> = [u64; W];
+
+/// The reverse step, with the tables of one pattern.
+#[derive(Clone, Copy)]
+struct Step<'a, const W: usize> {
+    shifts: &'a [(u32, u32)],
+    masks: &'a [Set<W>],
+    bytes: &'a [Set<W>; 256],
+    tail: Set<W>,
+}
+
+impl<const W: usize> Step<'_, W> {
+    /// `V[p]` from `V[p + 1]` and the byte at `p < len`.
+    #[inline(always)]
+    fn step(&self, next: &Set<W>, byte: u8) -> Set<W> {
+        let mut acc = [0u64; W];
+        for (&(r, l), m) in self.shifts.iter().zip(self.masks) {
+            let s = if W == 1 {
+                let mut s = [0; W];
+                s[0] = next[0] >> r << l;
+                s
+            } else if l == 0 && r < 64 {
+                shift_right_small(next, r)
+            } else {
+                shift(next, r as i32 - l as i32)
+            };
+            for w in 0..W {
+                acc[w] |= s[w] & m[w];
+            }
+        }
+        let b = &self.bytes[byte as usize];
+        for w in 0..W {
+            acc[w] = acc[w] & b[w] | self.tail[w];
+        }
+        acc
+    }
+}
+
+/// One search, with the bitset width as a constant.
+struct Run<'a, const W: usize> {
+    prog: &'a Program,
+    t: &'a Tables,
+    hay: &'a [u8],
+    sc: &'a mut Scratch,
+    /// `V[len]`: END alone.
+    at_end: Set<W>,
+    /// The TAIL bit (zero when the program has no `MatchTail`).
+    tail: Set<W>,
+}
+
+#[inline(always)]
+fn load<const W: usize>(v: &[u64], i: usize) -> Set<W> {
+    let mut s = [0; W];
+    s.copy_from_slice(&v[i * W..i * W + W]);
+    s
+}
+
+#[inline(always)]
+fn meets<const W: usize>(a: &Set<W>, b: &Set<W>) -> bool {
+    a.iter().zip(b).any(|(x, y)| x & y != 0)
+}
+
+/// `s >> k` for `0 <= k < 64`, the common case (offsets come from short forward edges).
+#[inline(always)]
+fn shift_right_small<const W: usize>(s: &Set<W>, k: u32) -> Set<W> {
+    let mut out = [0; W];
+    for i in 0..W {
+        let hi = if i + 1 < W { s[i + 1] } else { 0 };
+        // `hi << (64 - k)`, which is 0 for k = 0, without an out-of-range shift.
+        out[i] = s[i] >> k | (hi << 1) << (63 - k);
+    }
+    out
+}
+
+/// `s >> k` as one `64 × W`-bit number (bit `q` of the result is bit `q + k` of `s`); a
+/// negative `k` shifts the other way. `|k| < 64 × W` (offsets are between targets).
+#[inline(always)]
+fn shift<const W: usize>(s: &Set<W>, k: i32) -> Set<W> {
+    if W == 1 {
+        let mut out = [0; W];
+        out[0] = if k >= 0 { s[0] >> k } else { s[0] << -k };
+        return out;
+    }
+    let mut out = [0; W];
+    let n = k.unsigned_abs() as usize;
+    let (ws, bs) = (n / 64, n % 64);
+    for (i, o) in out.iter_mut().enumerate() {
+        // Bit q of out is bit q + k of s.
+        let (lo, hi) = if k >= 0 {
+            (i.checked_add(ws), i.checked_add(ws + 1))
+        } else {
+            (i.checked_sub(ws), i.checked_sub(ws + 1))
+        };
+        let get = |j: Option<usize>| j.and_then(|j| s.get(j)).copied().unwrap_or(0);
+        *o = if bs == 0 {
+            get(lo)
+        } else if k >= 0 {
+            get(lo) >> bs | get(hi) << (64 - bs)
+        } else {
+            get(lo) << bs | get(hi) >> (64 - bs)
+        };
+    }
+    out
+}
+
+fn bit<const W: usize>(t: usize) -> Set<W> {
+    let mut s = [0; W];
+    s[t / 64] = 1 << (t % 64);
+    s
+}
+
+impl<'a, const W: usize> Run<'a, W> {
+    fn new(prog: &'a Program, t: &'a Tables, hay: &'a [u8], sc: &'a mut Scratch) -> Self {
+        let tail = if t.tail { bit(t.end + 1) } else { [0; W] };
+        Run {
+            prog,
+            t,
+            hay,
+            sc,
+            at_end: bit(t.end),
+            tail,
+        }
+    }
+
+    /// The stepping function, its tables borrowed apart from the scratch it writes.
+    fn stepper(&self) -> Step<'a, W> {
+        let t = self.t;
+        Step {
+            shifts: &t.shifts,
+            masks: t.masks.as_chunks::<W>().0,
+            bytes: t
+                .bytes
+                .as_chunks::<W>()
+                .0
+                .try_into()
+                .expect("256 byte masks"),
+            tail: self.tail,
+        }
+    }
+
+    fn find(mut self, out: &mut [u32; MAX_SLOTS]) -> bool {
+        match self.pass() {
+            Some(start) => self.walk(start, out),
+            None => false,
+        }
+    }
+
+    /// The reverse pass: fills the checkpoints and returns the leftmost start, if any.
+    fn pass(&mut self) -> Option<usize> {
+        let start: Set<W> = load(&self.t.closure, 0);
+        let step = self.stepper();
+        let mut v = self.at_end;
+        let mut best = None;
+        let mut p = self.hay.len();
+        loop {
+            if p.is_multiple_of(BLOCK) {
+                let at = p / BLOCK * W;
+                self.sc.checkpoints[at..at + W].copy_from_slice(&v);
+            }
+            if meets(&start, &v) {
+                best = Some(p);
+            }
+            // Nothing viable here: nothing is viable further left either.
+            if p == 0 || v == [0; W] {
+                return best;
+            }
+            p -= 1;
+            v = step.step(&v, self.hay[p]);
+        }
+    }
+
+    /// Recomputes `V` over block `k` from the checkpoint (or `V[len]`) above it.
+    fn fill_block(&mut self, k: usize) {
+        let lo = k * BLOCK;
+        let top = (lo + BLOCK).min(self.hay.len());
+        let mut v: Set<W> = if top == self.hay.len() {
+            self.at_end
+        } else {
+            load(&self.sc.checkpoints, top / BLOCK)
+        };
+        let step = self.stepper();
+        // Word-major (`block[w][i]`): storing a whole `Set` at once goes through the stack and
+        // stalls on store forwarding.
+        let (block, _) = self.sc.block.as_chunks_mut::<{ BLOCK + 1 }>();
+        let hay = &self.hay[lo..top];
+        for w in 0..W {
+            block[w][top - lo] = v[w];
+        }
+        for (i, &byte) in hay.iter().enumerate().rev() {
+            v = step.step(&v, byte);
+            for w in 0..W {
+                block[w][i] = v[w];
+            }
+        }
+    }
+
+    /// `V` at offset `i` into the current block.
+    #[inline(always)]
+    fn at(&self, i: usize) -> Set<W> {
+        let mut v = [0; W];
+        for (w, x) in v.iter_mut().enumerate() {
+            *x = self.sc.block[w * (BLOCK + 1) + i];
+        }
+        v
+    }
+
+    /// Consumes bytes (by the loop's instruction) while `mask` meets `V[pos]` exactly when
+    /// `stay`: a lazy loop leaves as soon as its exit is viable, a greedy one as soon as its
+    /// own instruction is not. Moves `block` along with `pos`.
+    #[inline(always)]
+    fn repeat(&mut self, pos: &mut usize, block: &mut usize, mask: &Set<W>, stay: bool) {
+        while *pos < self.hay.len() {
+            let v: Set<W> = self.at(*pos - *block * BLOCK);
+            if meets(mask, &v) != stay {
+                return;
+            }
+            *pos += 1;
+            if *pos / BLOCK != *block {
+                *block = *pos / BLOCK;
+                self.fill_block(*block);
+            }
+        }
+    }
+
+    /// Follows the first viable branch at every split from `start` (where instruction 0 is
+    /// viable) to the match, recording captures. Always true: the pass proved the match exists
+    /// (false only if that invariant were broken, rather than reading past the subject).
+    fn walk(&mut self, start: usize, out: &mut [u32; MAX_SLOTS]) -> bool {
+        let insts = &self.prog.insts;
+        let mut slots = [u32::MAX; MAX_SLOTS];
+        let mut pos = start;
+        let mut block = pos / BLOCK;
+        self.fill_block(block);
+        let mut pc = 0;
+        loop {
+            match insts[pc] {
+                Inst::Byte(_) | Inst::Class(_) => {
+                    if pos >= self.hay.len() {
+                        return false;
+                    }
+                    pc += 1;
+                    pos += 1;
+                    if pos / BLOCK != block {
+                        block = pos / BLOCK;
+                        self.fill_block(block);
+                    }
+                }
+                // A one-instruction loop `L: consume; Split` (`x+`, lazy or greedy): run it in
+                // a tight loop over `V` instead of dispatching two instructions per byte.
+                Inst::Split(a, b) if b as usize + 1 == pc && consumes(insts[b as usize]) => {
+                    let exit: Set<W> = load(&self.t.closure, a as usize);
+                    self.repeat(&mut pos, &mut block, &exit, false);
+                    pc = a as usize;
+                }
+                Inst::Split(a, b) if a as usize + 1 == pc && consumes(insts[a as usize]) => {
+                    let stay: Set<W> = load(&self.t.closure, a as usize);
+                    self.repeat(&mut pos, &mut block, &stay, true);
+                    pc = b as usize;
+                }
+                Inst::Split(a, b) => {
+                    let v: Set<W> = self.at(pos - block * BLOCK);
+                    let ca: Set<W> = load(&self.t.closure, a as usize);
+                    pc = if meets(&ca, &v) { a } else { b } as usize;
+                }
+                Inst::Jmp(a) => pc = a as usize,
+                Inst::Save(s) => {
+                    slots[s as usize] = pos as u32;
+                    pc += 1;
+                }
+                Inst::Match | Inst::MatchTail => break,
+            }
+        }
+        *out = slots;
+        if self.prog.tail {
+            set_tail(self.prog, self.hay, pos, out);
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pattern::compile::{build, parse};
+
+    fn tables(pattern: &[u8]) -> Option<Tables> {
+        Tables::new(&build(&parse(pattern).unwrap()))
+    }
+
+    #[test]
+    fn bitset_width_follows_the_program() {
+        assert_eq!(tables(b"%s a %s a %s b").unwrap().words, 1);
+        let long = b"x".repeat(100);
+        assert_eq!(tables(&long).unwrap().words, 2);
+        let longer = b"x".repeat(200);
+        assert_eq!(tables(&longer).unwrap().words, 4);
+        assert!(tables(&b"x".repeat(300)).is_none());
+    }
+
+    #[test]
+    fn shifts_cross_words() {
+        // Bits 63, 64 and 197.
+        let s: Set<4> = [1 << 63, 1, 0, 1 << 5];
+        // Bit q of the result is bit q + k of s.
+        assert_eq!(shift(&s, 1), [3 << 62, 0, 0, 1 << 4]);
+        assert_eq!(shift(&s, 64), [1, 0, 1 << 5, 0]);
+        assert_eq!(shift(&s, 70), [0, 1 << 63, 0, 0]);
+        assert_eq!(shift(&s, -1), [0, 3, 0, 1 << 6]);
+        assert_eq!(shift(&s, -65), [0, 0, 3, 0]);
+        assert_eq!(shift(&[1u64 << 3], 3), [1]);
+        for k in 0..64 {
+            assert_eq!(shift_right_small(&s, k), shift(&s, k as i32), "k = {k}");
+        }
+        assert_eq!(shift(&[1u64 << 3], -3), [1 << 6]);
+    }
+
+    /// Wide bitsets against the Pike VM, on subjects that match and that nearly match.
+    #[test]
+    fn wide_patterns_agree_with_pike() {
+        use crate::pattern::{Cache, Captures, Pattern};
+        let mut cache = Cache::default();
+        let (mut a, mut b) = (Captures::default(), Captures::default());
+        let head = "literal text that is long enough to need two words ".repeat(2);
+        for (tail, subject_tail, want) in [
+            ("%d %s x %b!", "12   word x any : thing!", true),
+            ("%d %s x %b!", "12   word x any : thing?", false),
+            ("%f:%x %i %s", "1.5e3:0x1f 017 rest of it", true),
+            ("%c%u %o", "q7 9", false),
+        ] {
+            for prefix in ["", "noise ", &head[..10]] {
+                let pattern = format!("{head}{tail}");
+                let subject = format!("{prefix}{head}{subject_tail}");
+                let p = Pattern::compile(pattern.as_bytes()).unwrap();
+                assert!(p.reverse.as_ref().is_some_and(|t| t.words > 1));
+                let got = p.find_reverse(subject.as_bytes(), &mut cache, &mut a);
+                assert_eq!(got, p.find_pike(subject.as_bytes(), &mut cache, &mut b));
+                assert_eq!(got, want, "{pattern:?} on {subject:?}");
+                if got {
+                    assert_eq!(a, b);
+                }
+            }
+        }
+    }
+}
