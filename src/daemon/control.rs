@@ -93,7 +93,14 @@ impl Drop for Control {
 
 /// Asks the daemon listening at `path` for its report (the `status` sub-command).
 pub fn query(path: &Path, format: Format, timeout: Duration) -> io::Result<String> {
-    let name = format!("logtrigger-status-{}", std::process::id());
+    // Unique per call: two queries of one process (or a forked child still holding the first
+    // socket) must not collide on the abstract name.
+    static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let name = format!("logtrigger-status-{}-{seq}-{nanos}", std::process::id());
     let sock = UnixDatagram::bind_addr(&SocketAddr::from_abstract_name(name.as_bytes())?)?;
     sock.set_read_timeout(Some(timeout))?;
     sock.connect(path)?;
