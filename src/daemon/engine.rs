@@ -55,20 +55,25 @@ impl Engine {
 
     /// One received syslog frame (unix or UDP).
     pub fn process(&mut self, frame: &[u8], source: Source<'_>, now: i64) {
-        self.frames += 1;
-        let Engine {
-            debug,
-            pipeline,
-            runner,
-            ..
-        } = self;
-        pipeline.process_frame(frame, source, now, &mut |hit| {
-            on_hit(hit, source, now, *debug, runner);
+        self.feed(source, now, |p, hit| {
+            p.process_frame(frame, source, now, hit)
         });
     }
 
     /// One line without a syslog header: a file line or a kernel message.
     pub fn process_line(&mut self, line: &[u8], source: Source<'_>, now: i64) {
+        self.feed(source, now, |p, hit| {
+            p.process_subject(line, None, source, now, hit)
+        });
+    }
+
+    /// Counts one input and lets `run` drive the pipeline, with every hit going to [`on_hit`].
+    fn feed(
+        &mut self,
+        source: Source<'_>,
+        now: i64,
+        run: impl FnOnce(&mut Pipeline, &mut dyn FnMut(&Hit)),
+    ) {
         self.frames += 1;
         let Engine {
             debug,
@@ -76,8 +81,8 @@ impl Engine {
             runner,
             ..
         } = self;
-        pipeline.process_subject(line, None, source, now, &mut |hit| {
-            on_hit(hit, source, now, *debug, runner);
+        run(pipeline, &mut |hit| {
+            on_hit(hit, source, now, *debug, runner)
         });
     }
 
