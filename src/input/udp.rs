@@ -137,10 +137,6 @@ pub fn default_allow() -> Vec<IpNet> {
     .collect()
 }
 
-const MONTHS: [&[u8]; 12] = [
-    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
-];
-
 /// Writes a remote message in the shape the local logger parses:
 /// `<PRI>Mmm dd hh:mm:ss HOST tag[pid]: msg`, with `now` (epoch seconds, local time) as the
 /// time, HOST the message's hostname or else the sender's IP, and user.notice when the frame
@@ -151,15 +147,9 @@ pub fn format_for_logger(msg: &Message<'_>, sender: IpAddr, now: i64, out: &mut 
         (Some(f), Some(s)) => u16::from(f) * 8 + u16::from(s),
         _ => 13,
     };
-    let tm = local_time(now);
-    let month = MONTHS.get(tm.tm_mon as usize).copied().unwrap_or(b"Jan");
     let _ = write!(out, "<{pri}>");
-    out.extend_from_slice(month);
-    let _ = write!(
-        out,
-        " {:2} {:02}:{:02}:{:02} ",
-        tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec
-    );
+    crate::syslog::write_local_clock(now, out);
+    out.push(b' ');
     match msg.hostname {
         Some(h) => out.extend_from_slice(h),
         None => {
@@ -167,23 +157,5 @@ pub fn format_for_logger(msg: &Message<'_>, sender: IpAddr, now: i64, out: &mut 
         }
     }
     out.push(b' ');
-    if let Some(app) = msg.app_name {
-        out.extend_from_slice(app);
-        if let Some(pid) = msg.procid {
-            out.push(b'[');
-            out.extend_from_slice(pid);
-            out.push(b']');
-        }
-        out.extend_from_slice(b": ");
-    }
-    out.extend_from_slice(msg.msg);
-}
-
-/// Broken-down local time (musl and glibc both honour TZ).
-pub fn local_time(t: i64) -> libc::tm {
-    // SAFETY: localtime_r writes only into `tm`; an all-zero tm is a valid value.
-    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-    let t = t as libc::time_t;
-    unsafe { libc::localtime_r(&t, &mut tm) };
-    tm
+    crate::syslog::write_tagged(msg.app_name, msg.procid, msg.msg, out);
 }

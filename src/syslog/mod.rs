@@ -54,14 +54,7 @@ impl<'a> Message<'a> {
             (Format::Rfc5424, None) => self.msg,
             (Format::Rfc5424, Some(app)) => {
                 scratch.clear();
-                scratch.extend_from_slice(app);
-                if let Some(pid) = self.procid {
-                    scratch.push(b'[');
-                    scratch.extend_from_slice(pid);
-                    scratch.push(b']');
-                }
-                scratch.extend_from_slice(b": ");
-                scratch.extend_from_slice(self.msg);
+                write_tagged(Some(app), self.procid, self.msg, scratch);
                 scratch
             }
         }
@@ -83,6 +76,26 @@ impl<'a> Message<'a> {
         }
         out.extend_from_slice(subject);
     }
+}
+
+/// Appends `APP[PROCID]: MSG` (`APP: MSG` without a procid, just MSG without an app): the
+/// subject shape of SPEC §4, and the tag shape the local logger parses.
+pub fn write_tagged(app: Option<&[u8]>, procid: Option<&[u8]>, msg: &[u8], out: &mut Vec<u8>) {
+    if let Some(app) = app {
+        out.extend_from_slice(app);
+        if let Some(pid) = procid {
+            out.push(b'[');
+            out.extend_from_slice(pid);
+            out.push(b']');
+        }
+        out.extend_from_slice(b": ");
+    }
+    out.extend_from_slice(msg);
+}
+
+/// Appends `Mmm dd hh:mm:ss` for `epoch` seconds in local time.
+pub fn write_local_clock(epoch: i64, out: &mut Vec<u8>) {
+    write_clock(local_clock(epoch), out);
 }
 
 /// `Mmm dd hh:mm:ss`, the day padded with a space as syslog does.
