@@ -304,17 +304,9 @@ fn write_json(out: &mut impl Write, line: u64, hit: &Hit) -> std::io::Result<()>
 
 /// A JSON string literal for bytes (invalid UTF-8 shown as U+FFFD).
 fn json_str(b: &[u8]) -> String {
-    let mut s = String::from("\"");
-    for ch in String::from_utf8_lossy(b).chars() {
-        match ch {
-            '"' => s.push_str("\\\""),
-            '\\' => s.push_str("\\\\"),
-            c if (c as u32) < 0x20 => s.push_str(&format!("\\u{:04x}", c as u32)),
-            c => s.push(c),
-        }
-    }
-    s.push('"');
-    s
+    let mut out = Vec::with_capacity(b.len() + 2);
+    syslog::json::quote(b, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 const MONTHS: [&[u8; 3]; 12] = [

@@ -92,6 +92,11 @@ fn optional_string(v: Option<&[u8]>, out: &mut Vec<u8>) {
     }
 }
 
+/// Appends `bytes` as a JSON string literal (invalid UTF-8 shown as U+FFFD).
+pub fn quote(bytes: &[u8], out: &mut Vec<u8>) {
+    string([bytes], out);
+}
+
 /// A JSON string made of the concatenated `pieces`. Invalid UTF-8 is judged per piece, which
 /// is exact for the callers here: unescaping only ever splits around ASCII bytes.
 fn string<'p>(pieces: impl IntoIterator<Item = &'p [u8]>, out: &mut Vec<u8>) {
