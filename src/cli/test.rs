@@ -101,6 +101,12 @@ struct Replay {
     runner: Option<Runner>,
     json: bool,
     lines: u64,
+    /// The time of a line without a timestamp: the start of the replay.
+    now: i64,
+    /// The last frame timestamp converted, and its epoch: consecutive lines share most of them.
+    last_ts: (Vec<u8>, Option<i64>),
+    /// One output record, reused.
+    record: Vec<u8>,
     out: std::io::BufWriter<std::io::Stdout>,
 }
 
@@ -120,6 +126,9 @@ impl Replay {
             runner,
             json: args.json,
             lines: 0,
+            now: now(),
+            last_ts: (Vec::new(), None),
+            record: Vec::new(),
             out: std::io::BufWriter::new(std::io::stdout()),
         }
     }
@@ -128,7 +137,10 @@ impl Replay {
         let reader: Box<dyn BufRead> = if name == "-" {
             Box::new(std::io::stdin().lock())
         } else {
-            Box::new(std::io::BufReader::new(std::fs::File::open(name)?))
+            Box::new(std::io::BufReader::with_capacity(
+                1 << 16,
+                std::fs::File::open(name)?,
+            ))
         };
         let path = Path::new(name);
         let as_file = self
@@ -136,29 +148,41 @@ impl Replay {
             .rules()
             .iter()
             .any(|r| r.file.as_deref() == Some(path));
-        for line in reader.split(b'\n') {
-            let line = line?;
+        let mut reader = reader;
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            if reader.read_until(b'\n', &mut line)? == 0 {
+                return Ok(());
+            }
+            if line.last() == Some(&b'\n') {
+                line.pop();
+            }
             self.lines += 1;
             self.line(&line, as_file.then_some(path));
         }
-        Ok(())
     }
 
     fn line(&mut self, line: &[u8], file: Option<&Path>) {
-        let now = now();
         let Replay {
             pipeline,
             runner,
             json,
             lines,
+            now,
+            last_ts,
+            record,
             out,
         } = self;
+        let now = *now;
         let mut report = |hit: &Hit, when: i64, source: Source| {
-            let _ = if *json {
-                write_json(out, *lines, hit)
+            record.clear();
+            if *json {
+                write_json(record, *lines, hit);
             } else {
-                write_human(out, *lines, hit)
-            };
+                write_human(record, *lines, hit);
+            }
+            let _ = out.write_all(record);
             if let (Some(r), true) = (runner.as_mut(), hit.outcome.fired)
                 && let Some(job) = crate::pipeline::job(hit, source, when)
             {
@@ -176,7 +200,7 @@ impl Replay {
         };
         let msg = syslog::parse(frame);
         let when = when
-            .or_else(|| msg.timestamp.and_then(epoch))
+            .or_else(|| msg.timestamp.and_then(|ts| cached_epoch(last_ts, ts, now)))
             .unwrap_or(now);
         pipeline.process_message(&msg, Source::Unix, when, &mut |h| {
             report(h, when, Source::Unix)
@@ -244,22 +268,22 @@ fn now() -> i64 {
 }
 
 /// Names a capture: its field name, or `%N` (1-based) when it has none.
-fn field_name(hit: &Hit, c: usize) -> String {
-    hit.rule
-        .fields
-        .get(c)
-        .cloned()
-        .unwrap_or_else(|| format!("%{}", c + 1))
+fn field_name<'h>(hit: &'h Hit, c: usize) -> std::borrow::Cow<'h, str> {
+    match hit.rule.fields.get(c) {
+        Some(name) => name.into(),
+        None => format!("%{}", c + 1).into(),
+    }
 }
 
-fn write_human(out: &mut impl Write, line: u64, hit: &Hit) -> std::io::Result<()> {
-    write!(out, "line {line}: {} matched:", hit.rule.name)?;
+// Writing into a Vec cannot fail, so the io::Results of write! below are dropped.
+fn write_human(out: &mut Vec<u8>, line: u64, hit: &Hit) {
+    let _ = write!(out, "line {line}: {} matched:", hit.rule.name);
     for c in 0..hit.caps.len() {
         let v = String::from_utf8_lossy(hit.caps.get(c, hit.subject));
-        write!(out, " {}={:?}", field_name(hit, c), v)?;
+        let _ = write!(out, " {}={:?}", field_name(hit, c), v);
     }
     let key = String::from_utf8_lossy(hit.key);
-    if hit.ignored {
+    let _ = if hit.ignored {
         writeln!(out, " key={key:?} (ignoreip: not counted)")
     } else if hit.outcome.fired {
         writeln!(
@@ -273,33 +297,28 @@ fn write_human(out: &mut impl Write, line: u64, hit: &Hit) -> std::io::Result<()
             " key={key:?} count={}/{}",
             hit.outcome.count, hit.rule.maxfail
         )
-    }
+    };
 }
 
-fn write_json(out: &mut impl Write, line: u64, hit: &Hit) -> std::io::Result<()> {
-    write!(
-        out,
-        "{{\"line\":{line},\"rule\":{},\"fields\":{{",
-        json_str(hit.rule.name.as_bytes())
-    )?;
+fn write_json(out: &mut Vec<u8>, line: u64, hit: &Hit) {
+    let _ = write!(out, "{{\"line\":{line},\"rule\":");
+    syslog::json::quote(hit.rule.name.as_bytes(), out);
+    out.extend_from_slice(b",\"fields\":{");
     for c in 0..hit.caps.len() {
-        let sep = if c > 0 { "," } else { "" };
-        let name = field_name(hit, c);
-        write!(
-            out,
-            "{sep}{}:{}",
-            json_str(name.as_bytes()),
-            json_str(hit.caps.get(c, hit.subject))
-        )?;
+        if c > 0 {
+            out.push(b',');
+        }
+        syslog::json::quote(field_name(hit, c).as_bytes(), out);
+        out.push(b':');
+        syslog::json::quote(hit.caps.get(c, hit.subject), out);
     }
-    writeln!(
+    out.extend_from_slice(b"},\"key\":");
+    syslog::json::quote(hit.key, out);
+    let _ = writeln!(
         out,
-        "}},\"key\":{},\"count\":{},\"fired\":{},\"ignored\":{}}}",
-        json_str(hit.key),
-        hit.outcome.count,
-        hit.outcome.fired,
-        hit.ignored
-    )
+        ",\"count\":{},\"fired\":{},\"ignored\":{}}}",
+        hit.outcome.count, hit.outcome.fired, hit.ignored
+    );
 }
 
 /// A JSON string literal for bytes (invalid UTF-8 shown as U+FFFD).
@@ -342,9 +361,22 @@ fn hms(s: &str) -> Option<(u32, u32, u32)> {
     Some((it.next()??, it.next()??, it.next()??))
 }
 
+/// [`epoch`] of `ts`, remembered for the next line with the same timestamp bytes.
+fn cached_epoch(last: &mut (Vec<u8>, Option<i64>), ts: &[u8], now: i64) -> Option<i64> {
+    if last.0 != ts {
+        last.0.clear();
+        last.0.extend_from_slice(ts);
+        last.1 = epoch(ts, now);
+    }
+    last.1
+}
+
 /// Epoch seconds of a frame timestamp: `Mmm d hh:mm:ss` (this year, or last year when that
 /// would be in the future), `Mmm dd yyyy hh:mm:ss`, `Mmm dd hh:mm:ss yyyy`, or RFC3339.
-fn epoch(ts: &[u8]) -> Option<i64> {
+fn epoch(ts: &[u8], now: i64) -> Option<i64> {
+    if let Some((mon, day, h, m, sec)) = bsd_fixed(ts) {
+        return this_or_last_year(mon, day, h, m, sec, now);
+    }
     let s = std::str::from_utf8(ts).ok()?;
     if s.as_bytes().first()?.is_ascii_digit() {
         return rfc3339(s);
@@ -364,15 +396,57 @@ fn epoch(ts: &[u8]) -> Option<i64> {
     }
     match year {
         Some(y) => local_epoch(y, mon, day, h, m, sec),
-        None => {
-            let this = current_year();
-            let t = local_epoch(this, mon, day, h, m, sec)?;
-            if t > now() + 86_400 {
-                local_epoch(this - 1, mon, day, h, m, sec)
-            } else {
-                Some(t)
-            }
-        }
+        None => this_or_last_year(mon, day, h, m, sec, now),
+    }
+}
+
+/// The common `Mmm dd hh:mm:ss` (day space-padded or zero-padded), read without splitting.
+fn bsd_fixed(ts: &[u8]) -> Option<(u32, u32, u32, u32, u32)> {
+    let [
+        m0,
+        m1,
+        m2,
+        b' ',
+        d0,
+        d1,
+        b' ',
+        h0,
+        h1,
+        b':',
+        n0,
+        n1,
+        b':',
+        s0,
+        s1,
+    ] = *ts
+    else {
+        return None;
+    };
+    let two = |a: u8, b: u8| {
+        let hi = if a == b' ' { 0 } else { digit(a)? };
+        Some(hi * 10 + digit(b)?)
+    };
+    Some((
+        month(&[m0, m1, m2])?,
+        two(d0, d1)?,
+        two(h0, h1)?,
+        two(n0, n1)?,
+        two(s0, s1)?,
+    ))
+}
+
+fn digit(b: u8) -> Option<u32> {
+    b.is_ascii_digit().then(|| u32::from(b - b'0'))
+}
+
+/// A timestamp without a year is this year's, or last year's when this year's is in the future.
+fn this_or_last_year(mon: u32, day: u32, h: u32, m: u32, sec: u32, now: i64) -> Option<i64> {
+    let this = current_year();
+    let t = local_epoch(this, mon, day, h, m, sec)?;
+    if t > now + 86_400 {
+        local_epoch(this - 1, mon, day, h, m, sec)
+    } else {
+        Some(t)
     }
 }
 
@@ -480,12 +554,24 @@ mod tests {
 
     #[test]
     fn bsd_times_are_ordered() {
-        let a = epoch(b"Nov  6 21:52:13 2025").unwrap();
-        let b = epoch(b"Nov 6 21:52:14 2025").unwrap();
+        let a = epoch(b"Nov  6 21:52:13 2025", now()).unwrap();
+        let b = epoch(b"Nov 6 21:52:14 2025", now()).unwrap();
         assert_eq!(b - a, 1);
-        assert_eq!(epoch(b"Nov 06 2025 21:52:13"), Some(a));
-        assert!(epoch(b"Foo 06 21:52:13").is_none());
-        assert!(epoch(b"Nov 06 25:52:13").is_none());
+        assert_eq!(epoch(b"Nov 06 2025 21:52:13", now()), Some(a));
+        assert!(epoch(b"Foo 06 21:52:13", now()).is_none());
+        assert!(epoch(b"Nov 06 25:52:13", now()).is_none());
+    }
+
+    #[test]
+    fn fixed_width_times_agree_with_the_general_reader() {
+        let now = now();
+        let fixed = epoch(b"Nov  6 21:52:13", now).unwrap();
+        assert!(bsd_fixed(b"Nov  6 21:52:13").is_some());
+        assert_eq!(epoch(b"Nov 6 21:52:13", now), Some(fixed));
+        assert_eq!(epoch(b"Nov 06 21:52:13", now), Some(fixed));
+        assert_eq!(epoch(b"Nov 06 21:52:13.250", now), Some(fixed));
+        assert!(epoch(b"Nov  6 2x:52:13", now).is_none());
+        assert!(epoch(b"Nov  6 24:52:13", now).is_none());
     }
 
     #[test]
@@ -493,7 +579,7 @@ mod tests {
         let l = b"Fri Nov 27 21:45:37 2026 authpriv.warn dropbear[1]: Bad password";
         let (t, rest) = split_logread(l).unwrap();
         assert_eq!(rest, b"dropbear[1]: Bad password");
-        assert_eq!(epoch(b"Nov 27 21:45:37 2026"), Some(t));
+        assert_eq!(epoch(b"Nov 27 21:45:37 2026", now()), Some(t));
         assert!(split_logread(b"<13>Nov 27 21:45:37 root: hello world, a long line").is_none());
     }
 
