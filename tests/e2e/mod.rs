@@ -8,7 +8,11 @@
 //! mount namespaces (`devlog.sh`). Needs root, iproute2 and util-linux (unshare, mount).
 #![allow(dead_code)]
 
+#[path = "../shared/mod.rs"]
+mod shared;
 pub mod uci;
+#[allow(unused_imports)]
+pub use shared::{have, poll, repo, stdout, text};
 
 use std::fs::{self, File};
 use std::io::ErrorKind;
@@ -19,44 +23,10 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How long any condition is awaited before the test gives up.
 pub const LIMIT: Duration = Duration::from_secs(15);
-/// How often a condition is re-checked.
-pub const STEP: Duration = Duration::from_millis(50);
-
-pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Polls `cond` every STEP until it holds or `limit` passes; returns whether it held.
-pub fn poll(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + limit;
-    loop {
-        if cond() {
-            return true;
-        }
-        if Instant::now() >= end {
-            return false;
-        }
-        std::thread::sleep(STEP);
-    }
-}
-
-pub fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-pub fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// Runs a command to completion; panics (with the command) only when it cannot be started.
 pub fn run(cmd: &mut Command) -> Output {
     cmd.stdin(Stdio::null())
@@ -469,17 +439,11 @@ pub fn udp_in(ns: &str, addr: &str) -> UdpSocket {
     .expect("udp_in thread")
 }
 
-/// True when every program is installed (found in PATH).
+/// The programs of `progs` that are not installed (not found in PATH).
 pub fn have_all(progs: &[&str]) -> Vec<String> {
     progs
         .iter()
-        .filter(|p| {
-            !Command::new("sh")
-                .args(["-c", &format!("command -v {p} >/dev/null")])
-                .status()
-                .map(|s| s.success())
-                .unwrap_or(false)
-        })
+        .filter(|p| !have(p))
         .map(|p| p.to_string())
         .collect()
 }

@@ -9,7 +9,11 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+
+#[path = "../shared/mod.rs"]
+mod shared;
+#[allow(unused_imports)]
+pub use shared::{have, poll, repo, stdout, text};
 
 static SEQ: AtomicU32 = AtomicU32::new(0);
 
@@ -17,10 +21,6 @@ static SEQ: AtomicU32 = AtomicU32::new(0);
 pub fn unique(prefix: &str) -> String {
     let n = SEQ.fetch_add(1, Ordering::SeqCst);
     format!("{prefix}-{}-{n}", std::process::id())
-}
-
-pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// A shipped file under openwrt-package/files.
@@ -66,42 +66,6 @@ impl Drop for Scratch {
 
 pub fn read(p: &Path) -> String {
     fs::read_to_string(p).unwrap_or_default()
-}
-
-pub fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-pub fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// True when `prog` can be run (found in PATH).
-pub fn have(prog: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {prog} >/dev/null")])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
-}
-
-/// Polls `cond` every 50 ms until it holds or `limit` passes; returns whether it held.
-pub fn poll(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + limit;
-    loop {
-        if cond() {
-            return true;
-        }
-        if Instant::now() >= end {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// A network namespace of our own, deleted on drop (with every nft table and ipset in it).
