@@ -26,6 +26,7 @@
 
 mod backtrack;
 mod compile;
+mod dfa;
 mod pike;
 mod prefilter;
 mod reverse;

@@ -82,6 +82,13 @@ impl Threads {
 }
 
 impl Cache {
+    /// Caps the states of the reverse engine's lazy DFA at `n` (0: no DFA), so that tests
+    /// can make it clear and give up; results never depend on it.
+    #[doc(hidden)]
+    pub fn limit_reverse_states(&mut self, n: usize) {
+        self.reverse.dfa.set_limit(n);
+    }
+
     /// Grows the cache to its final size for these programs (so that no match allocates).
     pub(crate) fn reserve<'a>(&mut self, progs: impl Iterator<Item = &'a Program>) {
         for prog in progs {

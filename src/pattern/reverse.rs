@@ -17,7 +17,10 @@
 //! backtracking. The walk needs `V[p]` in increasing `p`: the pass keeps one checkpoint every
 //! [`BLOCK`] positions and the walk recomputes one block at a time from the checkpoint above it.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use super::compile::{CLASS_TABLE, Inst, Program};
+use super::dfa::{DEAD, Dfa, START};
 use super::pike::{MAX_SLOTS, set_tail};
 
 /// Largest bitset, in 64-bit words (patterns with more targets use the Pike VM).
@@ -48,7 +51,17 @@ pub(crate) struct Tables {
     shifts: Vec<(u32, u32)>,
     /// Per offset: the targets `q` that have an edge with that offset.
     masks: Vec<u64>,
+    /// Unique per built table (clones share it): the lazy DFA's states belong to one owner.
+    id: u64,
+    /// Byte → class: bytes of one class are accepted by the same targets, so they step every
+    /// set alike (the lazy DFA's transitions are per class, not per byte).
+    class_of: Box<[u8; 256]>,
+    /// Number of classes.
+    classes: usize,
 }
+
+/// Source of [`Tables::id`] (0 is never handed out: it means "no owner").
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 impl Tables {
     /// Builds the tables; `None` when the program has too many targets for [`MAX_WORDS`].
@@ -120,12 +133,16 @@ impl Tables {
                 masks[i * words + q / 64] |= 1 << (q % 64);
             }
         }
+        let (class_of, classes) = byte_classes(&bytes, words);
         Some(Tables {
             words,
             end,
             tail: prog.tail,
             closure,
             bytes,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            class_of,
+            classes,
             shifts: offsets
                 .iter()
                 .map(|&k| (k.max(0) as u32, (-k).max(0) as u32))
@@ -133,6 +150,23 @@ impl Tables {
             masks,
         })
     }
+}
+
+/// Numbers the distinct byte masks in order of first appearance (compile time only).
+fn byte_classes(bytes: &[u64], words: usize) -> (Box<[u8; 256]>, usize) {
+    let mut class_of = Box::new([0u8; 256]);
+    let mut reps: Vec<usize> = Vec::new();
+    for b in 0..256 {
+        let mask = &bytes[b * words..(b + 1) * words];
+        let same = reps
+            .iter()
+            .position(|&r| &bytes[r * words..(r + 1) * words] == mask);
+        class_of[b] = same.unwrap_or_else(|| {
+            reps.push(b);
+            reps.len() - 1
+        }) as u8;
+    }
+    (class_of, reps.len())
 }
 
 /// The targets reachable from `pc` through epsilon moves (depth-first; compile time only).
@@ -156,13 +190,15 @@ fn closure_targets(insts: &[Inst], target: &[usize], end: usize, pc: usize) -> V
     out
 }
 
-/// The engine's share of the cache: fixed size, allocated on first use.
+/// The engine's share of the cache: fixed size, allocated zeroed on first use.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Scratch {
     /// `V[k × BLOCK]` for every block `k` the pass reached.
     checkpoints: Vec<u64>,
     /// `V[lo..=lo + BLOCK]` of the block the walk is in, word-major (`BLOCK + 1` per word).
     block: Vec<u64>,
+    /// The lazy DFA that replaces most steps by a lookup.
+    pub(crate) dfa: Dfa,
 }
 
 impl Scratch {
@@ -171,6 +207,7 @@ impl Scratch {
             self.checkpoints = vec![0; CHECKPOINTS * MAX_WORDS];
             self.block = vec![0; (BLOCK + 1) * MAX_WORDS];
         }
+        self.dfa.prepare();
     }
 }
 
@@ -247,6 +284,10 @@ struct Run<'a, const W: usize> {
     at_end: Set<W>,
     /// The TAIL bit (zero when the program has no `MatchTail`).
     tail: Set<W>,
+    /// The closure of instruction 0: a match can start where it meets `V`.
+    start: Set<W>,
+    /// Steps go through the lazy DFA (false once it gave up for this search).
+    lazy: bool,
 }
 
 #[inline(always)]
@@ -310,9 +351,88 @@ fn bit<const W: usize>(t: usize) -> Set<W> {
     s
 }
 
+/// The flags of a state with set `v`.
+fn flags_of<const W: usize>(start: &Set<W>, v: &Set<W>) -> u8 {
+    let mut f = 0;
+    if meets(start, v) {
+        f |= START;
+    }
+    if *v == [0; W] {
+        f |= DEAD;
+    }
+    f
+}
+
+/// The state of `v` (added if new); `None` when the DFA gave up for this search.
+fn state<const W: usize>(dfa: &mut Dfa, start: &Set<W>, v: &Set<W>) -> Option<usize> {
+    dfa.state(v, flags_of(start, v), &mut false)
+}
+
+/// The state of `v`, the step from state `s` on class `c`, recorded as its transition unless
+/// adding it cleared the store (then `s` is gone); `None` when the DFA gave up.
+#[inline(never)]
+fn next_state<const W: usize>(
+    dfa: &mut Dfa,
+    start: &Set<W>,
+    s: usize,
+    c: usize,
+    v: &Set<W>,
+) -> Option<usize> {
+    let mut cleared = false;
+    let n = dfa.state(v, flags_of(start, v), &mut cleared)?;
+    if !cleared {
+        dfa.link(s, c, n);
+    }
+    Some(n)
+}
+
+/// Fills `block[..][..hay.len()]` (the row above, `V[lo + hay.len()]`, is stored) on the DFA.
+/// `Err((i, V[lo + i]))`: it gave up at offset `i`, whose row is stored, rows below are not.
+fn fill_lazy<const W: usize>(
+    dfa: &mut Dfa,
+    start: &Set<W>,
+    step: &Step<'_, W>,
+    class_of: &[u8; 256],
+    hay: &[u8],
+    block: &mut [[u64; BLOCK + 1]],
+) -> Result<(), (usize, Set<W>)> {
+    let mut top = [0; W];
+    for w in 0..W {
+        top[w] = block[w][hay.len()];
+    }
+    let Some(mut s) = state(dfa, start, &top) else {
+        return Err((hay.len(), top));
+    };
+    let classes = dfa.classes();
+    for (i, &byte) in hay.iter().enumerate().rev() {
+        let c = class_of[byte as usize] as usize;
+        s = match dfa.trans()[s * classes + c] {
+            0 => {
+                let v = step.step(&dfa.set(s), byte);
+                match next_state(dfa, start, s, c, &v) {
+                    Some(n) => n,
+                    None => {
+                        for w in 0..W {
+                            block[w][i] = v[w];
+                        }
+                        return Err((i, v));
+                    }
+                }
+            }
+            n => n as usize - 1,
+        };
+        let v: Set<W> = dfa.set(s);
+        for w in 0..W {
+            block[w][i] = v[w];
+        }
+    }
+    Ok(())
+}
+
 impl<'a, const W: usize> Run<'a, W> {
     fn new(prog: &'a Program, t: &'a Tables, hay: &'a [u8], sc: &'a mut Scratch) -> Self {
         let tail = if t.tail { bit(t.end + 1) } else { [0; W] };
+        let lazy = sc.dfa.begin(t.id, t.classes);
         Run {
             prog,
             t,
@@ -320,6 +440,8 @@ impl<'a, const W: usize> Run<'a, W> {
             sc,
             at_end: bit(t.end),
             tail,
+            start: load(&t.closure, 0),
+            lazy,
         }
     }
 
@@ -348,17 +470,22 @@ impl<'a, const W: usize> Run<'a, W> {
 
     /// The reverse pass: fills the checkpoints and returns the leftmost start, if any.
     fn pass(&mut self) -> Option<usize> {
-        let start: Set<W> = load(&self.t.closure, 0);
-        let step = self.stepper();
-        let mut v = self.at_end;
         let mut best = None;
         let mut p = self.hay.len();
+        let mut v = self.at_end;
+        if self.lazy {
+            match self.pass_lazy(&mut p, &mut best) {
+                Some(at_p) => v = at_p,
+                None => return best,
+            }
+        }
+        let step = self.stepper();
         loop {
             if p.is_multiple_of(BLOCK) {
                 let at = p / BLOCK * W;
                 self.sc.checkpoints[at..at + W].copy_from_slice(&v);
             }
-            if meets(&start, &v) {
+            if meets(&self.start, &v) {
                 best = Some(p);
             }
             // Nothing viable here: nothing is viable further left either.
@@ -367,6 +494,51 @@ impl<'a, const W: usize> Run<'a, W> {
             }
             p -= 1;
             v = step.step(&v, self.hay[p]);
+        }
+    }
+
+    /// The pass on the lazy DFA, from `V[*p]` = `V[len]` down. `None`: the pass is done;
+    /// `Some(V[*p])`: the DFA gave up at `*p` (its checkpoint and start are not recorded yet),
+    /// the caller continues with the bit-parallel step.
+    fn pass_lazy(&mut self, p: &mut usize, best: &mut Option<usize>) -> Option<Set<W>> {
+        let step = self.stepper();
+        let (hay, class_of, start) = (self.hay, &*self.t.class_of, self.start);
+        let Scratch {
+            checkpoints, dfa, ..
+        } = &mut *self.sc;
+        let Some(mut s) = state(dfa, &start, &self.at_end) else {
+            self.lazy = false;
+            return Some(self.at_end);
+        };
+        let classes = dfa.classes();
+        loop {
+            let f = dfa.flags(s);
+            if p.is_multiple_of(BLOCK) {
+                let at = *p / BLOCK * W;
+                checkpoints[at..at + W].copy_from_slice(&dfa.set::<W>(s));
+            }
+            if f & START != 0 {
+                *best = Some(*p);
+            }
+            if *p == 0 || f & DEAD != 0 {
+                return None;
+            }
+            *p -= 1;
+            let byte = hay[*p];
+            let c = class_of[byte as usize] as usize;
+            s = match dfa.trans()[s * classes + c] {
+                0 => {
+                    let v = step.step(&dfa.set(s), byte);
+                    match next_state(dfa, &start, s, c, &v) {
+                        Some(n) => n,
+                        None => {
+                            self.lazy = false;
+                            return Some(v);
+                        }
+                    }
+                }
+                n => n as usize - 1,
+            };
         }
     }
 
@@ -380,14 +552,25 @@ impl<'a, const W: usize> Run<'a, W> {
             load(&self.sc.checkpoints, top / BLOCK)
         };
         let step = self.stepper();
+        let start = self.start;
+        let Scratch { block, dfa, .. } = &mut *self.sc;
         // Word-major (`block[w][i]`): storing a whole `Set` at once goes through the stack and
         // stalls on store forwarding.
-        let (block, _) = self.sc.block.as_chunks_mut::<{ BLOCK + 1 }>();
+        let (block, _) = block.as_chunks_mut::<{ BLOCK + 1 }>();
         let hay = &self.hay[lo..top];
         for w in 0..W {
             block[w][top - lo] = v[w];
         }
-        for (i, &byte) in hay.iter().enumerate().rev() {
+        let mut i = hay.len();
+        if self.lazy {
+            match fill_lazy(dfa, &start, &step, &self.t.class_of, hay, block) {
+                Ok(()) => return,
+                // `V[lo + at]` is stored: continue below it without the DFA.
+                Err((at, at_v)) => (i, v) = (at, at_v),
+            }
+            self.lazy = false;
+        }
+        for (i, &byte) in hay[..i].iter().enumerate().rev() {
             v = step.step(&v, byte);
             for w in 0..W {
                 block[w][i] = v[w];
@@ -541,5 +724,70 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A tiny lazy DFA clears and gives up mid-search (in the pass and in the walk's blocks);
+    /// the matches and captures stay those of the Pike VM and of the bit-parallel step alone.
+    #[test]
+    fn dfa_clears_and_gives_up_without_changing_results() {
+        use crate::pattern::{Cache, Captures, Pattern};
+        let patterns = [
+            "%s a %s a %s b",
+            "%d %d %d %dx",
+            "%b:%b:%b!",
+            "%f %f %f %f %f %f %f %f %f %f %f %f %f %f %f %fx",
+            "x=%x i=%i o=%o %c%u%%",
+            "from %s",
+            "%s %b",
+        ];
+        let alphabet = b"aab 1.5e3 x:-+0x7f\t!%iou=";
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rand = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut pike = Cache::default();
+        let mut plain = Cache::default();
+        plain.limit_reverse_states(0);
+        let mut tiny: Vec<Cache> = [1, 2, 3, 8]
+            .map(|n| {
+                let mut c = Cache::default();
+                c.limit_reverse_states(n);
+                c
+            })
+            .into();
+        let (mut want, mut got) = (Captures::default(), Captures::default());
+        let mut hits = 0;
+        for round in 0..300 {
+            let p = Pattern::compile(patterns[round % patterns.len()].as_bytes()).unwrap();
+            let len = [0, 1, 5, 127, 128, 129, 700, 3000][rand(8)];
+            let mut subject: Vec<u8> = (0..len).map(|_| alphabet[rand(alphabet.len())]).collect();
+            // Often end with something the pattern's tail accepts, so that it matches.
+            subject.extend_from_slice([&b""[..], b" b", b" 1x", b"x!", b" 1 2 3 4x"][rand(5)]);
+            want = Captures::default();
+            let matched = p.find_pike(&subject, &mut pike, &mut want);
+            hits += matched as usize;
+            for cache in tiny.iter_mut().chain([&mut plain]) {
+                got = Captures::default();
+                assert_eq!(p.find_reverse(&subject, cache, &mut got), matched);
+                if matched {
+                    assert_eq!(got, want, "{:?}", String::from_utf8_lossy(&subject));
+                }
+            }
+        }
+        assert!((30..270).contains(&hits), "{hits} of 300 match");
+        let dfa = &tiny[0].reverse.dfa;
+        assert!(dfa.total_clears > 0 && dfa.total_give_ups > 0);
+        let dfa = &tiny[3].reverse.dfa;
+        assert!(dfa.total_clears > 0, "8 states clear too");
+        assert_eq!(plain.reverse.dfa.total_clears, 0);
+    }
+
+    #[test]
+    fn dfa_store_size() {
+        // What the lazy DFA adds to a `Cache`, allocated zeroed.
+        assert_eq!(super::super::dfa::BYTES, 35_328);
     }
 }

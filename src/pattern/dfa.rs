@@ -1,0 +1,194 @@
+//! A lazy DFA over the reverse engine's step: the state sets `V[p]` become numbered states,
+//! built on demand, and a step becomes one table lookup per byte.
+//!
+//! Owns: the fixed-size state store (sets, flags, transitions by byte class, a hash index) that
+//! lives in the caller's [`super::Cache`], and the rule that decides when it is worth using.
+//! Never: allocates after [`Dfa::prepare`], or computes anything the bit-parallel step would not:
+//! a state *is* the set, and a transition is the step's result cached. When the store is full
+//! it is cleared; a search that clears it too often gives up on it (the caller steps the sets
+//! itself), so the results never depend on the store's size.
+
+/// Most states held at once (ids fit in `u16`, with 0 meaning "no state" in the tables).
+pub(crate) const MAX_STATES: usize = 512;
+/// Most transitions held at once: a pattern with `c` byte classes gets `MAX_TRANS / c` states.
+pub(crate) const MAX_TRANS: usize = 8192;
+/// Words stored per state (the widest set of the reverse engine).
+pub(crate) const STRIDE: usize = super::reverse::MAX_WORDS;
+/// Slots of the hash index: a power of two, twice [`MAX_STATES`] so probes stay short.
+const SLOTS: usize = 2 * MAX_STATES;
+/// Clears one search may make before it stops using the store (the pattern's sets do not
+/// repeat enough for caching to pay, and each clear throws away all the work).
+const MAX_CLEARS: u32 = 3;
+
+/// State flag: instruction 0 is viable (a match can start here).
+pub(crate) const START: u8 = 1;
+/// State flag: the empty set (nothing is viable here or further left).
+pub(crate) const DEAD: u8 = 2;
+
+/// The state store. Zero-filled memory is a valid empty store, so it is allocated zeroed and
+/// its pages stay untouched until a long subject needs them.
+#[derive(Clone, Debug)]
+pub(crate) struct Dfa {
+    /// Id of the tables whose states are stored (0: none).
+    owner: u64,
+    /// Byte classes of the owner: the stride of `trans`.
+    classes: usize,
+    /// States the owner may hold: `min(limit, MAX_TRANS / classes)`.
+    cap: usize,
+    /// States in use: ids `0..len`.
+    len: usize,
+    /// Upper bound on states set by tests (`MAX_STATES` otherwise); 0 disables the store.
+    limit: usize,
+    /// Clears made by the current search; at `MAX_CLEARS` the search stops using the store.
+    clears: u32,
+    /// The set of state `s`: `sets[s * STRIDE..][..words]`.
+    sets: Vec<u64>,
+    /// [`START`] / [`DEAD`] per state.
+    flags: Vec<u8>,
+    /// `trans[s * classes + c]`: 0 unknown, else 1 + the state after a byte of class `c`.
+    /// Only `trans[..len * classes]` may be non-zero.
+    trans: Vec<u16>,
+    /// Hash index of the sets: 0 empty, else 1 + a state id.
+    slots: Vec<u16>,
+    /// Totals over the store's life, for tests: clears, searches that gave up.
+    pub(crate) total_clears: u64,
+    pub(crate) total_give_ups: u64,
+}
+
+impl Default for Dfa {
+    fn default() -> Self {
+        Dfa {
+            owner: 0,
+            classes: 1,
+            cap: 0,
+            len: 0,
+            limit: MAX_STATES,
+            clears: 0,
+            sets: Vec::new(),
+            flags: Vec::new(),
+            trans: Vec::new(),
+            slots: Vec::new(),
+            total_clears: 0,
+            total_give_ups: 0,
+        }
+    }
+}
+
+/// Bytes a prepared store occupies (what it adds to a [`super::Cache`]): 35 328.
+#[cfg(test)]
+pub(crate) const BYTES: usize = MAX_STATES * STRIDE * 8 + MAX_STATES + MAX_TRANS * 2 + SLOTS * 2;
+
+impl Dfa {
+    /// Allocates the store once, zeroed.
+    pub(crate) fn prepare(&mut self) {
+        if self.sets.is_empty() {
+            self.sets = vec![0; MAX_STATES * STRIDE];
+            self.flags = vec![0; MAX_STATES];
+            self.trans = vec![0; MAX_TRANS];
+            self.slots = vec![0; SLOTS];
+        }
+    }
+
+    /// Caps the states held (tests force tiny stores with it); 0 turns the store off.
+    pub(crate) fn set_limit(&mut self, n: usize) {
+        self.limit = n.min(MAX_STATES);
+        self.owner = 0;
+    }
+
+    /// Starts a search for the tables `owner` with `classes` byte classes: keeps the states
+    /// when they belong to the same tables, else empties the store. False: do not use it.
+    pub(crate) fn begin(&mut self, owner: u64, classes: usize) -> bool {
+        self.clears = 0;
+        if self.limit == 0 || self.sets.is_empty() {
+            return false;
+        }
+        if self.owner != owner {
+            self.clear();
+            self.owner = owner;
+            self.classes = classes;
+            self.cap = self.limit.min(MAX_TRANS / classes);
+        }
+        self.cap > 0
+    }
+
+    /// Forgets every state (keeps the owner).
+    fn clear(&mut self) {
+        self.trans[..self.len * self.classes].fill(0);
+        self.slots.fill(0);
+        self.len = 0;
+    }
+
+    pub(crate) fn classes(&self) -> usize {
+        self.classes
+    }
+
+    /// The transition table: `trans()[s * classes() + c]`, 0 when not built yet.
+    #[inline(always)]
+    pub(crate) fn trans(&self) -> &[u16] {
+        &self.trans
+    }
+
+    #[inline(always)]
+    pub(crate) fn flags(&self, s: usize) -> u8 {
+        self.flags[s]
+    }
+
+    /// The set of state `s`, `W` words.
+    #[inline(always)]
+    pub(crate) fn set<const W: usize>(&self, s: usize) -> [u64; W] {
+        let mut v = [0; W];
+        v.copy_from_slice(&self.sets[s * STRIDE..s * STRIDE + W]);
+        v
+    }
+
+    /// Records that state `s` goes to `next` on class `c` (both valid ids).
+    #[inline(always)]
+    pub(crate) fn link(&mut self, s: usize, c: usize, next: usize) {
+        self.trans[s * self.classes + c] = next as u16 + 1;
+    }
+
+    /// The id of `set`, adding it (with `flags`) when new. `None`: the search gave up on the
+    /// store (it is full and was cleared too often); every id handed out before a clear is
+    /// invalid after it, which `cleared` reports.
+    pub(crate) fn state<const W: usize>(
+        &mut self,
+        set: &[u64; W],
+        flags: u8,
+        cleared: &mut bool,
+    ) -> Option<usize> {
+        let mut i = hash(set);
+        loop {
+            match self.slots[i] {
+                0 => break,
+                id if self.set::<W>(id as usize - 1) == *set => return Some(id as usize - 1),
+                _ => i = (i + 1) % SLOTS,
+            }
+        }
+        if self.len == self.cap {
+            if self.clears == MAX_CLEARS {
+                self.total_give_ups += 1;
+                return None;
+            }
+            self.clears += 1;
+            self.total_clears += 1;
+            self.clear();
+            *cleared = true;
+            i = hash(set);
+        }
+        let id = self.len;
+        self.len += 1;
+        self.sets[id * STRIDE..id * STRIDE + W].copy_from_slice(set);
+        self.flags[id] = flags;
+        self.slots[i] = id as u16 + 1;
+        Some(id)
+    }
+}
+
+/// Slot of a set in the index (multiplicative hashing of its words).
+fn hash<const W: usize>(set: &[u64; W]) -> usize {
+    let mut h = 0u64;
+    for &w in set {
+        h = (h.rotate_left(5) ^ w).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    (h >> (64 - SLOTS.trailing_zeros())) as usize
+}
