@@ -10,10 +10,13 @@
 
 /// Most states held at once (ids fit in `u16`, with 0 meaning "no state" in the tables).
 pub(crate) const MAX_STATES: usize = 512;
-/// Most transitions held at once: a pattern with `c` byte classes gets `MAX_TRANS / c` states.
+/// Most transitions held at once: a pattern with `c` byte classes gets `MAX_TRANS / c'`
+/// states, `c'` being `c` rounded up to a power of two (a row is found by a shift).
+/// Entries are `u16`: `MAX_TRANS` must fit.
 pub(crate) const MAX_TRANS: usize = 8192;
 /// Words stored per state (the widest set of the reverse engine).
 pub(crate) const STRIDE: usize = super::reverse::MAX_WORDS;
+const _: () = assert!(MAX_TRANS <= u16::MAX as usize);
 /// Slots of the hash index: a power of two, twice [`MAX_STATES`] so probes stay short.
 const SLOTS: usize = 2 * MAX_STATES;
 /// Clears one search may make before it stops using the store (the pattern's sets do not
@@ -31,9 +34,9 @@ pub(crate) const DEAD: u8 = 2;
 pub(crate) struct Dfa {
     /// Id of the tables whose states are stored (0: none).
     owner: u64,
-    /// Byte classes of the owner: the stride of `trans`.
-    classes: usize,
-    /// States the owner may hold: `min(limit, MAX_TRANS / classes)`.
+    /// log2 of the stride of `trans`: the owner's byte classes, rounded up to a power of two.
+    shift: u32,
+    /// States the owner may hold: `min(limit, MAX_TRANS >> shift)`.
     cap: usize,
     /// States in use: ids `0..len`.
     len: usize,
@@ -45,8 +48,9 @@ pub(crate) struct Dfa {
     sets: Vec<u64>,
     /// [`START`] / [`DEAD`] per state.
     flags: Vec<u8>,
-    /// `trans[s * classes + c]`: 0 unknown, else 1 + the state after a byte of class `c`.
-    /// Only `trans[..len * classes]` may be non-zero.
+    /// `trans[(s << shift) + c]`: 0 unknown, else `1 + (n << shift)` for the state `n` after
+    /// a byte of class `c` — the row of `n` premultiplied, so that a step is an add and a load.
+    /// Only `trans[..len << shift]` may be non-zero.
     trans: Vec<u16>,
     /// Hash index of the sets: 0 empty, else 1 + a state id.
     slots: Vec<u16>,
@@ -59,7 +63,7 @@ impl Default for Dfa {
     fn default() -> Self {
         Dfa {
             owner: 0,
-            classes: 1,
+            shift: 0,
             cap: 0,
             len: 0,
             limit: MAX_STATES,
@@ -105,24 +109,24 @@ impl Dfa {
         if self.owner != owner {
             self.clear();
             self.owner = owner;
-            self.classes = classes;
-            self.cap = self.limit.min(MAX_TRANS / classes);
+            self.shift = classes.next_power_of_two().trailing_zeros();
+            self.cap = self.limit.min(MAX_TRANS >> self.shift);
         }
         self.cap > 0
     }
 
     /// Forgets every state (keeps the owner).
     fn clear(&mut self) {
-        self.trans[..self.len * self.classes].fill(0);
+        self.trans[..self.len << self.shift].fill(0);
         self.slots.fill(0);
         self.len = 0;
     }
 
-    pub(crate) fn classes(&self) -> usize {
-        self.classes
+    pub(crate) fn shift(&self) -> u32 {
+        self.shift
     }
 
-    /// The transition table: `trans()[s * classes() + c]`, 0 when not built yet.
+    /// The transition table, see `trans`.
     #[inline(always)]
     pub(crate) fn trans(&self) -> &[u16] {
         &self.trans
@@ -144,7 +148,7 @@ impl Dfa {
     /// Records that state `s` goes to `next` on class `c` (both valid ids).
     #[inline(always)]
     pub(crate) fn link(&mut self, s: usize, c: usize, next: usize) {
-        self.trans[s * self.classes + c] = next as u16 + 1;
+        self.trans[(s << self.shift) + c] = ((next << self.shift) + 1) as u16;
     }
 
     /// The id of `set`, adding it (with `flags`) when new. `None`: the search gave up on the

@@ -403,14 +403,15 @@ fn fill_lazy<const W: usize>(
     let Some(mut s) = state(dfa, start, &top) else {
         return Err((hay.len(), top));
     };
-    let classes = dfa.classes();
+    let shift = dfa.shift();
+    let mut row = s << shift;
     for (i, &byte) in hay.iter().enumerate().rev() {
         let c = class_of[byte as usize] as usize;
-        s = match dfa.trans()[s * classes + c] {
+        match dfa.trans()[row + c] {
             0 => {
                 let v = step.step(&dfa.set(s), byte);
                 match next_state(dfa, start, s, c, &v) {
-                    Some(n) => n,
+                    Some(n) => s = n,
                     None => {
                         for w in 0..W {
                             block[w][i] = v[w];
@@ -418,9 +419,13 @@ fn fill_lazy<const W: usize>(
                         return Err((i, v));
                     }
                 }
+                row = s << shift;
             }
-            n => n as usize - 1,
-        };
+            n => {
+                row = n as usize - 1;
+                s = row >> shift;
+            }
+        }
         let v: Set<W> = dfa.set(s);
         for w in 0..W {
             block[w][i] = v[w];
@@ -500,7 +505,7 @@ impl<'a, const W: usize> Run<'a, W> {
     /// The pass on the lazy DFA, from `V[*p]` = `V[len]` down. `None`: the pass is done;
     /// `Some(V[*p])`: the DFA gave up at `*p` (its checkpoint and start are not recorded yet),
     /// the caller continues with the bit-parallel step.
-    fn pass_lazy(&mut self, p: &mut usize, best: &mut Option<usize>) -> Option<Set<W>> {
+    fn pass_lazy(&mut self, at: &mut usize, found: &mut Option<usize>) -> Option<Set<W>> {
         let step = self.stepper();
         let (hay, class_of, start) = (self.hay, &*self.t.class_of, self.start);
         let Scratch {
@@ -510,36 +515,44 @@ impl<'a, const W: usize> Run<'a, W> {
             self.lazy = false;
             return Some(self.at_end);
         };
-        let classes = dfa.classes();
-        loop {
+        let shift = dfa.shift();
+        // Locals, not the out-parameters: they stay in registers.
+        let (mut p, mut best) = (*at, *found);
+        // `row` is `s << shift`: the step is `row = trans[row + class] - 1`.
+        let mut row = s << shift;
+        let gave_up = loop {
             let f = dfa.flags(s);
             if p.is_multiple_of(BLOCK) {
-                let at = *p / BLOCK * W;
+                let at = p / BLOCK * W;
                 checkpoints[at..at + W].copy_from_slice(&dfa.set::<W>(s));
             }
             if f & START != 0 {
-                *best = Some(*p);
+                best = Some(p);
             }
-            if *p == 0 || f & DEAD != 0 {
-                return None;
+            if p == 0 || f & DEAD != 0 {
+                break None;
             }
-            *p -= 1;
-            let byte = hay[*p];
+            p -= 1;
+            let byte = hay[p];
             let c = class_of[byte as usize] as usize;
-            s = match dfa.trans()[s * classes + c] {
+            match dfa.trans()[row + c] {
                 0 => {
                     let v = step.step(&dfa.set(s), byte);
                     match next_state(dfa, &start, s, c, &v) {
-                        Some(n) => n,
-                        None => {
-                            self.lazy = false;
-                            return Some(v);
-                        }
+                        Some(n) => s = n,
+                        None => break Some(v),
                     }
+                    row = s << shift;
                 }
-                n => n as usize - 1,
-            };
-        }
+                n => {
+                    row = n as usize - 1;
+                    s = row >> shift;
+                }
+            }
+        };
+        (*at, *found) = (p, best);
+        self.lazy &= gave_up.is_none();
+        gave_up
     }
 
     /// Recomputes `V` over block `k` from the checkpoint (or `V[len]`) above it.
