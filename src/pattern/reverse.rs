@@ -606,12 +606,26 @@ impl<'a, const W: usize> Run<'a, W> {
     /// own instruction is not. Moves `block` along with `pos`.
     #[inline(always)]
     fn repeat(&mut self, pos: &mut usize, block: &mut usize, mask: &Set<W>, stay: bool) {
-        while *pos < self.hay.len() {
-            let v: Set<W> = self.at(*pos - *block * BLOCK);
-            if meets(mask, &v) != stay {
-                return;
+        let len = self.hay.len();
+        while *pos < len {
+            // Scan the rest of the current block (`pos` is in it) without crossing blocks.
+            let lo = *block * BLOCK;
+            let end = (lo + BLOCK).min(len) - lo;
+            let (rows, _) = self.sc.block.as_chunks::<{ BLOCK + 1 }>();
+            let rows = &rows[..W];
+            let mut i = *pos - lo;
+            while i < end {
+                let mut hit = false;
+                for w in 0..W {
+                    hit |= rows[w][i] & mask[w] != 0;
+                }
+                if hit != stay {
+                    *pos = lo + i;
+                    return;
+                }
+                i += 1;
             }
-            *pos += 1;
+            *pos = lo + end;
             if *pos / BLOCK != *block {
                 *block = *pos / BLOCK;
                 self.fill_block(*block);
