@@ -291,7 +291,7 @@ fn property_ran_enough_pairs() {
     );
 }
 
-/// Long subjects (the Pike VM's territory) against the oracle.
+/// Long subjects (the reverse engine's and the Pike VM's territory) against the oracle.
 #[test]
 fn long_subjects_match_oracle() {
     let mut words = b"a a ".repeat(4000);
@@ -312,7 +312,14 @@ fn long_subjects_match_oracle() {
     mid.extend_from_slice(b"1x");
     let mut mid_miss = mid.clone();
     mid_miss.extend_from_slice(b" x");
+    // 16 conversions: the reverse engine's widest sets, and many lazy DFA states.
+    let mut floats = b"a ".to_vec();
+    floats.extend_from_slice(&b"1.5e3 -7 .5 0x1f ".repeat(300));
+    floats.extend_from_slice(b"1x");
+    let wide = "%b %f %f %f %f %f %f %f %f %f %f %f %f %f %f %fx";
     let cases: &[(&str, &[u8])] = &[
+        (wide, &floats),
+        (wide, &floats[..floats.len() - 1]),
         ("%d %d %d %d %d %d %d %dx", &mid),
         ("%d %d %d %d %d %d %d %dx", &mid_miss),
         ("%d %d %d %d %d %d %d %d%s", &mid_miss),
@@ -329,10 +336,15 @@ fn long_subjects_match_oracle() {
         ("id=%d %s", &ws),
         ("%s", &ws),
     ];
-    let mut cache = Cache::default();
-    for (pattern, subject) in cases {
-        let re = Regex::new(&translate(pattern.as_bytes())).unwrap();
-        check(pattern.as_bytes(), subject, &re, &mut cache).unwrap();
+    // The default lazy DFA, one so small that it clears and gives up, and none at all.
+    let mut caches = [Cache::default(), Cache::default(), Cache::default()];
+    caches[1].limit_reverse_states(2);
+    caches[2].limit_reverse_states(0);
+    for cache in &mut caches {
+        for (pattern, subject) in cases {
+            let re = Regex::new(&translate(pattern.as_bytes())).unwrap();
+            check(pattern.as_bytes(), subject, &re, cache).unwrap();
+        }
     }
 }
 
