@@ -3,7 +3,8 @@
 //!
 //! Owns: the fixed-size state store (sets, flags, transitions by byte class, a hash index) that
 //! lives in the caller's [`super::Cache`], and the rule that decides when it is worth using.
-//! Never: allocates after [`Dfa::prepare`], or computes anything the bit-parallel step would not:
+//! Never: allocates after [`Dfa::prepare`] (it reserves the full capacity once and then only
+//! grows its vectors' lengths within it), or computes anything the bit-parallel step would not:
 //! a state *is* the set, and a transition is the step's result cached. When the store is full
 //! it is cleared; a search that clears it too often gives up on it (the caller steps the sets
 //! itself), so the results never depend on the store's size.
@@ -28,9 +29,9 @@ pub(crate) const START: u8 = 1;
 /// State flag: the empty set (nothing is viable here or further left).
 pub(crate) const DEAD: u8 = 2;
 
-/// The state store. Zero-filled memory is a valid empty store, so it is allocated zeroed and
-/// its pages stay untouched until a long subject needs them.
-#[derive(Clone, Debug)]
+/// The state store. Its memory is reserved (not written) up front: a page becomes resident
+/// only when states or transitions reach it, so an idle daemon does not pay for the store.
+#[derive(Debug)]
 pub(crate) struct Dfa {
     /// Id of the tables whose states are stored (0: none).
     owner: u64,
@@ -38,25 +39,43 @@ pub(crate) struct Dfa {
     shift: u32,
     /// States the owner may hold: `min(limit, MAX_TRANS >> shift)`.
     cap: usize,
-    /// States in use: ids `0..len`.
+    /// States in use: ids `0..len` (`sets`, `flags` and `trans` have lengths to match).
     len: usize,
     /// Upper bound on states set by tests (`MAX_STATES` otherwise); 0 disables the store.
     limit: usize,
     /// Clears made by the current search; at `MAX_CLEARS` the search stops using the store.
     clears: u32,
-    /// The set of state `s`: `sets[s * STRIDE..][..words]`.
+    /// The set of state `s`: `sets[s * STRIDE..][..words]` (the rest of the stride is 0).
     sets: Vec<u64>,
     /// [`START`] / [`DEAD`] per state.
     flags: Vec<u8>,
     /// `trans[(s << shift) + c]`: 0 unknown, else `1 + (n << shift)` for the state `n` after
     /// a byte of class `c` — the row of `n` premultiplied, so that a step is an add and a load.
-    /// Only `trans[..len << shift]` may be non-zero.
+    /// Its length is `len << shift`.
     trans: Vec<u16>,
-    /// Hash index of the sets: 0 empty, else 1 + a state id.
+    /// Hash index of the sets: 0 empty, else 1 + a state id (`SLOTS` long once in use).
     slots: Vec<u16>,
     /// Totals over the store's life, for tests: clears, searches that gave up.
     pub(crate) total_clears: u64,
     pub(crate) total_give_ups: u64,
+}
+
+/// A clone reserves the full store too (a plain `Vec` clone keeps only the length), so that
+/// it never allocates while matching either.
+impl Clone for Dfa {
+    fn clone(&self) -> Self {
+        let mut d = Dfa {
+            sets: self.sets.clone(),
+            flags: self.flags.clone(),
+            trans: self.trans.clone(),
+            slots: self.slots.clone(),
+            ..*self
+        };
+        if self.slots.capacity() > 0 {
+            d.reserve();
+        }
+        d
+    }
 }
 
 impl Default for Dfa {
@@ -78,19 +97,25 @@ impl Default for Dfa {
     }
 }
 
-/// Bytes a prepared store occupies (what it adds to a [`super::Cache`]): 35 328.
+/// Bytes a prepared store reserves (what it adds to a [`super::Cache`]): 35 328.
 #[cfg(test)]
 pub(crate) const BYTES: usize = MAX_STATES * STRIDE * 8 + MAX_STATES + MAX_TRANS * 2 + SLOTS * 2;
 
 impl Dfa {
-    /// Allocates the store once, zeroed.
+    /// Reserves the store once, without writing it.
     pub(crate) fn prepare(&mut self) {
-        if self.sets.is_empty() {
-            self.sets = vec![0; MAX_STATES * STRIDE];
-            self.flags = vec![0; MAX_STATES];
-            self.trans = vec![0; MAX_TRANS];
-            self.slots = vec![0; SLOTS];
+        if self.slots.capacity() == 0 {
+            self.reserve();
         }
+    }
+
+    fn reserve(&mut self) {
+        let full = |v: usize, cap: usize| cap.saturating_sub(v);
+        self.sets
+            .reserve_exact(full(self.sets.len(), MAX_STATES * STRIDE));
+        self.flags.reserve_exact(full(self.flags.len(), MAX_STATES));
+        self.trans.reserve_exact(full(self.trans.len(), MAX_TRANS));
+        self.slots.reserve_exact(full(self.slots.len(), SLOTS));
     }
 
     /// Caps the states held (tests force tiny stores with it); 0 turns the store off.
@@ -103,9 +128,11 @@ impl Dfa {
     /// when they belong to the same tables, else empties the store. False: do not use it.
     pub(crate) fn begin(&mut self, owner: u64, classes: usize) -> bool {
         self.clears = 0;
-        if self.limit == 0 || self.sets.is_empty() {
+        if self.limit == 0 || self.slots.capacity() < SLOTS {
             return false;
         }
+        // First use: within the reserved capacity, no allocation.
+        self.slots.resize(SLOTS, 0);
         if self.owner != owner {
             self.clear();
             self.owner = owner;
@@ -117,7 +144,9 @@ impl Dfa {
 
     /// Forgets every state (keeps the owner).
     fn clear(&mut self) {
-        self.trans[..self.len << self.shift].fill(0);
+        self.sets.clear();
+        self.flags.clear();
+        self.trans.clear();
         self.slots.fill(0);
         self.len = 0;
     }
@@ -181,8 +210,11 @@ impl Dfa {
         }
         let id = self.len;
         self.len += 1;
-        self.sets[id * STRIDE..id * STRIDE + W].copy_from_slice(set);
-        self.flags[id] = flags;
+        // Within capacity: `len <= cap <= MAX_STATES` and `len << shift <= MAX_TRANS`.
+        self.sets.extend_from_slice(set);
+        self.sets.resize(self.len * STRIDE, 0);
+        self.flags.push(flags);
+        self.trans.resize(self.len << self.shift, 0);
         self.slots[i] = id as u16 + 1;
         Some(id)
     }
