@@ -19,7 +19,9 @@
 //! 5. `reverse`: a bit-parallel pass from the end of the subject finds the leftmost start and
 //!    which NFA states can still succeed at each position, then a forward walk takes the
 //!    first viable branch everywhere — the leftmost-first match without backtracking. It takes
-//!    everything the engines above gave up on (adversarial and long subjects);
+//!    everything the engines above gave up on (adversarial and long subjects); a lazy DFA
+//!    (`dfa`, states built on demand in a fixed store in the [`Cache`]) makes most of its steps
+//!    one table lookup;
 //! 6. `pike` without budget: subjects over 128 KiB, or patterns with more than 254 NFA states.
 //!
 //! All engines are O(subject × pattern) and give identical results (tests and fuzz check it).

@@ -15,7 +15,9 @@ pub(crate) const MAX_SLOTS: usize = 2 * super::MAX_CAPTURES;
 /// Scratch space for matching, owned by the caller and reused across calls.
 ///
 /// It grows to fit the largest program it has run and never shrinks, so after one match per
-/// pattern (warm-up) matching allocates nothing.
+/// pattern (warm-up) matching allocates nothing. The engines for long subjects add fixed
+/// scratch on first use or `reserve`, the reverse engine's lazy DFA 35 328 bytes of it,
+/// reserved but written only as its states are built (untouched pages stay non-resident).
 #[derive(Clone, Debug, Default)]
 pub struct Cache {
     clist: Threads,

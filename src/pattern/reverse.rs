@@ -1,8 +1,10 @@
 //! The reverse engine for long subjects: a bit-parallel reverse pass, then a forward walk.
 //!
-//! Owns: per-pattern transition tables (built once, at compile time) and the matching of long
-//! subjects in O(subject × program / 64) for the pass plus O(subject + program) for the walk.
-//! Never: allocates while matching (its scratch has a fixed size, allocated once), backtracks.
+//! Owns: per-pattern transition tables and byte classes (built once, at compile time) and the
+//! matching of long subjects in O(subject × program / 64) for the pass plus O(subject +
+//! program) for the walk.
+//! Never: allocates while matching (its scratch, lazy DFA included, has a fixed size reserved
+//! once), backtracks, or lets the lazy DFA change a result (it only caches steps).
 //!
 //! Every match reaches the end of the subject (SPEC §5), so one pass from the end tells
 //! everything: `V[p]`, the set of NFA *targets* from which the rest of the program can succeed
@@ -16,6 +18,11 @@
 //! first successful path in priority order, i.e. the leftmost-first match, found without ever
 //! backtracking. The walk needs `V[p]` in increasing `p`: the pass keeps one checkpoint every
 //! [`BLOCK`] positions and the walk recomputes one block at a time from the checkpoint above it.
+//!
+//! Both the pass and the block refills step through `super::dfa`, a lazy DFA whose states are
+//! the sets `V` and whose transitions are per byte class: on a known transition a step is one
+//! table lookup instead of shifts over up to four words. When the DFA gives up (too many
+//! distinct sets for its fixed store) the search goes on with the bit-parallel step.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
