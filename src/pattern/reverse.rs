@@ -793,7 +793,6 @@ mod tests {
                 c
             })
             .into();
-        let (mut want, mut got) = (Captures::default(), Captures::default());
         let mut hits = 0;
         for round in 0..300 {
             let p = Pattern::compile(patterns[round % patterns.len()].as_bytes()).unwrap();
@@ -819,11 +818,11 @@ mod tests {
                 let at = rand(subject.len());
                 subject[at] = alphabet[rand(alphabet.len())];
             }
-            want = Captures::default();
+            let mut want = Captures::default();
             let matched = p.find_pike(&subject, &mut pike, &mut want);
             hits += matched as usize;
             for cache in tiny.iter_mut().chain([&mut plain]) {
-                got = Captures::default();
+                let mut got = Captures::default();
                 assert_eq!(p.find_reverse(&subject, cache, &mut got), matched);
                 if matched {
                     assert_eq!(got, want, "{:?}", String::from_utf8_lossy(&subject));
