@@ -83,7 +83,9 @@ pub struct Pipeline {
     rules: Vec<Rule>,
     set: RuleSet,
     state: Vec<RuleState>,
-    cache: Cache,
+    /// Match scratch, grown for every pattern on the first message after a (re)load (an idle
+    /// daemon does not hold it); `None` until then.
+    cache: Option<Cache>,
     subject: Vec<u8>,
     key: Vec<u8>,
     /// `-D` level: at 3 and above every message and every rule tried is logged to stderr.
@@ -101,7 +103,7 @@ impl Pipeline {
             rules: Vec::new(),
             set: RuleSet::new(Vec::new()),
             state: Vec::new(),
-            cache: Cache::default(),
+            cache: None,
             subject: Vec::new(),
             key: Vec::new(),
             trace: 0,
@@ -145,7 +147,7 @@ impl Pipeline {
             .collect();
         self.rules = rules;
         self.set = RuleSet::new(patterns);
-        self.cache = self.set.cache();
+        self.cache = None;
         let max = max_message.max(1024);
         self.subject = Vec::with_capacity(max + 64);
         self.key = Vec::with_capacity(max + 64);
@@ -236,6 +238,7 @@ impl Pipeline {
             }
             ok
         };
+        let cache = cache.get_or_insert_with(|| set.cache());
         set.for_each_match(subject, cache, wanted, |i, caps| {
             let rule = &rules[i];
             let st = &mut state[i];
