@@ -3,8 +3,9 @@
 //! independent of them.
 //!
 //! Owns: the pipeline, the runner, turning a fired hit into a job, the `-D` lines about matches.
-//! Never: blocks (the runner is polled), allocates per message (only a firing, or a debug line
-//! at `-D 2` and above, may).
+//! Never: blocks (the runner is polled), allocates per message (only a firing, a debug line at
+//! `-D 2` and above, and once after each (re)load the first message (match cache) and each
+//! rule's first event (its key table) may).
 
 use std::os::fd::RawFd;
 use std::time::{Duration, Instant};

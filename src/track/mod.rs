@@ -24,7 +24,7 @@
 //! through the `next` links, so `keys()` counts keys with events pending. A reload may keep a
 //! table whose [`KeyTracker::limits`] are unchanged.
 //!
-//! Memory is `max_keys × (KEY_PREFIX + 24 + 8 × (maxfail − 1))` bytes plus the index
+//! Memory is `max_keys × (KEY_PREFIX + 24 + 8 × timestamps)` bytes plus the index
 //! (`8 × max_keys` rounded up to a power of two) — 120 B per slot with a window and the default
 //! maxfail 5 —, allocated on the first event, not in [`KeyTracker::new`]: a rule that never
 //! matches costs no table ([`KeyTracker::memory_for`] computes the size beforehand). Nothing for
