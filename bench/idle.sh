@@ -4,6 +4,7 @@
 # after a settling second. Each wake-up of an idle daemon costs a router power and cache.
 #
 #   bench/idle.sh
+#   BUILD=musl PROFILE=openwrt RULES=uci/logtrigger bench/idle.sh   (knobs: bench/lib/common.sh)
 #   IDLE=30 RECEIVERS="logtrigger rsyslog" bench/idle.sh
 #
 # lt_sink wakes on purpose every 100 ms (its stop check); it is listed for reference only.
@@ -38,4 +39,4 @@ for recv in $RECEIVERS; do
     'BEGIN {printf "%-11s %10d %12.2f %12.2f %8d\n", r, d, d / t, m / 1024, n}'
 done
 echo "(budget: logtrigger <= 1 wake-up per second, idle RSS <= 1 MB)"
-echo "reproduce: IDLE=$IDLE RECEIVERS=\"$RECEIVERS\" bench/idle.sh"
+echo "reproduce: BUILD=$BUILD PROFILE=$PROFILE RULES=$RULES IDLE=$IDLE RECEIVERS=\"$RECEIVERS\" bench/idle.sh"

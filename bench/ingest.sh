@@ -60,4 +60,4 @@ python3 bench/lib/ingest_report.py "$work/results.tsv"
 cp "$work/results.tsv" "${RESULTS:-/tmp/lt-ingest-results.tsv}"
 echo
 echo "raw results: ${RESULTS:-/tmp/lt-ingest-results.tsv}"
-echo "reproduce: RATES=\"$RATES\" REPS=$REPS SECS=$SECS RCVBUF=$RCVBUF RECEIVERS=\"$RECEIVERS\" bench/ingest.sh"
+echo "reproduce: BUILD=$BUILD PROFILE=$PROFILE RULES=$RULES RATES=\"$RATES\" REPS=$REPS SECS=$SECS RCVBUF=$RCVBUF RECEIVERS=\"$RECEIVERS\" bench/ingest.sh"

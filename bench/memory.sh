@@ -41,4 +41,4 @@ for recv in $RECEIVERS; do
 done
 if [[ -s "$work/lt-status.json" ]]; then echo; echo "logtrigger status after the run:"; cat "$work/lt-status.json"; fi
 echo "(budgets: logtrigger idle RSS <= 1 MB, peak <= 4 MB with 100 000 attackers)"
-echo "reproduce: ATTACKERS=$ATTACKERS MESSAGES=$MESSAGES RECEIVERS=\"$RECEIVERS\" bench/memory.sh"
+echo "reproduce: BUILD=$BUILD PROFILE=$PROFILE RULES=$RULES ATTACKERS=$ATTACKERS MESSAGES=$MESSAGES RECEIVERS=\"$RECEIVERS\" bench/memory.sh"

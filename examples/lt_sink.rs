@@ -129,7 +129,7 @@ fn main() -> io::Result<()> {
                 fd,
                 msgs.as_mut_ptr(),
                 batch as libc::c_uint,
-                libc::MSG_WAITFORONE,
+                libc::MSG_WAITFORONE as _, // c_int on glibc, c_uint on musl
                 std::ptr::null_mut(),
             )
         };

@@ -4,14 +4,16 @@
 //! Owns: rule filters (`enabled`, `file`, `program`, `source`, logtrigger's own messages), key
 //! building, `ignoreip`, the trackers of the rules (kept across reloads for unchanged rules) and
 //! the per-rule counters.
-//! Never: allocates per message after warm-up (scratch buffers are sized at construction),
-//! runs scripts (the caller does, on a fired [`Hit`]).
+//! Never: allocates per message after warm-up (scratch buffers are sized at construction; a
+//! rule's key table on its first event), runs scripts (the caller does, on a fired [`Hit`]),
+//! keeps a second copy of a compiled pattern (the rule set holds the only one: see
+//! [`Pipeline::rules`]).
 
 use std::net::SocketAddr;
 use std::path::Path;
 
 use crate::config::{Config, Rule, SourceKind};
-use crate::pattern::{Cache, Captures, RuleSet};
+use crate::pattern::{Cache, Captures, Pattern, RuleSet};
 use crate::syslog::{self, Message};
 use crate::track::{self, KeyTracker, Outcome};
 
@@ -42,6 +44,8 @@ pub const OWN_TAG: &[u8] = b"logtrigger";
 pub struct Hit<'a> {
     pub index: usize,
     pub rule: &'a Rule,
+    /// The rule's compiled pattern (`rule.pattern` is a placeholder: see [`Pipeline::rules`]).
+    pub pattern: &'a Pattern,
     /// The parsed frame; `None` for file lines.
     pub msg: Option<&'a Message<'a>>,
     pub subject: &'a [u8],
@@ -75,10 +79,13 @@ struct RuleState {
 
 /// The compiled rules of one configuration and their counting state.
 pub struct Pipeline {
+    /// The rules, each `pattern` swapped for [`placeholder`]: `set` owns the compiled patterns.
     rules: Vec<Rule>,
     set: RuleSet,
     state: Vec<RuleState>,
-    cache: Cache,
+    /// Match scratch, grown for every pattern on the first message after a (re)load (an idle
+    /// daemon does not hold it); `None` until then.
+    cache: Option<Cache>,
     subject: Vec<u8>,
     key: Vec<u8>,
     /// `-D` level: at 3 and above every message and every rule tried is logged to stderr.
@@ -87,40 +94,61 @@ pub struct Pipeline {
 
 impl Pipeline {
     pub fn new(config: &Config) -> Pipeline {
+        Pipeline::with_rules(config.rules.clone(), config.global.max_message)
+    }
+
+    /// A pipeline that takes ownership of `rules` (no copy of their compiled patterns).
+    pub fn with_rules(rules: Vec<Rule>, max_message: usize) -> Pipeline {
         let mut p = Pipeline {
             rules: Vec::new(),
             set: RuleSet::new(Vec::new()),
             state: Vec::new(),
-            cache: Cache::default(),
+            cache: None,
             subject: Vec::new(),
             key: Vec::new(),
             trace: 0,
         };
-        p.reload(config);
+        p.reload_rules(rules, max_message);
         p
     }
 
     /// Replaces the rules; a rule whose name, pattern, key, time, maxfail and max_keys are
     /// unchanged keeps its tracker and counters.
     pub fn reload(&mut self, config: &Config) {
-        let mut old: Vec<(Rule, RuleState)> =
-            self.rules.drain(..).zip(self.state.drain(..)).collect();
-        for rule in &config.rules {
+        self.reload_rules(config.rules.clone(), config.global.max_message);
+    }
+
+    /// [`Pipeline::reload`] taking ownership of the new rules.
+    pub fn reload_rules(&mut self, mut rules: Vec<Rule>, max_message: usize) {
+        let old_set = std::mem::replace(&mut self.set, RuleSet::new(Vec::new()));
+        let mut old: Vec<(usize, Rule, RuleState)> = (0..self.rules.len())
+            .zip(self.rules.drain(..))
+            .zip(self.state.drain(..))
+            .map(|((i, r), s)| (i, r, s))
+            .collect();
+        for rule in &rules {
             let kept = old
                 .iter()
-                .position(|(r, _)| same_counting(r, rule))
-                .map(|i| old.swap_remove(i).1);
+                .position(|(i, r, _)| same_counting(r, old_set.pattern(*i), rule))
+                .map(|i| old.swap_remove(i).2);
             self.state.push(kept.unwrap_or_else(|| RuleState {
+                // Allocates nothing until the rule's first event.
                 tracker: KeyTracker::new(rule.max_keys, rule.maxfail, rule.time),
                 matches: 0,
                 ignored: 0,
                 firings: 0,
             }));
-            self.rules.push(rule.clone());
         }
-        self.set = RuleSet::new(self.rules.iter().map(|r| r.pattern.clone()).collect());
-        self.cache = self.set.cache();
-        let max = config.global.max_message.max(1024);
+        drop(old_set);
+        let empty = placeholder();
+        let patterns = rules
+            .iter_mut()
+            .map(|r| std::mem::replace(&mut r.pattern, empty.clone()))
+            .collect();
+        self.rules = rules;
+        self.set = RuleSet::new(patterns);
+        self.cache = None;
+        let max = max_message.max(1024);
         self.subject = Vec::with_capacity(max + 64);
         self.key = Vec::with_capacity(max + 64);
     }
@@ -130,8 +158,15 @@ impl Pipeline {
         self.trace = level;
     }
 
+    /// The rules, in order. Their `pattern` fields are placeholders (`-`): the compiled
+    /// pattern of rule `i` is [`Pipeline::pattern`]`(i)` (one copy, owned by the rule set).
     pub fn rules(&self) -> &[Rule] {
         &self.rules
+    }
+
+    /// The compiled pattern of rule `i`.
+    pub fn pattern(&self, i: usize) -> &Pattern {
+        self.set.pattern(i)
     }
 
     pub fn stats(&self, index: usize) -> RuleStats {
@@ -203,6 +238,7 @@ impl Pipeline {
             }
             ok
         };
+        let cache = cache.get_or_insert_with(|| set.cache());
         set.for_each_match(subject, cache, wanted, |i, caps| {
             let rule = &rules[i];
             let st = &mut state[i];
@@ -225,6 +261,7 @@ impl Pipeline {
             on_hit(&Hit {
                 index: i,
                 rule,
+                pattern: set.pattern(i),
                 msg,
                 subject,
                 caps,
@@ -268,9 +305,15 @@ fn build_key(rule: &Rule, caps: &Captures, subject: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-fn same_counting(a: &Rule, b: &Rule) -> bool {
+/// The one-byte pattern `-` left in a rule whose compiled pattern moved into the rule set.
+fn placeholder() -> Pattern {
+    Pattern::compile(b"-").expect("a one-byte literal compiles")
+}
+
+/// Whether running rule `a` (compiled pattern `a_pattern`) may keep its state as `b`.
+fn same_counting(a: &Rule, a_pattern: &Pattern, b: &Rule) -> bool {
     a.name == b.name
-        && a.pattern.source() == b.pattern.source()
+        && a_pattern.source() == b.pattern.source()
         && a.key_src == b.key_src
         && a.time == b.time
         && a.maxfail == b.maxfail
@@ -282,7 +325,7 @@ pub fn job(hit: &Hit, source: Source, when: i64) -> Option<crate::action::Job> {
     let rule = hit.rule;
     let script = rule.script.clone()?;
     let mut string = Vec::new();
-    rule.pattern.fill(hit.subject, hit.caps, &mut string);
+    hit.pattern.fill(hit.subject, hit.caps, &mut string);
     let mut message = Vec::new();
     let (host, program, pid) = match hit.msg {
         Some(m) => {
@@ -303,7 +346,7 @@ pub fn job(hit: &Hit, source: Source, when: i64) -> Option<crate::action::Job> {
         .collect();
     let info = crate::action::FireInfo {
         name: &rule.name,
-        pattern: rule.pattern.source(),
+        pattern: hit.pattern.source(),
         string: &string,
         message: &message,
         key: hit.key,

@@ -21,6 +21,11 @@ unsafe impl GlobalAlloc for Counting {
         let _ = BYTES.try_with(|c| c.set(c.get() + layout.size() as u64));
         unsafe { System.alloc(layout) }
     }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        let _ = BYTES.try_with(|c| c.set(c.get() + layout.size() as u64));
+        unsafe { System.alloc_zeroed(layout) }
+    }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         unsafe { System.dealloc(ptr, layout) }
     }
@@ -132,20 +137,26 @@ fn eviction_takes_the_key_whose_newest_event_is_oldest() {
 #[test]
 fn flood_of_distinct_keys_is_bounded_and_allocation_free() {
     let max_keys = 1024;
-    let (mut t, allocs, bytes) = counting(|| KeyTracker::new(max_keys, 5, Some(600)));
+    let (mut t, allocs, _) = counting(|| KeyTracker::new(max_keys, 5, Some(600)));
+    assert_eq!(allocs, 0, "no table before the first event");
+    assert!(!t.allocated());
+    assert_eq!(t.memory_bytes(), 0);
+    let (_, allocs, bytes) = counting(|| t.event(b"198.51.100.1", 0));
     let mem = t.memory_bytes();
-    assert!(
-        allocs > 0 && bytes as usize >= mem,
-        "storage is made in new(): {bytes} >= {mem}"
+    assert_eq!(
+        allocs, 1,
+        "the first event allocates the table, in one block"
     );
+    assert!(t.allocated());
+    assert_eq!(bytes as usize, mem);
     // Bound: max_keys × (key prefix + bookkeeping + (maxfail-1) timestamps) + index.
     assert!(
-        mem <= max_keys * (64 + 32 + 4 * 8) + 8 * max_keys,
+        mem <= max_keys * (64 + 24 + 4 * 8) + 8 * max_keys,
         "memory {mem}"
     );
 
     // A victim key with 4 events, then a flood of 100 000 distinct keys.
-    for i in 0..4 {
+    for i in 1..4 {
         t.event(b"198.51.100.1", i);
     }
     let mut key = [0u8; 40];
@@ -368,14 +379,15 @@ fn memory_for_predicts_memory_bytes() {
         (100, 1, Some(10)),
         (3000, 20, Some(1)),
     ] {
-        let t = KeyTracker::new(k, f, w);
+        let mut t = KeyTracker::new(k, f, w);
+        t.event(b"first", 0);
         assert_eq!(
             KeyTracker::memory_for(k, f, w),
             Some(t.memory_bytes()),
             "{k} {f} {w:?}"
         );
     }
-    assert_eq!(KeyTracker::memory_for(1024, 5, Some(600)), Some(135_168));
+    assert_eq!(KeyTracker::memory_for(1024, 5, Some(600)), Some(131_072));
     assert_eq!(
         KeyTracker::memory_for(1 << 24, 1, None),
         Some(0),
@@ -384,4 +396,35 @@ fn memory_for_predicts_memory_bytes() {
     if usize::BITS == 32 {
         assert_eq!(KeyTracker::memory_for(1 << 24, u32::MAX, Some(1)), None);
     }
+}
+
+#[test]
+fn table_is_allocated_once_on_the_first_event() {
+    let (mut t, allocs, _) = counting(|| KeyTracker::new(64, 3, Some(60)));
+    assert_eq!((allocs, t.allocated(), t.memory_bytes()), (0, false, 0));
+    let (_, allocs, bytes) = counting(|| t.event(b"a", 0));
+    assert_eq!(allocs, 1);
+    assert_eq!(
+        Some(bytes as usize),
+        KeyTracker::memory_for(64, 3, Some(60))
+    );
+    // Firing, freeing, reusing and evicting slots allocate nothing more.
+    let ((), allocs, _) = counting(|| {
+        for i in 0..1000u32 {
+            t.event(&i.to_le_bytes()[..(i % 4) as usize + 1], i64::from(i));
+        }
+    });
+    assert_eq!(allocs, 0, "no allocation after the first event");
+    assert!(t.evicted() > 0 && t.keys() <= 64);
+}
+
+#[test]
+fn logging_rules_never_allocate_a_table() {
+    let mut t = KeyTracker::new(1024, 1, Some(60));
+    let ((), allocs, _) = counting(|| {
+        for i in 0..10 {
+            assert_eq!(t.event(b"k", i), out(1, true));
+        }
+    });
+    assert_eq!((allocs, t.allocated(), t.memory_bytes()), (0, false, 0));
 }

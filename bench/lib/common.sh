@@ -1,8 +1,19 @@
 # Shared by bench/ingest.sh, bench/memory.sh and bench/idle.sh (sourced, not run): a temporary
-# work directory removed on exit, the release build, and starting / measuring / stopping one
-# receiver at a time — lt_sink, the logtrigger daemon or rsyslog — on 127.0.0.1 and on a socket in
-# the work directory (never /dev/log). RPID is the running receiver; the EXIT trap stops it.
+# work directory removed on exit, the builds, and starting / measuring / stopping one receiver at
+# a time — lt_sink, the logtrigger daemon or rsyslog — on 127.0.0.1 and on a socket in the work
+# directory (never /dev/log). RPID is the running receiver; the EXIT trap stops it.
 # Expects: RCVBUF, RECV_CORE; sets LT GEN FLOOD SINK, RECEIVERS (when unset), work.
+#
+# Knobs (environment):
+#   BUILD=musl (default)  the receivers (logtrigger, lt_sink) are static x86_64 musl binaries, as
+#                         on OpenWrt (rustup target add x86_64-unknown-linux-musl when missing);
+#   BUILD=glibc           the host's default target instead;
+#   PROFILE=release (default) | openwrt   the cargo profile of the receivers (openwrt: opt-level
+#                         z, stripped — the package's build);
+#   RULES=FILE            the `config rule` sections given to the daemon (default
+#                         bench/logtrigger.uci, the rules rsyslog's filter is equivalent to;
+#                         uci/logtrigger is the package's default configuration).
+# The generator and the sender (gen_router_log, lt_flood) are always release builds for the host.
 
 work=$(mktemp -d /tmp/lt-bench.XXXXXX)
 RPID=""
@@ -24,11 +35,29 @@ need rsyslogd rsyslog
 need taskset util-linux
 need python3 python3
 
-cargo build --release --quiet --bin logtrigger --example gen_router_log --example lt_flood --example lt_sink
-LT=$PWD/target/release/logtrigger
+BUILD=${BUILD:-musl}
+PROFILE=${PROFILE:-release}
+RULES=${RULES:-bench/logtrigger.uci}
+[[ -r $RULES ]] || { echo "bench: RULES=$RULES is not readable" >&2; exit 1; }
+cargo build --release --quiet --example gen_router_log --example lt_flood
 GEN=target/release/examples/gen_router_log
 FLOOD=target/release/examples/lt_flood
-SINK=target/release/examples/lt_sink
+case $BUILD in
+  musl)
+    triple=x86_64-unknown-linux-musl
+    rustup target list --installed 2>/dev/null | grep -qx "$triple" || rustup target add "$triple"
+    # Building an example builds the dev-dependencies too; their C parts only need a compiler.
+    export CC_x86_64_unknown_linux_musl=${CC_x86_64_unknown_linux_musl:-cc}
+    cargo build --profile "$PROFILE" --target "$triple" --quiet --bin logtrigger --example lt_sink
+    out=target/$triple/$PROFILE ;;
+  glibc)
+    cargo build --profile "$PROFILE" --quiet --bin logtrigger --example lt_sink
+    out=target/$PROFILE ;;
+  *) echo "bench: BUILD must be musl or glibc, not $BUILD" >&2; exit 1 ;;
+esac
+LT=$PWD/$out/logtrigger
+SINK=$out/examples/lt_sink
+echo "bench: receivers built for $BUILD, profile $PROFILE ($(stat -c %s "$LT") B logtrigger); rules: $RULES" >&2
 
 # The daemon takes part once it runs: it must stay up on a temp config (not todo!()).
 if [[ -z "${RECEIVERS:-}" ]]; then
@@ -74,7 +103,7 @@ write_logtrigger_conf() { # DIR PORT SOCKET
     printf "\tlist udp '127.0.0.1:%s'\n\toption rcvbuf '%s'\n\toption control '%s/lt.ctl'\n" "$2" "$RCVBUF" "$1"
     # forward: a path nothing listens on, so the daemon never writes to a real logger.
     printf "\toption forward '%s/no-logd.sock'\n" "$1"
-    sed -n '/^config rule/,$p' bench/logtrigger.uci
+    sed -n '/^config rule/,$p' "$RULES"
   } >"$1/logtrigger.conf"
 }
 

@@ -151,7 +151,8 @@ fn generator_value<'a>(source: &Source<'a>) -> &'a [u8] {
 /// `(%Y/%m/%d, %H:%M:%S)` of `when` in local time; empty strings if the C library cannot
 /// convert it (out of `time_t` range on a 32-bit `time_t`).
 fn local_date_time(when: i64) -> (String, String) {
-    let Some(t) = libc::time_t::try_from(when).ok() else {
+    #[allow(clippy::useless_conversion)] // time_t is 32 bits on some targets
+    let Some(t) = when.try_into().ok() else {
         return (String::new(), String::new());
     };
     // SAFETY: `tm` is plain data (all-zero is valid); localtime_r writes only into it and is

@@ -529,7 +529,7 @@ fn mktime(year: i32, mon: u32, day: u32, h: u32) -> Option<i64> {
 fn current_year() -> i32 {
     static YEAR: std::sync::OnceLock<i32> = std::sync::OnceLock::new();
     *YEAR.get_or_init(|| {
-        let t = now() as libc::time_t;
+        let t = now() as _;
         // SAFETY: plain data; localtime_r writes into our tm only.
         let mut tm: libc::tm = unsafe { std::mem::zeroed() };
         unsafe { libc::localtime_r(&t, &mut tm) };

@@ -3,8 +3,9 @@
 //! independent of them.
 //!
 //! Owns: the pipeline, the runner, turning a fired hit into a job, the `-D` lines about matches.
-//! Never: blocks (the runner is polled), allocates per message (only a firing, or a debug line
-//! at `-D 2` and above, may).
+//! Never: blocks (the runner is polled), allocates per message (only a firing, a debug line at
+//! `-D 2` and above, and once after each (re)load the first message (match cache) and each
+//! rule's first event (its key table) may).
 
 use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
@@ -12,7 +13,7 @@ use std::time::{Duration, Instant};
 use super::log;
 use super::status::{Entry, Report};
 use crate::action::{Limits, Runner};
-use crate::config::Config;
+use crate::config::{Global, Rule};
 use crate::pipeline::{self, Hit, Pipeline, Source};
 
 /// Pipeline and runner together.
@@ -23,8 +24,7 @@ pub struct Engine {
     frames: u64,
 }
 
-fn limits(cfg: &Config, debug: u8) -> Limits {
-    let g = &cfg.global;
+fn limits(g: &Global, debug: u8) -> Limits {
     Limits {
         max_jobs: g.max_jobs,
         max_queue: g.max_queue,
@@ -34,23 +34,24 @@ fn limits(cfg: &Config, debug: u8) -> Limits {
 }
 
 impl Engine {
-    pub fn new(cfg: &Config, debug: u8) -> Engine {
-        let mut pipeline = Pipeline::new(cfg);
+    /// Takes the rules: the pipeline holds the daemon's only copy of them.
+    pub fn new(g: &Global, rules: Vec<Rule>, debug: u8) -> Engine {
+        let mut pipeline = Pipeline::with_rules(rules, g.max_message);
         pipeline.set_trace(debug);
         Engine {
             debug,
             pipeline,
-            runner: Runner::new(limits(cfg, debug)),
+            runner: Runner::new(limits(g, debug)),
             frames: 0,
         }
     }
 
     /// Swaps in a new configuration; unchanged rules keep their state.
-    pub fn reload(&mut self, cfg: &Config, debug: u8) {
+    pub fn reload(&mut self, g: &Global, rules: Vec<Rule>, debug: u8) {
         self.debug = debug;
-        self.pipeline.reload(cfg);
+        self.pipeline.reload_rules(rules, g.max_message);
         self.pipeline.set_trace(debug);
-        self.runner.set_limits(limits(cfg, debug));
+        self.runner.set_limits(limits(g, debug));
     }
 
     /// One received syslog frame (unix or UDP).
@@ -106,6 +107,11 @@ impl Engine {
     /// Fds of running scripts (their output pipes) to poll for reading.
     pub fn poll_fds(&self, out: &mut Vec<RawFd>) {
         out.extend(self.runner.poll_fds());
+    }
+
+    /// Number of rules.
+    pub fn rules(&self) -> usize {
+        self.pipeline.rules().len()
     }
 
     /// Adds the rule and script counters to a status report.

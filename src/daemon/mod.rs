@@ -93,7 +93,10 @@ struct Io {
 
 struct Daemon {
     path: PathBuf,
-    cfg: Config,
+    /// The running configuration's globals and rule `file` paths; its rules live only in the
+    /// engine's pipeline.
+    global: Global,
+    files: Vec<PathBuf>,
     debug_arg: Option<u8>,
     debug: u8,
     io: Io,
@@ -173,12 +176,11 @@ impl Io {
         v
     }
 
-    fn open_files(cfg: &Config) -> Result<Option<Files>, String> {
-        let paths = file_paths(cfg);
+    fn open_files(paths: &[PathBuf], max_message: usize) -> Result<Option<Files>, String> {
         if paths.is_empty() {
             return Ok(None);
         }
-        Files::open(&paths, cfg.global.max_message)
+        Files::open(paths, max_message)
             .map(Some)
             .map_err(|e| err("file", e))
     }
@@ -192,8 +194,7 @@ impl Io {
             .map_err(|e| e.to_string())
     }
 
-    fn open(cfg: &Config) -> Result<Io, String> {
-        let g = &cfg.global;
+    fn open(g: &Global, files: &[PathBuf]) -> Result<Io, String> {
         // Control first: it refuses to start a second daemon before we touch /dev/log.
         let control = match &g.control {
             Some(p) => Some(Control::bind(p).map_err(|e| err("control", e))?),
@@ -204,7 +205,7 @@ impl Io {
         Ok(Io {
             remotes: Io::open_remotes(g, &local),
             udp,
-            files: Io::open_files(cfg)?,
+            files: Io::open_files(files, g.max_message)?,
             kmsg: Io::open_kmsg(g)?,
             unix: Io::open_unix(g)?,
             control,
@@ -212,8 +213,11 @@ impl Io {
     }
 
     /// Re-opens what the new configuration changed; keeps the rest (notably the takeover).
-    fn reload(&mut self, old: &Config, new: &Config) -> Result<(), String> {
-        let (o, n) = (&old.global, &new.global);
+    fn reload(
+        &mut self,
+        (o, old_files): (&Global, &[PathBuf]),
+        (n, new_files): (&Global, &[PathBuf]),
+    ) -> Result<(), String> {
         if unix_config(o).map(|c| (c.socket, c.takeover, c.forward, c.max_message))
             != unix_config(n).map(|c| (c.socket, c.takeover, c.forward, c.max_message))
         {
@@ -228,8 +232,8 @@ impl Io {
             let local: Vec<SocketAddr> = self.udp.iter().map(|u| u.local_addr()).collect();
             self.remotes = Io::open_remotes(n, &local);
         }
-        if file_paths(old) != file_paths(new) || o.max_message != n.max_message {
-            self.files = Io::open_files(new)?;
+        if old_files != new_files || o.max_message != n.max_message {
+            self.files = Io::open_files(new_files, n.max_message)?;
         }
         if o.kmsg != n.kmsg {
             self.kmsg = Io::open_kmsg(n)?;
@@ -270,12 +274,15 @@ impl Daemon {
     fn start(path: &Path, cfg: Config, debug_arg: Option<u8>) -> Result<Daemon, String> {
         let signals = signal_fd()?;
         let debug = debug_arg.unwrap_or(cfg.global.debug);
-        let io = Io::open(&cfg)?;
-        let engine = Engine::new(&cfg, debug);
+        let files = file_paths(&cfg);
+        let io = Io::open(&cfg.global, &files)?;
+        let Config { global, rules } = cfg;
+        let engine = Engine::new(&global, rules, debug);
         let d = Daemon {
             path: path.to_path_buf(),
-            scratch: Vec::with_capacity(cfg.global.max_message + 512),
-            cfg,
+            scratch: Vec::with_capacity(global.max_message + 512),
+            global,
+            files,
             debug_arg,
             debug,
             io,
@@ -307,7 +314,7 @@ impl Daemon {
         for u in &self.io.udp {
             s += &format!("udp {} ", u.local_addr());
         }
-        s += &format!("{} rules", self.cfg.rules.len());
+        s += &format!("{} rules", self.engine.rules());
         s
     }
 
@@ -481,7 +488,7 @@ impl Daemon {
         let Some(input) = udp.get_mut(i) else { return };
         let engine = &mut self.engine;
         let scratch = &mut self.scratch;
-        let g = &self.cfg.global;
+        let g = &self.global;
         let debug = self.debug;
         input.recv(&g.udp_allow, &mut |frame, peer, _meta| {
             for r in remotes.iter_mut() {
@@ -545,14 +552,19 @@ impl Daemon {
                 return;
             }
         };
-        if let Err(e) = self.io.reload(&self.cfg, &new) {
+        let files = file_paths(&new);
+        if let Err(e) = self
+            .io
+            .reload((&self.global, &self.files), (&new.global, &files))
+        {
             self.reload_errors += 1;
             log(format_args!("reload: {e}"));
         }
-        self.debug = self.debug_arg.unwrap_or(new.global.debug);
-        self.engine.reload(&new, self.debug);
-        self.scratch.reserve(new.global.max_message + 512);
-        self.cfg = new;
+        let Config { global, rules } = new;
+        self.debug = self.debug_arg.unwrap_or(global.debug);
+        self.engine.reload(&global, rules, self.debug);
+        self.scratch.reserve(global.max_message + 512);
+        (self.global, self.files) = (global, files);
         self.reloads += 1;
         if self.debug >= 1 {
             log(format_args!("reloaded: {}", self.describe()));

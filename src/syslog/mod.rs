@@ -124,7 +124,7 @@ fn write_clock(c: parse::Clock, out: &mut Vec<u8>) {
 
 /// The local wall clock at `epoch` seconds (localtime_r, so TZ and /etc/localtime apply).
 fn local_clock(epoch: i64) -> parse::Clock {
-    let t = epoch as libc::time_t;
+    let t = epoch as _;
     // SAFETY: `tm` is plain old data that localtime_r fills in; both pointers are valid for
     // the duration of the call and localtime_r keeps neither.
     let mut tm: libc::tm = unsafe { core::mem::zeroed() };

@@ -1,29 +1,34 @@
 //! Counting (SPEC §6): events per key in a sliding window, with bounded state.
 //!
 //! Owns: per-rule key tables, windows, firing, eviction, and the `ignoreip` test on values.
-//! Never: allocates per event (storage is sized at construction), grows past `max_keys`,
-//! panics on any key bytes or any timestamp.
+//! Never: allocates per event (the table is one block, allocated once on the rule's first event),
+//! grows past `max_keys`, panics on any key bytes or any timestamp.
 //!
 //! # Layout
 //!
-//! A [`KeyTracker`] is a fixed table of `max_keys` slots, stored as parallel arrays:
+//! A [`KeyTracker`] is a fixed table of `max_keys` slots in one zeroed block of `u64` words
+//! (all-zero is the empty table, so the block comes from `alloc_zeroed` and the pages no key has
+//! touched yet stay non-resident):
 //!
 //! - an open-addressing index (linear probing, load factor ≤ 1/2, backward-shift deletion, so no
-//!   tombstones) of `u32` slot numbers, addressed by a keyed SipHash of the whole key;
-//! - per slot: the key's full length, its 64-bit keyed hash, its first [`KEY_PREFIX`] bytes;
-//! - per slot: up to `maxfail - 1` event timestamps (an event that would make the `maxfail`-th
-//!   fires and clears the key instead of being stored), or only a counter when there is no window;
-//! - per slot: links of a doubly-linked recency list, most recent event first, so the key to
-//!   evict (the one whose newest event is oldest) is the list's tail: O(1).
+//!   tombstones) of `u32` cells, two per word, holding slot number + 1 (0: empty), addressed by a
+//!   keyed SipHash of the whole key;
+//! - then one record per slot: its 64-bit keyed hash; its full key length and its count (events
+//!   stored with a window, or counted without one); its `prev`/`next` links (slot + 1, 0: none)
+//!   in a doubly-linked recency list, most recent event first, so the key to evict (the one whose
+//!   newest event is oldest) is the list's tail: O(1); its first [`KEY_PREFIX`] bytes; and up to
+//!   `maxfail - 1` event timestamps (an event that would make the `maxfail`-th fires and clears
+//!   the key instead of being stored), none without a window.
 //!
-//! A firing clears the key's history by removing the key: its slot goes back to a free list, so
-//! `keys()` counts keys with events pending. A reload may keep a table whose [`KeyTracker::limits`]
-//! are unchanged.
+//! A firing clears the key's history by removing the key: its slot goes on a free list threaded
+//! through the `next` links, so `keys()` counts keys with events pending. A reload may keep a
+//! table whose [`KeyTracker::limits`] are unchanged.
 //!
-//! Memory is `max_keys × (KEY_PREFIX + 32 + 8 × (maxfail − 1))` bytes plus the index
-//! (`8 × max_keys` rounded up to a power of two), all allocated in [`KeyTracker::new`]
-//! ([`KeyTracker::memory_for`] computes it beforehand); nothing for a rule with `maxfail` 1.
-//! For the defaults (1024 keys, maxfail 5) that is 135 168 bytes.
+//! Memory is `max_keys × (KEY_PREFIX + 24 + 8 × timestamps)` bytes plus the index
+//! (`8 × max_keys` rounded up to a power of two) — 120 B per slot with a window and the default
+//! maxfail 5 —, allocated on the first event, not in [`KeyTracker::new`]: a rule that never
+//! matches costs no table ([`KeyTracker::memory_for`] computes the size beforehand). Nothing for
+//! a rule with `maxfail` 1. For the defaults (1024 keys, maxfail 5) that is 131 072 bytes.
 //!
 //! # Long keys
 //!
@@ -52,8 +57,11 @@ pub const KEY_PREFIX: usize = 64;
 /// Most keys one table holds (2^24): slot numbers, index and prefix bytes fit 32-bit `usize`.
 pub const MAX_KEYS: usize = 1 << 24;
 
-/// Marks an empty index cell and the end of the recency list.
-const NIL: u32 = u32::MAX;
+/// Marks an empty index cell, a missing link and an empty free list (slots are stored + 1).
+const NONE: u32 = 0;
+
+/// Words of a slot record before its timestamps: hash, len|count, prev|next, prefix.
+const HEAD_WORDS: usize = 3 + KEY_PREFIX / 8;
 
 /// What one event did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,25 +79,20 @@ pub struct KeyTracker {
     maxfail: u32,
     window: Option<u32>,
     hasher: RandomState,
-    /// Open-addressing index: slot numbers or `NIL`. Length is a power of two ≥ 2 × max_keys.
-    index: Vec<u32>,
-    /// Per slot: full key length, keyed hash, first `KEY_PREFIX` bytes.
-    lens: Vec<u32>,
-    hashes: Vec<u64>,
-    prefixes: Vec<u8>,
-    /// Per slot: events stored (with a window) or counted (without one).
-    counts: Vec<u32>,
-    /// Per slot: `stride` timestamps, the first `counts[slot]` valid, in arrival order.
-    times: Vec<i64>,
+    /// Empty until the first event (and forever with `maxfail` 1); then `index_words` words of
+    /// index cells followed by `max_keys` records of `slot_words` words. All zero is empty.
+    table: Vec<u64>,
+    /// Index cells / 2; the cell count is a power of two ≥ 2 × max_keys.
+    index_words: usize,
+    /// Timestamps per record (`maxfail - 1` with a window, 0 without).
     stride: usize,
-    /// Recency list over used slots: `head` = latest event, `tail` = the one to evict.
-    prev: Vec<u32>,
-    next: Vec<u32>,
+    /// Recency list over used slots (slot + 1): `head` = latest event, `tail` = the one to evict.
     head: u32,
     tail: u32,
-    /// Slots never used yet are `used..max_keys`; slots freed by a firing are on `free`.
+    /// Slots never used yet are `used..max_keys`; slots freed by a firing are chained from
+    /// `free` (slot + 1) through their `next` links.
     used: u32,
-    free: Vec<u32>,
+    free: u32,
     live: u32,
     evicted: u64,
 }
@@ -98,58 +101,43 @@ impl KeyTracker {
     /// `window`: `time` in seconds (`None`: no window). Events exactly `window` seconds old
     /// are outside the window. `max_keys` and `maxfail` of 0 are taken as 1; `max_keys` is
     /// capped at [`MAX_KEYS`] so that slot numbers and sizes fit `u32`/`usize` on 32-bit targets.
-    /// A rule with `maxfail` 1 fires on every event and allocates no table at all.
+    /// Allocates nothing: the table is allocated on the first event, and never for a rule with
+    /// `maxfail` 1.
     ///
     /// Panics only when the table cannot be sized on this target: validate configurations with
     /// [`KeyTracker::memory_for`] first.
     pub fn new(max_keys: usize, maxfail: u32, window: Option<u32>) -> KeyTracker {
         let (n, maxfail, stride) = Self::shape(max_keys, maxfail, window);
-        let slots = if maxfail == 1 { 0 } else { n };
-        let index_len = if slots == 0 {
-            0
-        } else {
-            (2 * slots).next_power_of_two()
-        };
-        let times = slots
-            .checked_mul(stride)
+        Self::memory_for(n, maxfail, window)
             .expect("KeyTracker too large: check KeyTracker::memory_for");
         KeyTracker {
             max_keys: n as u32,
             maxfail,
             window,
             hasher: RandomState::new(),
-            index: vec![NIL; index_len],
-            lens: vec![0; slots],
-            hashes: vec![0; slots],
-            prefixes: vec![0; slots * KEY_PREFIX],
-            counts: vec![0; slots],
-            times: vec![0; times],
+            table: Vec::new(),
+            index_words: (2 * n).next_power_of_two() / 2,
             stride,
-            prev: vec![NIL; slots],
-            next: vec![NIL; slots],
-            head: NIL,
-            tail: NIL,
+            head: NONE,
+            tail: NONE,
             used: 0,
-            free: Vec::with_capacity(slots),
+            free: NONE,
             live: 0,
             evicted: 0,
         }
     }
 
-    /// Bytes [`KeyTracker::new`] would allocate for these limits, or None when that does not
-    /// fit this target's `usize`. For config validation: refuse what the router cannot hold.
+    /// Bytes the table of these limits holds once allocated (on its first event), or None when
+    /// that does not fit this target's `usize`. For config validation: refuse what the router
+    /// cannot hold.
     pub fn memory_for(max_keys: usize, maxfail: u32, window: Option<u32>) -> Option<usize> {
         let (n, maxfail, stride) = Self::shape(max_keys, maxfail, window);
         if maxfail == 1 {
             return Some(0);
         }
-        // Per slot: prefix, len u32, hash u64, count u32, prev/next/free u32, stride i64;
-        // plus the index of u32 cells.
-        let per_slot = stride
-            .checked_mul(8)?
-            .checked_add(KEY_PREFIX + 4 + 8 + 4 + 12)?;
+        let slot_bytes = HEAD_WORDS.checked_add(stride)?.checked_mul(8)?;
         let index = (2 * n).checked_next_power_of_two()?.checked_mul(4)?;
-        n.checked_mul(per_slot)?.checked_add(index)
+        n.checked_mul(slot_bytes)?.checked_add(index)
     }
 
     /// Clamped `(max_keys, maxfail, timestamps stored per key)`.
@@ -165,7 +153,8 @@ impl KeyTracker {
         (n, maxfail, stride)
     }
 
-    /// Records an event for `key` at `now` (epoch seconds).
+    /// Records an event for `key` at `now` (epoch seconds). The first event of a table with
+    /// `maxfail` > 1 allocates it (zeroed); no other event allocates.
     pub fn event(&mut self, key: &[u8], now: i64) -> Outcome {
         if self.maxfail == 1 {
             // Fires on every event and clears at once: nothing to remember.
@@ -174,9 +163,14 @@ impl KeyTracker {
                 fired: true,
             };
         }
+        if self.table.is_empty() {
+            let bytes = Self::memory_for(self.max_keys as usize, self.maxfail, self.window);
+            // vec![0; n] allocates zeroed: untouched pages are never made resident.
+            self.table = vec![0; bytes.unwrap_or(0) / 8];
+        }
         let hash = self.hasher.hash_one(key);
         let slot = match self.find(key, hash) {
-            Some((slot, _)) => {
+            Some(slot) => {
                 self.unlink(slot);
                 slot
             }
@@ -188,11 +182,11 @@ impl KeyTracker {
             self.remove(slot);
             return Outcome { count, fired: true };
         }
-        let s = slot as usize;
         if self.stride > 0 {
-            self.times[s * self.stride + self.counts[s] as usize] = now;
+            let at = self.times_at(slot) + self.count(slot) as usize;
+            self.table[at] = now as u64;
         }
-        self.counts[s] = count;
+        self.set_count(slot, count);
         Outcome {
             count,
             fired: false,
@@ -209,17 +203,15 @@ impl KeyTracker {
         self.evicted
     }
 
-    /// Bytes of heap storage this table holds (all allocated by [`KeyTracker::new`]).
+    /// True once the table is allocated (after the first event of a rule with `maxfail` > 1).
+    pub fn allocated(&self) -> bool {
+        !self.table.is_empty()
+    }
+
+    /// Bytes of heap storage this table holds: 0 before its first event, then
+    /// [`KeyTracker::memory_for`] of its limits.
     pub fn memory_bytes(&self) -> usize {
-        use std::mem::size_of;
-        self.index.capacity() * size_of::<u32>()
-            + self.lens.capacity() * size_of::<u32>()
-            + self.hashes.capacity() * size_of::<u64>()
-            + self.prefixes.capacity()
-            + self.counts.capacity() * size_of::<u32>()
-            + self.times.capacity() * size_of::<i64>()
-            + (self.prev.capacity() + self.next.capacity() + self.free.capacity())
-                * size_of::<u32>()
+        self.table.capacity() * std::mem::size_of::<u64>()
     }
 
     /// The limits this table was built with: `(max_keys, maxfail, window)`, after clamping.
@@ -228,87 +220,150 @@ impl KeyTracker {
         (self.max_keys as usize, self.maxfail, self.window)
     }
 
+    // Record accessors. `slot` is 0-based; links and cells hold slot + 1.
+
+    fn base(&self, slot: u32) -> usize {
+        self.index_words + slot as usize * (HEAD_WORDS + self.stride)
+    }
+
+    fn times_at(&self, slot: u32) -> usize {
+        self.base(slot) + HEAD_WORDS
+    }
+
+    fn hash(&self, slot: u32) -> u64 {
+        self.table[self.base(slot)]
+    }
+
+    fn len(&self, slot: u32) -> u32 {
+        self.table[self.base(slot) + 1] as u32
+    }
+
+    fn count(&self, slot: u32) -> u32 {
+        (self.table[self.base(slot) + 1] >> 32) as u32
+    }
+
+    fn set_count(&mut self, slot: u32, count: u32) {
+        let at = self.base(slot) + 1;
+        let w = &mut self.table[at];
+        *w = (*w & 0xffff_ffff) | (u64::from(count) << 32);
+    }
+
+    /// `prev` (false) or `next` (true) link of `slot`.
+    fn link(&self, slot: u32, next: bool) -> u32 {
+        (self.table[self.base(slot) + 2] >> (32 * next as u32)) as u32
+    }
+
+    fn set_link(&mut self, slot: u32, next: bool, to: u32) {
+        let shift = 32 * next as u32;
+        let at = self.base(slot) + 2;
+        let w = &mut self.table[at];
+        *w = (*w & !(0xffff_ffff << shift)) | (u64::from(to) << shift);
+    }
+
+    fn cell(&self, pos: usize) -> u32 {
+        (self.table[pos / 2] >> (32 * (pos % 2))) as u32
+    }
+
+    fn set_cell(&mut self, pos: usize, v: u32) {
+        let shift = 32 * (pos % 2);
+        let w = &mut self.table[pos / 2];
+        *w = (*w & !(0xffff_ffff << shift)) | (u64::from(v) << shift);
+    }
+
+    fn cell_mask(&self) -> usize {
+        2 * self.index_words - 1
+    }
+
     /// Drops the expired timestamps of `slot` (keeping arrival order) and returns how many
     /// events are left in the window. Scans the whole slot, so it stays exact when time went
     /// backwards and the stored timestamps are not sorted.
     fn prune(&mut self, slot: u32, now: i64) -> u32 {
-        let s = slot as usize;
+        let n = self.count(slot) as usize;
         let Some(window) = self.window else {
-            return self.counts[s];
+            return n as u32;
         };
-        let times = &mut self.times[s * self.stride..(s + 1) * self.stride];
+        let at = self.times_at(slot);
+        let times = &mut self.table[at..at + self.stride];
         let mut kept = 0;
-        for i in 0..self.counts[s] as usize {
-            let t = times[i];
+        for i in 0..n {
+            let t = times[i] as i64;
             // saturating: no overflow for any pair of i64 timestamps.
             if now.saturating_sub(t) < i64::from(window) {
-                times[kept] = t;
+                times[kept] = t as u64;
                 kept += 1;
             }
         }
-        self.counts[s] = kept as u32;
+        self.set_count(slot, kept as u32);
         kept as u32
     }
 
-    /// The slot holding `key` and its index cell.
-    fn find(&self, key: &[u8], hash: u64) -> Option<(u32, usize)> {
-        let mask = self.index.len() - 1;
+    /// The slot holding `key`.
+    fn find(&self, key: &[u8], hash: u64) -> Option<u32> {
+        let mask = self.cell_mask();
         let mut pos = hash as usize & mask;
         loop {
-            let slot = self.index[pos];
-            if slot == NIL {
+            let cell = self.cell(pos);
+            if cell == NONE {
                 return None;
             }
-            if self.same_key(slot as usize, key, hash) {
-                return Some((slot, pos));
+            if self.same_key(cell - 1, key, hash) {
+                return Some(cell - 1);
             }
             pos = (pos + 1) & mask;
         }
     }
 
-    fn same_key(&self, s: usize, key: &[u8], hash: u64) -> bool {
-        let n = key.len().min(KEY_PREFIX);
-        self.hashes[s] == hash
-            && self.lens[s] as usize == key.len()
-            && self.prefixes[s * KEY_PREFIX..s * KEY_PREFIX + n] == key[..n]
+    fn same_key(&self, slot: u32, key: &[u8], hash: u64) -> bool {
+        if self.hash(slot) != hash || self.len(slot) != saturated_len(key) {
+            return false;
+        }
+        // Stored prefixes are zero-padded to whole words, as `prefix_word` pads the key.
+        let key = &key[..key.len().min(KEY_PREFIX)];
+        let at = self.base(slot) + 3;
+        (0..key.len().div_ceil(8)).all(|i| self.table[at + i] == prefix_word(key, i))
     }
 
     /// Takes a slot for a new key (evicting the least recent key when full) and indexes it.
     fn insert(&mut self, key: &[u8], hash: u64) -> u32 {
-        let slot = if let Some(slot) = self.free.pop() {
+        let slot = if self.free != NONE {
+            let slot = self.free - 1;
+            self.free = self.link(slot, true);
             slot
         } else if self.used < self.max_keys {
             self.used += 1;
             self.used - 1
         } else {
-            let victim = self.tail;
+            let victim = self.tail - 1;
             self.remove(victim);
             self.evicted += 1;
-            // `remove` pushed the victim on `free`.
-            self.free.pop().unwrap_or(victim)
+            // `remove` put the victim on the free list.
+            self.free = self.link(victim, true);
+            victim
         };
-        let s = slot as usize;
-        let n = key.len().min(KEY_PREFIX);
-        self.prefixes[s * KEY_PREFIX..s * KEY_PREFIX + n].copy_from_slice(&key[..n]);
+        let at = self.base(slot);
+        let prefix = &key[..key.len().min(KEY_PREFIX)];
+        for i in 0..KEY_PREFIX / 8 {
+            self.table[at + 3 + i] = prefix_word(prefix, i);
+        }
         // Keys longer than 4 GiB cannot arrive (datagrams are bounded); saturate anyway.
-        self.lens[s] = u32::try_from(key.len()).unwrap_or(u32::MAX);
-        self.hashes[s] = hash;
-        self.counts[s] = 0;
-        let mask = self.index.len() - 1;
+        self.table[at] = hash;
+        self.table[at + 1] = u64::from(saturated_len(key));
+        self.table[at + 2] = 0;
+        let mask = self.cell_mask();
         let mut pos = hash as usize & mask;
-        while self.index[pos] != NIL {
+        while self.cell(pos) != NONE {
             pos = (pos + 1) & mask;
         }
-        self.index[pos] = slot;
+        self.set_cell(pos, slot + 1);
         self.live += 1;
         slot
     }
 
-    /// Forgets the key in `slot`: out of the index and the recency list, onto `free`.
+    /// Forgets the key in `slot`: out of the index and the recency list, onto the free list.
     fn remove(&mut self, slot: u32) {
-        let mask = self.index.len() - 1;
-        let mut hole = self.hashes[slot as usize] as usize & mask;
-        while self.index[hole] != slot {
+        let mask = self.cell_mask();
+        let mut hole = self.hash(slot) as usize & mask;
+        while self.cell(hole) != slot + 1 {
             hole = (hole + 1) & mask;
         }
         // Backward-shift deletion: move later entries of the probe run into the hole unless
@@ -316,51 +371,63 @@ impl KeyTracker {
         let mut j = hole;
         loop {
             j = (j + 1) & mask;
-            let other = self.index[j];
-            if other == NIL {
+            let other = self.cell(j);
+            if other == NONE {
                 break;
             }
-            let home = self.hashes[other as usize] as usize & mask;
+            let home = self.hash(other - 1) as usize & mask;
             if (j.wrapping_sub(home) & mask) >= (j.wrapping_sub(hole) & mask) {
-                self.index[hole] = other;
+                self.set_cell(hole, other);
                 hole = j;
             }
         }
-        self.index[hole] = NIL;
+        self.set_cell(hole, NONE);
         self.unlink(slot);
-        self.counts[slot as usize] = 0;
-        self.free.push(slot);
+        self.set_count(slot, 0);
+        self.set_link(slot, true, self.free);
+        self.free = slot + 1;
         self.live -= 1;
     }
 
     fn unlink(&mut self, slot: u32) {
-        let s = slot as usize;
-        let (p, n) = (self.prev[s], self.next[s]);
-        if p == NIL {
+        let (p, n) = (self.link(slot, false), self.link(slot, true));
+        if p == NONE {
             self.head = n;
         } else {
-            self.next[p as usize] = n;
+            self.set_link(p - 1, true, n);
         }
-        if n == NIL {
+        if n == NONE {
             self.tail = p;
         } else {
-            self.prev[n as usize] = p;
+            self.set_link(n - 1, false, p);
         }
-        self.prev[s] = NIL;
-        self.next[s] = NIL;
+        self.set_link(slot, false, NONE);
+        self.set_link(slot, true, NONE);
     }
 
     fn push_front(&mut self, slot: u32) {
-        let s = slot as usize;
-        self.prev[s] = NIL;
-        self.next[s] = self.head;
-        if self.head == NIL {
-            self.tail = slot;
+        self.set_link(slot, false, NONE);
+        self.set_link(slot, true, self.head);
+        if self.head == NONE {
+            self.tail = slot + 1;
         } else {
-            self.prev[self.head as usize] = slot;
+            self.set_link(self.head - 1, false, slot + 1);
         }
-        self.head = slot;
+        self.head = slot + 1;
     }
+}
+
+/// Word `i` of a key prefix (at most [`KEY_PREFIX`] bytes), little-endian, zero-padded.
+fn prefix_word(prefix: &[u8], i: usize) -> u64 {
+    let mut b = [0u8; 8];
+    let chunk = prefix.get(i * 8..).unwrap_or_default();
+    let n = chunk.len().min(8);
+    b[..n].copy_from_slice(&chunk[..n]);
+    u64::from_le_bytes(b)
+}
+
+fn saturated_len(key: &[u8]) -> u32 {
+    u32::try_from(key.len()).unwrap_or(u32::MAX)
 }
 
 /// True when `value` is an IP address (optionally `ADDR:port`, `[V6]`, `[V6]:port`, or dropbear's
