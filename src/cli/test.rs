@@ -8,37 +8,26 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use argh::FromArgs;
-
 use crate::action::{Limits, Runner};
 use crate::config::Config;
 use crate::pipeline::{Hit, Pipeline, Source};
 use crate::syslog;
 
 /// Replay log lines (file lines or raw frames) through the rules.
-#[derive(FromArgs, Debug)]
-#[argh(subcommand, name = "test")]
 pub struct Args {
     /// configuration file (default /etc/config/logtrigger)
-    #[argh(option, short = 'c', default = "PathBuf::from(super::DEFAULT_CONFIG)")]
     pub config: PathBuf,
     /// only this rule
-    #[argh(option, short = 'r')]
     pub rule: Option<String>,
     /// an ad-hoc pattern instead of the configured rules
-    #[argh(option, short = 'p')]
     pub pattern: Option<String>,
     /// field names for the ad-hoc pattern
-    #[argh(option, short = 'f')]
     pub fields: Option<String>,
     /// one JSON object per match, then a summary object
-    #[argh(switch)]
     pub json: bool,
     /// really run the scripts of firing rules
-    #[argh(switch)]
     pub run: bool,
     /// input files (default or `-`: standard input)
-    #[argh(positional)]
     pub files: Vec<String>,
 }
 
@@ -134,21 +123,13 @@ impl Replay {
     }
 
     fn input(&mut self, name: &str) -> std::io::Result<()> {
-        let reader: Box<dyn BufRead> = if name == "-" {
-            Box::new(std::io::stdin().lock())
-        } else {
-            Box::new(std::io::BufReader::with_capacity(
-                1 << 16,
-                std::fs::File::open(name)?,
-            ))
-        };
+        let mut reader = std::io::BufReader::with_capacity(1 << 16, super::open_input(name)?);
         let path = Path::new(name);
         let as_file = self
             .pipeline
             .rules()
             .iter()
             .any(|r| r.file.as_deref() == Some(path));
-        let mut reader = reader;
         let mut line = Vec::new();
         loop {
             line.clear();
