@@ -256,26 +256,24 @@ fn field_name<'h>(hit: &'h Hit, c: usize) -> std::borrow::Cow<'h, str> {
     }
 }
 
-// Writing into a Vec cannot fail, so the io::Results of write! below are dropped.
+// Writing into a Vec cannot fail, so the io::Results of write! below are dropped. Values are
+// quoted as JSON strings (`"…"` with `\"`, `\\` and control characters escaped): the same text
+// `{:?}` gave for printable values, without the Debug machinery (the router build drops it).
 fn write_human(out: &mut Vec<u8>, line: u64, hit: &Hit) {
     let _ = write!(out, "line {line}: {} matched:", hit.rule.name);
     for c in 0..hit.caps.len() {
-        let v = String::from_utf8_lossy(hit.caps.get(c, hit.subject));
-        let _ = write!(out, " {}={:?}", field_name(hit, c), v);
+        let _ = write!(out, " {}=", field_name(hit, c));
+        syslog::json::quote(hit.caps.get(c, hit.subject), out);
     }
-    let key = String::from_utf8_lossy(hit.key);
+    out.extend_from_slice(b" key=");
+    syslog::json::quote(hit.key, out);
     let _ = if hit.ignored {
-        writeln!(out, " key={key:?} (ignoreip: not counted)")
-    } else if hit.outcome.fired {
-        writeln!(
-            out,
-            " key={key:?} count={}/{} FIRED",
-            hit.outcome.count, hit.rule.maxfail
-        )
+        writeln!(out, " (ignoreip: not counted)")
     } else {
+        let fired = if hit.outcome.fired { " FIRED" } else { "" };
         writeln!(
             out,
-            " key={key:?} count={}/{}",
+            " count={}/{}{fired}",
             hit.outcome.count, hit.rule.maxfail
         )
     };
