@@ -5,6 +5,7 @@
 //! `forward_udp` are resolved at load, unless [`Config::parse_offline`] is used); a bad file is
 //! refused whole, never half applied.
 
+mod resolve;
 mod rules;
 pub mod uci;
 mod values;

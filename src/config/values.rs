@@ -3,7 +3,7 @@
 //! Owns: turning one UCI value into one typed value, with a reason a router administrator
 //! understands when it does not fit. Never: decides defaults or which option takes which type.
 
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use super::uci::{Opt, ParseError, Value};
@@ -163,7 +163,7 @@ pub(super) enum Resolve {
 }
 
 /// A remote collector: `HOST:PORT`, `[V6]:PORT`, or an address or host alone (port 514).
-/// Host names are resolved now; the first address wins.
+/// Host names are resolved now (see `resolve`); the first address wins.
 pub(super) fn remote_addr(
     name: &str,
     v: &str,
@@ -192,11 +192,9 @@ pub(super) fn remote_addr(
             format!("{name} '{v}': host names are not resolved here"),
         );
     }
-    match (host, port).to_socket_addrs() {
-        Ok(mut addrs) => match addrs.next() {
-            Some(a) => Ok(a),
-            None => bad(line, format!("{name} '{v}': host has no address")),
-        },
+    match super::resolve::resolve(host) {
+        Ok(Some(ip)) => Ok(SocketAddr::new(ip, port)),
+        Ok(None) => bad(line, format!("{name} '{v}': host has no address")),
         Err(e) => bad(line, format!("{name} '{v}': cannot resolve host: {e}")),
     }
 }
