@@ -293,6 +293,7 @@ Options:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn run(line: &str) -> Result<Command, Stop> {
         parse(line.split_whitespace().map(String::from))
@@ -320,7 +321,7 @@ mod tests {
         let Ok(Command::Status(s)) = run("status --json -c /c") else {
             panic!("not status");
         };
-        assert!(s.json && s.config == PathBuf::from("/c"));
+        assert!(s.json && s.config == Path::new("/c"));
     }
 
     #[test]

@@ -47,10 +47,10 @@ fn from_hosts(text: &[u8], host: &str) -> Option<IpAddr> {
             .split(u8::is_ascii_whitespace)
             .filter(|w| !w.is_empty());
         let Some(addr) = words.next() else { continue };
-        if words.any(|w| w.eq_ignore_ascii_case(host.as_bytes())) {
-            if let Some(ip) = parse_ip(addr) {
-                return Some(ip);
-            }
+        if words.any(|w| w.eq_ignore_ascii_case(host.as_bytes()))
+            && let Some(ip) = parse_ip(addr)
+        {
+            return Some(ip);
         }
     }
     None
