@@ -63,16 +63,16 @@ build_x86_stable() {
   ensure_target stable $t
   local cmd="cargo build --locked --profile openwrt --target $t --bin logtrigger"
   # A separate target dir: the nightly build below writes the same path.
-  CARGO_TARGET_DIR=$CARGO_TARGET_DIR/stable $cmd >&2
+  CARGO_TARGET_DIR=$CARGO_TARGET_DIR/stable CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS= $cmd >&2
   row "$t (stable)" "$CARGO_TARGET_DIR/stable/$t/openwrt/logtrigger" - "$cmd"
 }
 
 build_x86() {
   local t=x86_64-unknown-linux-musl
   ensure_rust_src; ensure_target "$NIGHTLY" $t
-  export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="$SIZE_FLAGS"
   local cmd="cargo +$NIGHTLY build --locked $BUILD_STD --profile openwrt --target $t --bin logtrigger"
-  $cmd >&2
+  # Only this build: the stable one below must not see the nightly flags.
+  CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="$SIZE_FLAGS" $cmd >&2
   row "$t (nightly)" "$CARGO_TARGET_DIR/$t/openwrt/logtrigger" 400 "RUSTFLAGS=\$SIZE_FLAGS $cmd"
 }
 
