@@ -11,7 +11,7 @@ fn main() {
         .map_or("logtrigger", |a| a.rsplit('/').next().unwrap_or(a));
     let command = cli::args::parse(argv).unwrap_or_else(|stop| {
         match stop {
-            Stop::Help(text) => println!("{text}"),
+            Stop::Help(text) => cli::print(format!("{text}\n").as_bytes()),
             Stop::Usage(text) => {
                 eprintln!("{text}\nRun {name} --help for more information.");
                 std::process::exit(1)

@@ -28,7 +28,7 @@ pub fn run(args: Args) -> i32 {
     for w in warnings(&config, &file) {
         eprintln!("{w}");
     }
-    print!("{}", report(&config, &file));
+    super::print(report(&config, &file).as_bytes());
     0
 }
 

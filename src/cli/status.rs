@@ -55,9 +55,9 @@ pub fn run(args: Args) -> i32 {
     };
     match query(&control, format, Duration::from_secs(5)) {
         Ok(text) => {
-            print!("{text}");
+            super::print(text.as_bytes());
             if args.json {
-                println!();
+                super::print(b"\n");
             }
             0
         }
