@@ -16,9 +16,10 @@ NIGHTLY=${CROSS_NIGHTLY:-nightly}
 which=("$@"); [[ ${#which[@]} -eq 0 ]] && which=(x86 mips x86-stable)
 rows=()
 
-# Each flag was measured on its own (README "Sizes"): no panic machinery at all, no file:line of
-# panics and no Debug text of values in release code, no unwind tables, no PIC indirection.
-SIZE_FLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none"
+# Each flag was measured on its own (README "Sizes"): no panic machinery at all, no Debug text
+# (no `{:?}` may show anything to users), no unwind tables, no PIC indirection.
+# (-Zlocation-detail=none saves nothing once panics abort immediately.)
+SIZE_FLAGS="-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none"
 SIZE_FLAGS+=" -Cforce-unwind-tables=no -Crelocation-model=static"
 BUILD_STD="-Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size"
 
