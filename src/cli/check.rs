@@ -3,7 +3,6 @@
 //! Owns: the human report of a configuration and the warnings about scripts that cannot run.
 //! Never: starts anything, binds sockets or runs scripts.
 
-use argh::FromArgs;
 use std::fmt::Write as _;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -12,11 +11,8 @@ use crate::config::{Config, Global, Rule};
 use crate::ipnet::IpNet;
 
 /// Parse and compile the configuration; print each rule as understood.
-#[derive(FromArgs, Debug)]
-#[argh(subcommand, name = "check")]
 pub struct Args {
     /// configuration file (default /etc/config/logtrigger)
-    #[argh(option, short = 'c', default = "PathBuf::from(super::DEFAULT_CONFIG)")]
     pub config: PathBuf,
 }
 
@@ -32,7 +28,7 @@ pub fn run(args: Args) -> i32 {
     for w in warnings(&config, &file) {
         eprintln!("{w}");
     }
-    print!("{}", report(&config, &file));
+    super::print(report(&config, &file).as_bytes());
     0
 }
 

@@ -5,19 +5,13 @@
 //! exits 1 at the end.
 
 use crate::syslog;
-use argh::FromArgs;
-use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
 
 /// Print each input frame parsed, one JSON object per line.
-#[derive(FromArgs, Debug)]
-#[argh(subcommand, name = "parse")]
 pub struct Args {
     /// each input line is a frame's bytes in hex
-    #[argh(switch)]
     pub hex: bool,
     /// input files (default or `-`: standard input)
-    #[argh(positional)]
     pub files: Vec<String>,
 }
 
@@ -27,17 +21,13 @@ pub fn run(args: Args) -> i32 {
     } else {
         args.files
     };
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+    // The same writer type as `test` uses: one copy of BufWriter's code in the binary.
+    let mut out = io::BufWriter::new(io::stdout());
     let mut ok = true;
     for name in &files {
-        let result = if name == "-" {
-            print_frames("-", io::stdin().lock(), args.hex, &mut out)
-        } else {
-            match File::open(name) {
-                Ok(f) => print_frames(name, BufReader::new(f), args.hex, &mut out),
-                Err(e) => Err(Problem::Read(e)),
-            }
+        let result = match super::open_input(name) {
+            Ok(f) => print_frames(name, BufReader::new(f), args.hex, &mut out),
+            Err(e) => Err(Problem::Read(e)),
         };
         match result {
             Ok(true) => {}

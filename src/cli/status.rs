@@ -3,7 +3,6 @@
 //! Owns: finding the control socket (from the config, else the default) and printing the reply.
 //! Never: changes the daemon's state.
 
-use argh::FromArgs;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -14,14 +13,10 @@ use crate::daemon::control::{Format, query};
 const DEFAULT_CONTROL: &str = "/var/run/logtrigger.sock";
 
 /// Print the running daemon's counters.
-#[derive(FromArgs, Debug)]
-#[argh(subcommand, name = "status")]
 pub struct Args {
     /// configuration file naming the control socket (default /etc/config/logtrigger)
-    #[argh(option, short = 'c', default = "PathBuf::from(super::DEFAULT_CONFIG)")]
     pub config: PathBuf,
     /// print JSON
-    #[argh(switch)]
     pub json: bool,
 }
 
@@ -60,9 +55,9 @@ pub fn run(args: Args) -> i32 {
     };
     match query(&control, format, Duration::from_secs(5)) {
         Ok(text) => {
-            print!("{text}");
+            super::print(text.as_bytes());
             if args.json {
-                println!();
+                super::print(b"\n");
             }
             0
         }

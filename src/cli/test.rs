@@ -8,37 +8,26 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use argh::FromArgs;
-
 use crate::action::{Limits, Runner};
 use crate::config::Config;
 use crate::pipeline::{Hit, Pipeline, Source};
 use crate::syslog;
 
 /// Replay log lines (file lines or raw frames) through the rules.
-#[derive(FromArgs, Debug)]
-#[argh(subcommand, name = "test")]
 pub struct Args {
     /// configuration file (default /etc/config/logtrigger)
-    #[argh(option, short = 'c', default = "PathBuf::from(super::DEFAULT_CONFIG)")]
     pub config: PathBuf,
     /// only this rule
-    #[argh(option, short = 'r')]
     pub rule: Option<String>,
     /// an ad-hoc pattern instead of the configured rules
-    #[argh(option, short = 'p')]
     pub pattern: Option<String>,
     /// field names for the ad-hoc pattern
-    #[argh(option, short = 'f')]
     pub fields: Option<String>,
     /// one JSON object per match, then a summary object
-    #[argh(switch)]
     pub json: bool,
     /// really run the scripts of firing rules
-    #[argh(switch)]
     pub run: bool,
     /// input files (default or `-`: standard input)
-    #[argh(positional)]
     pub files: Vec<String>,
 }
 
@@ -134,21 +123,13 @@ impl Replay {
     }
 
     fn input(&mut self, name: &str) -> std::io::Result<()> {
-        let reader: Box<dyn BufRead> = if name == "-" {
-            Box::new(std::io::stdin().lock())
-        } else {
-            Box::new(std::io::BufReader::with_capacity(
-                1 << 16,
-                std::fs::File::open(name)?,
-            ))
-        };
+        let mut reader = std::io::BufReader::with_capacity(1 << 16, super::open_input(name)?);
         let path = Path::new(name);
         let as_file = self
             .pipeline
             .rules()
             .iter()
             .any(|r| r.file.as_deref() == Some(path));
-        let mut reader = reader;
         let mut line = Vec::new();
         loop {
             line.clear();
@@ -275,26 +256,24 @@ fn field_name<'h>(hit: &'h Hit, c: usize) -> std::borrow::Cow<'h, str> {
     }
 }
 
-// Writing into a Vec cannot fail, so the io::Results of write! below are dropped.
+// Writing into a Vec cannot fail, so the io::Results of write! below are dropped. Values are
+// quoted as JSON strings (`"…"` with `\"`, `\\` and control characters escaped): the same text
+// `{:?}` gave for printable values, without the Debug machinery (the router build drops it).
 fn write_human(out: &mut Vec<u8>, line: u64, hit: &Hit) {
     let _ = write!(out, "line {line}: {} matched:", hit.rule.name);
     for c in 0..hit.caps.len() {
-        let v = String::from_utf8_lossy(hit.caps.get(c, hit.subject));
-        let _ = write!(out, " {}={:?}", field_name(hit, c), v);
+        let _ = write!(out, " {}=", field_name(hit, c));
+        syslog::json::quote(hit.caps.get(c, hit.subject), out);
     }
-    let key = String::from_utf8_lossy(hit.key);
+    out.extend_from_slice(b" key=");
+    syslog::json::quote(hit.key, out);
     let _ = if hit.ignored {
-        writeln!(out, " key={key:?} (ignoreip: not counted)")
-    } else if hit.outcome.fired {
-        writeln!(
-            out,
-            " key={key:?} count={}/{} FIRED",
-            hit.outcome.count, hit.rule.maxfail
-        )
+        writeln!(out, " (ignoreip: not counted)")
     } else {
+        let fired = if hit.outcome.fired { " FIRED" } else { "" };
         writeln!(
             out,
-            " key={key:?} count={}/{}",
+            " count={}/{}{fired}",
             hit.outcome.count, hit.rule.maxfail
         )
     };
@@ -340,9 +319,9 @@ fn split_logread(line: &[u8]) -> Option<(i64, &[u8])> {
         return None;
     }
     let mon = month(rest.get(..3)?.as_bytes())?;
-    let day: u32 = rest.get(4..6)?.trim().parse().ok()?;
+    let day = num(rest.get(4..6)?.trim())?;
     let (h, m, sec) = hms(rest.get(7..15)?)?;
-    let year: i32 = rest.get(16..20)?.parse().ok()?;
+    let year = num(rest.get(16..20)?)? as i32;
     let tail = line.get(25..)?;
     let sp = tail.iter().position(|&b| b == b' ')?;
     if !tail[..sp].contains(&b'.') {
@@ -356,8 +335,15 @@ fn month(b: &[u8]) -> Option<u32> {
     Some(pos as u32 + 1)
 }
 
+/// A field of decimal digits only (at most 9, so it fits). One small function instead of
+/// `str::parse` for three integer types.
+fn num(s: &str) -> Option<u32> {
+    let ok = !s.is_empty() && s.len() <= 9 && s.bytes().all(|b| b.is_ascii_digit());
+    ok.then(|| s.bytes().fold(0, |n, b| n * 10 + u32::from(b - b'0')))
+}
+
 fn hms(s: &str) -> Option<(u32, u32, u32)> {
-    let mut it = s.splitn(3, ':').map(|p| p.parse::<u32>().ok());
+    let mut it = s.splitn(3, ':').map(num);
     Some((it.next()??, it.next()??, it.next()??))
 }
 
@@ -383,16 +369,16 @@ fn epoch(ts: &[u8], now: i64) -> Option<i64> {
     }
     let mon = month(s.get(..3)?.as_bytes())?;
     let mut parts = s[3..].split_ascii_whitespace();
-    let day: u32 = parts.next()?.parse().ok()?;
+    let day = num(parts.next()?)?;
     let mut next = parts.next()?;
     let mut year = None;
     if !next.contains(':') {
-        year = Some(next.parse().ok()?);
+        year = Some(num(next)? as i32);
         next = parts.next()?;
     }
     let (h, m, sec) = hms(next.split('.').next()?)?;
     if let Some(y) = parts.next() {
-        year = Some(y.parse().ok()?);
+        year = Some(num(y)? as i32);
     }
     match year {
         Some(y) => local_epoch(y, mon, day, h, m, sec),
@@ -456,9 +442,9 @@ fn rfc3339(s: &str) -> Option<i64> {
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let field = |r: std::ops::Range<usize>| num(s.get(r)?).map(i64::from);
+    let (y, mo, d) = (field(0..4)?, field(5..7)?, field(8..10)?);
+    let (h, mi, se) = (field(11..13)?, field(14..16)?, field(17..19)?);
     let mut rest = &s[19..];
     if let Some(r) = rest.strip_prefix('.') {
         rest = r.trim_start_matches(|c: char| c.is_ascii_digit());
@@ -466,8 +452,8 @@ fn rfc3339(s: &str) -> Option<i64> {
     let offset = match rest.as_bytes().first()? {
         b'Z' | b'z' => 0,
         sign @ (b'+' | b'-') => {
-            let oh: i64 = rest.get(1..3)?.parse().ok()?;
-            let om: i64 = rest.get(4..6)?.parse().ok()?;
+            let oh = i64::from(num(rest.get(1..3)?)?);
+            let om = i64::from(num(rest.get(4..6)?)?);
             let o = oh * 3600 + om * 60;
             if *sign == b'-' { -o } else { o }
         }

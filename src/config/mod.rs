@@ -5,6 +5,7 @@
 //! `forward_udp` are resolved at load, unless [`Config::parse_offline`] is used); a bad file is
 //! refused whole, never half applied.
 
+mod resolve;
 mod rules;
 pub mod uci;
 mod values;
@@ -274,12 +275,10 @@ fn parse_global(sec: &Section, resolve: Resolve) -> Result<Global, Bad> {
             "udp_forward" => g.udp_forward = boolean(opt)?,
             "kmsg" => g.kmsg = boolean(opt)?,
             "debug" => g.debug = integer(opt, 0, 9)? as u8,
-            "udp" => g.udp = list_or_none(opt, |v, l| listen_addr(name, v, l))?,
-            "udp_allow" => g.udp_allow = list_or_none(opt, |v, l| network(name, v, l))?,
-            "ignoreip" => g.ignoreip = list_or_none(opt, |v, l| network(name, v, l))?,
-            "forward_udp" => {
-                g.forward_udp = list_or_none(opt, |v, l| remote_addr(name, v, l, resolve))?
-            }
+            "udp" => g.udp = addresses(opt, None)?,
+            "forward_udp" => g.forward_udp = addresses(opt, Some(resolve))?,
+            "udp_allow" => g.udp_allow = networks(opt)?,
+            "ignoreip" => g.ignoreip = networks(opt)?,
             "rcvbuf" => g.rcvbuf = size(opt, RCVBUF_RANGE.0, RCVBUF_RANGE.1)?,
             "max_message" => g.max_message = size(opt, MAX_MESSAGE_RANGE.0, MAX_MESSAGE_RANGE.1)?,
             "max_jobs" => g.max_jobs = size(opt, MAX_JOBS_RANGE.0, MAX_JOBS_RANGE.1)?,

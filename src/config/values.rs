@@ -3,7 +3,7 @@
 //! Owns: turning one UCI value into one typed value, with a reason a router administrator
 //! understands when it does not fit. Never: decides defaults or which option takes which type.
 
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use super::uci::{Opt, ParseError, Value};
@@ -105,22 +105,39 @@ pub(super) fn path_or_none(opt: &Opt) -> Result<Option<PathBuf>, Bad> {
     abs_path(opt).map(Some)
 }
 
-/// A list whose single item may be `none` (an empty list). `none` among other values is an error.
-pub(super) fn list_or_none<T>(
-    opt: &Opt,
-    mut each: impl FnMut(&str, usize) -> Result<T, Bad>,
-) -> Result<Vec<T>, Bad> {
+/// The items of a list whose single item may be `none` (no items). `none` among other values is
+/// an error.
+fn list_or_none(opt: &Opt) -> Result<Vec<(&str, usize)>, Bad> {
     let items = items(opt);
-    if items.iter().any(|(v, _)| *v == "none") {
-        if items.len() > 1 {
-            return bad(
-                opt.line,
-                format!("{} 'none' cannot be combined with other values", opt.name),
-            );
-        }
-        return Ok(Vec::new());
+    if items.len() > 1 && items.iter().any(|(v, _)| *v == "none") {
+        return bad(
+            opt.line,
+            format!("{} 'none' cannot be combined with other values", opt.name),
+        );
     }
-    items.into_iter().map(|(v, l)| each(v, l)).collect()
+    Ok(items.into_iter().filter(|(v, _)| *v != "none").collect())
+}
+
+/// A list of networks (`udp_allow`, `ignoreip`), or `none`.
+pub(super) fn networks(opt: &Opt) -> Result<Vec<IpNet>, Bad> {
+    let mut out = Vec::new();
+    for (v, line) in list_or_none(opt)? {
+        out.push(network(&opt.name, v, line)?);
+    }
+    Ok(out)
+}
+
+/// A list of socket addresses, or `none`: to listen on (`remote` is `None`), else remote
+/// collectors, with host names resolved as `remote` says.
+pub(super) fn addresses(opt: &Opt, remote: Option<Resolve>) -> Result<Vec<SocketAddr>, Bad> {
+    let mut out = Vec::new();
+    for (v, line) in list_or_none(opt)? {
+        out.push(match remote {
+            None => listen_addr(&opt.name, v, line)?,
+            Some(resolve) => remote_addr(&opt.name, v, line, resolve)?,
+        });
+    }
+    Ok(out)
 }
 
 /// A listening address: `ADDR:PORT` or `[V6]:PORT`.
@@ -146,7 +163,7 @@ pub(super) enum Resolve {
 }
 
 /// A remote collector: `HOST:PORT`, `[V6]:PORT`, or an address or host alone (port 514).
-/// Host names are resolved now; the first address wins.
+/// Host names are resolved now (see `resolve`); the first address wins.
 pub(super) fn remote_addr(
     name: &str,
     v: &str,
@@ -175,11 +192,9 @@ pub(super) fn remote_addr(
             format!("{name} '{v}': host names are not resolved here"),
         );
     }
-    match (host, port).to_socket_addrs() {
-        Ok(mut addrs) => match addrs.next() {
-            Some(a) => Ok(a),
-            None => bad(line, format!("{name} '{v}': host has no address")),
-        },
+    match super::resolve::resolve(host) {
+        Ok(Some(ip)) => Ok(SocketAddr::new(ip, port)),
+        Ok(None) => bad(line, format!("{name} '{v}': host has no address")),
         Err(e) => bad(line, format!("{name} '{v}': cannot resolve host: {e}")),
     }
 }
