@@ -194,7 +194,10 @@ pub(super) fn remote_addr(
     }
     match super::resolve::resolve(host) {
         Ok(Some(ip)) => Ok(SocketAddr::new(ip, port)),
-        Ok(None) => bad(line, format!("{name} '{v}': host has no address")),
+        Ok(None) => bad(
+            line,
+            format!("{name} '{v}': cannot resolve host: it has no address"),
+        ),
         Err(e) => bad(line, format!("{name} '{v}': cannot resolve host: {e}")),
     }
 }
