@@ -11,13 +11,12 @@
 
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom};
-use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::os::fd::RawFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
-
 use super::InputStats;
+use super::sys::Inotify;
 
 /// One followed file.
 struct Tail {
@@ -42,7 +41,7 @@ impl Files {
     /// Starts following `paths` from their current end (files that do not exist yet are read
     /// from their start once they appear).
     pub fn open(paths: &[PathBuf], max_message: usize) -> io::Result<Files> {
-        let inotify = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC)?;
+        let inotify = Inotify::new()?;
         let max_message = max_message.max(1);
         let mut tails = Vec::with_capacity(paths.len());
         for path in paths {
@@ -50,15 +49,15 @@ impl Files {
                 Some(d) if !d.as_os_str().is_empty() => d,
                 _ => Path::new("."),
             };
-            let flags = AddWatchFlags::IN_CREATE
-                | AddWatchFlags::IN_MODIFY
-                | AddWatchFlags::IN_MOVED_TO
-                | AddWatchFlags::IN_MOVED_FROM
-                | AddWatchFlags::IN_DELETE
-                | AddWatchFlags::IN_CLOSE_WRITE;
+            let events = libc::IN_CREATE
+                | libc::IN_MODIFY
+                | libc::IN_MOVED_TO
+                | libc::IN_MOVED_FROM
+                | libc::IN_DELETE
+                | libc::IN_CLOSE_WRITE;
             inotify
-                .add_watch(dir, flags)
-                .map_err(|e| io::Error::other(format!("watch {}: {e}", dir.display())))?;
+                .watch(dir, events)
+                .map_err(|e| io::Error::new(e.kind(), format!("watch {}: {e}", dir.display())))?;
             let mut tail = Tail {
                 path: path.clone(),
                 file: None,
@@ -84,7 +83,7 @@ impl Files {
 
     /// The inotify fd to poll for reading.
     pub fn fd(&self) -> RawFd {
-        self.inotify.as_fd().as_raw_fd()
+        self.inotify.fd()
     }
 
     /// Counters per file.
@@ -95,7 +94,7 @@ impl Files {
     /// Call when the inotify fd is readable: reads every new complete line of every file and
     /// hands it (without its `\n`) to `f` with the file's path.
     pub fn service(&mut self, f: &mut dyn FnMut(&[u8], &Path)) {
-        super::drain(self.inotify.as_fd());
+        super::drain(self.inotify.fd());
         for tail in &mut self.tails {
             tail.check(&mut self.chunk, self.max_message, f);
         }

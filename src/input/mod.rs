@@ -8,15 +8,13 @@
 pub mod file;
 pub mod forward;
 pub mod kmsg;
+pub mod sys;
 pub mod udp;
 pub mod unix;
 
 use std::io;
-use std::io::IoSliceMut;
-use std::os::fd::{AsFd, RawFd};
-
-use nix::errno::Errno;
-use nix::sys::socket::{MsgFlags, MultiHeaders, SockaddrLike, recvmmsg};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::os::fd::RawFd;
 
 /// Datagrams read per recvmmsg call.
 pub const BATCH: usize = 8;
@@ -36,99 +34,153 @@ pub struct InputStats {
 }
 
 /// What the kernel told about one received datagram.
-#[derive(Clone, Copy, Debug)]
-pub struct Meta<S> {
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Meta {
     /// Bytes stored in the buffer (at most `max_message`).
     pub len: usize,
     /// The datagram was longer than the buffer.
     pub truncated: bool,
-    pub addr: Option<S>,
+    /// The sender's address (IPv4/IPv6 senders only).
+    pub addr: Option<SocketAddr>,
     /// Sender pid and uid (SO_PASSCRED), when the kernel attached them.
     pub cred: Option<(i32, u32)>,
 }
 
+/// Room for one SCM_CREDENTIALS control message (CMSG_SPACE of a `ucred` is 24 bytes on
+/// 32-bit targets and 32 on 64-bit ones), aligned for `cmsghdr`.
+type Cmsg = [usize; 8];
+
 /// Preallocated buffers for recvmmsg: `BATCH` slots of `size` bytes each.
-pub struct Batch<S: SockaddrLike + Copy> {
+pub struct Batch {
     buf: Vec<u8>,
     size: usize,
-    headers: MultiHeaders<S>,
-    meta: [Option<Meta<S>>; BATCH],
+    /// Per slot: the sender's address and the control buffer (credentials when `creds`).
+    addrs: Box<[libc::sockaddr_storage; BATCH]>,
+    cmsgs: Option<Box<[Cmsg; BATCH]>>,
+    meta: [Meta; BATCH],
     count: usize,
 }
 
-impl<S: SockaddrLike + Copy> Batch<S> {
-    /// `size` is `max_message`; `creds` reserves room for SCM_CREDENTIALS.
-    pub fn new(size: usize, creds: bool) -> Batch<S> {
+impl Batch {
+    /// `creds`: receive SCM_CREDENTIALS (the socket must have SO_PASSCRED).
+    pub fn new(size: usize, creds: bool) -> Batch {
         let size = size.max(1);
-        let cmsg = creds.then(|| nix::cmsg_space!(nix::sys::socket::UnixCredentials));
         Batch {
             buf: vec![0; size * BATCH],
             size,
-            headers: MultiHeaders::preallocate(BATCH, cmsg),
-            meta: [None; BATCH],
+            // SAFETY: all-zero is a valid sockaddr_storage.
+            addrs: Box::new(unsafe { std::mem::zeroed() }),
+            cmsgs: creds.then(|| Box::new([[0; 8]; BATCH])),
+            meta: [Meta::default(); BATCH],
             count: 0,
         }
     }
 
-    /// Reads up to `BATCH` datagrams without blocking. Returns how many (0 when none waits).
+    /// Receives up to `BATCH` datagrams without blocking; 0 when none is waiting.
     pub fn recv(&mut self, fd: RawFd) -> io::Result<usize> {
         self.count = 0;
-        let mut chunks = self.buf.chunks_mut(self.size);
-        let mut slices: [[IoSliceMut<'_>; 1]; BATCH] =
-            std::array::from_fn(|_| [IoSliceMut::new(chunks.next().unwrap_or(&mut []))]);
-        let results = match recvmmsg(
-            fd,
-            &mut self.headers,
-            slices.iter_mut(),
-            MsgFlags::MSG_DONTWAIT,
-            None,
-        ) {
-            Ok(r) => r,
-            Err(Errno::EAGAIN) | Err(Errno::EINTR) => return Ok(0),
-            Err(e) => return Err(e.into()),
-        };
-        for (slot, msg) in self.meta.iter_mut().zip(results) {
-            let cred = cred_of(&msg);
-            *slot = Some(Meta {
-                len: msg.bytes.min(self.size),
-                truncated: msg.flags.contains(MsgFlags::MSG_TRUNC),
-                addr: msg.address,
-                cred,
-            });
-            self.count += 1;
+        // SAFETY: all-zero is a valid (empty) iovec and mmsghdr.
+        let mut iov: [libc::iovec; BATCH] = unsafe { std::mem::zeroed() };
+        let mut hdrs: [libc::mmsghdr; BATCH] = unsafe { std::mem::zeroed() };
+        for (i, (v, h)) in iov.iter_mut().zip(hdrs.iter_mut()).enumerate() {
+            v.iov_base = self.buf[i * self.size..].as_mut_ptr().cast();
+            v.iov_len = self.size;
+            h.msg_hdr.msg_iov = v;
+            h.msg_hdr.msg_iovlen = 1;
+            h.msg_hdr.msg_name = (&raw mut self.addrs[i]).cast();
+            h.msg_hdr.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            if let Some(c) = self.cmsgs.as_mut() {
+                h.msg_hdr.msg_control = c[i].as_mut_ptr().cast();
+                h.msg_hdr.msg_controllen = size_of::<Cmsg>() as _;
+            }
         }
+        // SAFETY: every header points into buffers owned by `self` or this frame, all of
+        // which outlive the call and have the lengths given.
+        let n = unsafe {
+            libc::recvmmsg(
+                fd,
+                hdrs.as_mut_ptr(),
+                BATCH as _,
+                libc::MSG_DONTWAIT as _,
+                std::ptr::null_mut(),
+            )
+        };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            return match e.raw_os_error() {
+                Some(libc::EAGAIN | libc::EINTR) => Ok(0),
+                _ => Err(e),
+            };
+        }
+        for (i, h) in hdrs.iter().take(n as usize).enumerate() {
+            self.meta[i] = Meta {
+                len: (h.msg_len as usize).min(self.size),
+                truncated: h.msg_hdr.msg_flags & libc::MSG_TRUNC != 0,
+                addr: socket_addr(&self.addrs[i]),
+                cred: self.cmsgs.as_ref().and(cred_of(&h.msg_hdr)),
+            };
+        }
+        self.count = n as usize;
         Ok(self.count)
     }
 
-    /// The `i`-th datagram of the last `recv`.
-    pub fn get(&self, i: usize) -> Option<(&[u8], &Meta<S>)> {
+    pub fn get(&self, i: usize) -> Option<(&[u8], &Meta)> {
         if i >= self.count {
             return None;
         }
-        let meta = self.meta.get(i)?.as_ref()?;
+        let meta = self.meta.get(i)?;
         let start = i * self.size;
         let data = self.buf.get(start..start + meta.len)?;
         Some((data, meta))
     }
 }
 
-fn cred_of<S>(msg: &nix::sys::socket::RecvMsg<'_, '_, S>) -> Option<(i32, u32)> {
-    use nix::sys::socket::ControlMessageOwned;
-    for c in msg.cmsgs().ok()? {
-        if let ControlMessageOwned::ScmCredentials(cr) = c {
-            return Some((cr.pid(), cr.uid()));
+/// The IPv4/IPv6 address the kernel stored in `s`; `None` for other families.
+fn socket_addr(s: &libc::sockaddr_storage) -> Option<SocketAddr> {
+    match libc::c_int::from(s.ss_family) {
+        libc::AF_INET => {
+            // SAFETY: the family says `s` holds a sockaddr_in, which it is large enough for.
+            let a = unsafe { &*(s as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
+            let ip = Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr));
+            Some(SocketAddr::from((ip, u16::from_be(a.sin_port))))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: as above, for sockaddr_in6.
+            let a = unsafe { &*(s as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>() };
+            let ip = Ipv6Addr::from(a.sin6_addr.s6_addr);
+            let v6 = std::net::SocketAddrV6::new(
+                ip,
+                u16::from_be(a.sin6_port),
+                a.sin6_flowinfo,
+                a.sin6_scope_id,
+            );
+            Some(SocketAddr::V6(v6))
+        }
+        _ => None,
+    }
+}
+
+/// The sender's pid and uid from an SCM_CREDENTIALS control message, if any.
+fn cred_of(msg: &libc::msghdr) -> Option<(i32, u32)> {
+    // SAFETY: `msg` is a header the kernel filled in; the CMSG_* macros stay within
+    // `msg_control[..msg_controllen]`, and a credentials message holds a whole `ucred`.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(msg);
+        while !c.is_null() {
+            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_CREDENTIALS {
+                let cr = libc::CMSG_DATA(c).cast::<libc::ucred>().read_unaligned();
+                return Some((cr.pid, cr.uid));
+            }
+            c = libc::CMSG_NXTHDR(msg, c);
         }
     }
     None
 }
 
-/// Reads and discards everything an inotify (or other) fd has ready; the caller then re-checks
-/// the state it watches. Allocation-free, unlike parsing events one by one.
-pub fn drain(fd: impl AsFd) {
+/// Reads `fd` (non-blocking) until it is empty: used for inotify fds, whose events only say
+/// "look again".
+pub fn drain(fd: RawFd) {
     let mut buf = [0u8; 1024];
-    while let Ok(n) = nix::unistd::read(fd.as_fd(), &mut buf) {
-        if n == 0 {
-            break;
-        }
-    }
+    // SAFETY: `buf` is writable for its whole length.
+    while unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) } > 0 {}
 }

@@ -9,7 +9,6 @@ use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsRawFd, RawFd};
 
-use nix::sys::socket::{SockaddrStorage, setsockopt, sockopt};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::{Batch, InputStats, Meta};
@@ -17,13 +16,13 @@ use crate::ipnet::IpNet;
 use crate::syslog::Message;
 
 /// Receives an accepted frame, its sender, and what the kernel said about it.
-pub type UdpSink<'a> = dyn FnMut(&[u8], SocketAddr, &Meta<SockaddrStorage>) + 'a;
+pub type UdpSink<'a> = dyn FnMut(&[u8], SocketAddr, &Meta) + 'a;
 
 /// One bound UDP socket.
 pub struct UdpInput {
     sock: Socket,
     local: SocketAddr,
-    batch: Batch<SockaddrStorage>,
+    batch: Batch,
     pub stats: InputStats,
 }
 
@@ -41,7 +40,12 @@ impl UdpInput {
         if rcvbuf > 0 {
             // SO_RCVBUF is capped at net.core.rmem_max; a smaller buffer is not fatal.
             // As root (procd runs us as root) SO_RCVBUFFORCE passes the cap.
-            let forced = setsockopt(&sock, sockopt::RcvBufForce, &rcvbuf).is_ok();
+            let forced = super::sys::set_sock_opt(
+                sock.as_raw_fd(),
+                libc::SO_RCVBUFFORCE,
+                rcvbuf.min(i32::MAX as usize) as libc::c_int,
+            )
+            .is_ok();
             if !forced {
                 let _ = sock.set_recv_buffer_size(rcvbuf);
             }
@@ -91,7 +95,7 @@ impl UdpInput {
                 let Some((frame, meta)) = self.batch.get(i) else {
                     continue;
                 };
-                let Some(peer) = meta.addr.as_ref().and_then(to_socket_addr) else {
+                let Some(peer) = meta.addr else {
                     self.stats.errors += 1;
                     continue;
                 };
@@ -110,14 +114,6 @@ impl UdpInput {
         }
         total
     }
-}
-
-fn to_socket_addr(s: &SockaddrStorage) -> Option<SocketAddr> {
-    if let Some(v4) = s.as_sockaddr_in() {
-        return Some(SocketAddr::from((v4.ip(), v4.port())));
-    }
-    s.as_sockaddr_in6()
-        .map(|v6| SocketAddr::from((v6.ip(), v6.port())))
 }
 
 /// The default `udp_allow`: loopback, RFC1918, RFC4193 ULA and link-local.

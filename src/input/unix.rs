@@ -12,16 +12,15 @@
 use std::ffi::OsString;
 use std::fs;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
-use nix::sys::socket::{UnixAddr, setsockopt, sockopt};
 use socket2::{Domain, SockAddr, Socket, Type};
 
 use super::forward::{Outbox, Sent};
+use super::sys::Inotify;
 use super::{Batch, InputStats, Meta};
 
 /// Datagrams up to this size are forwarded whole even when `max_message` is smaller.
@@ -97,7 +96,7 @@ pub struct UnixInput {
     mode: Mode,
     outbox: Option<Outbox>,
     watch: Option<Inotify>,
-    batch: Batch<UnixAddr>,
+    batch: Batch,
     pub stats: InputStats,
     pub takeover: TakeoverStats,
     /// Set when the forward target refused a frame: re-check on the next `maintain`.
@@ -189,7 +188,7 @@ impl UnixInput {
         [
             Some(self.sock.as_raw_fd()),
             self.old.as_ref().map(|s| s.as_raw_fd()),
-            self.watch.as_ref().map(|w| w.as_fd().as_raw_fd()),
+            self.watch.as_ref().map(|w| w.fd()),
         ]
     }
 
@@ -212,7 +211,7 @@ impl UnixInput {
 
     /// Receives every waiting datagram (from the old socket first), forwards each one, then
     /// hands it to `f`. Returns the number of frames.
-    pub fn recv(&mut self, f: &mut dyn FnMut(&[u8], &Meta<UnixAddr>)) -> usize {
+    pub fn recv(&mut self, f: &mut dyn FnMut(&[u8], &Meta)) -> usize {
         let mut total = 0;
         if let Some(old) = self.old.take() {
             total += self.drain_fd(old.as_raw_fd(), f);
@@ -222,7 +221,7 @@ impl UnixInput {
         total + self.drain_fd(self.sock.as_raw_fd(), f)
     }
 
-    fn drain_fd(&mut self, fd: RawFd, f: &mut dyn FnMut(&[u8], &Meta<UnixAddr>)) -> usize {
+    fn drain_fd(&mut self, fd: RawFd, f: &mut dyn FnMut(&[u8], &Meta)) -> usize {
         let mut total = 0;
         // A bounded number of batches per wake-up so that other inputs are served too.
         for _ in 0..64 {
@@ -294,7 +293,7 @@ impl UnixInput {
     /// when the logger rebound it. Returns true when a takeover happened.
     pub fn maintain(&mut self) -> io::Result<bool> {
         if let Some(w) = self.watch.as_ref() {
-            super::drain(w.as_fd());
+            super::drain(w.fd());
         }
         let suspect = std::mem::take(&mut self.suspect);
         if !self.cfg.takeover {
@@ -410,7 +409,7 @@ fn bind_at(path: &Path) -> io::Result<(Socket, u64)> {
     sock.set_nonblocking(true)?;
     sock.bind(&SockAddr::unix(path)?)
         .map_err(|e| ctx(e, "bind", path))?;
-    let _ = setsockopt(&sock, sockopt::PassCred, &true);
+    let _ = super::sys::set_sock_opt(sock.as_raw_fd(), libc::SO_PASSCRED, 1);
     fs::set_permissions(path, fs::Permissions::from_mode(0o666))?;
     let ino = fs::symlink_metadata(path)?.ino();
     Ok((sock, ino))
@@ -452,15 +451,12 @@ fn watch_dir(socket: &Path) -> io::Result<Inotify> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let ino = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC)?;
-    ino.add_watch(
-        dir,
-        AddWatchFlags::IN_CREATE
-            | AddWatchFlags::IN_DELETE
-            | AddWatchFlags::IN_MOVED_TO
-            | AddWatchFlags::IN_MOVED_FROM
-            | AddWatchFlags::IN_ATTRIB,
-    )
-    .map_err(|e| ctx(e.into(), "inotify", dir))?;
+    let ino = Inotify::new()?;
+    let events = libc::IN_CREATE
+        | libc::IN_DELETE
+        | libc::IN_MOVED_TO
+        | libc::IN_MOVED_FROM
+        | libc::IN_ATTRIB;
+    ino.watch(dir, events).map_err(|e| ctx(e, "inotify", dir))?;
     Ok(ino)
 }

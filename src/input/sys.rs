@@ -1,0 +1,58 @@
+//! The few Linux calls the inputs need, as direct libc calls: inotify, integer socket options.
+//!
+//! Owns: the unsafe FFI of the inputs except `recvmmsg` (in `input/mod.rs`), each call checked.
+//! Never: formats errors (callers add the path): errors are plain `io::Error`s from errno,
+//! which keeps the router binary small.
+
+use std::ffi::CString;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+/// `-1` → the errno as an `io::Error`; anything else is the result.
+fn check(rc: libc::c_int) -> io::Result<libc::c_int> {
+    if rc < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(rc)
+    }
+}
+
+/// A non-blocking, close-on-exec inotify instance.
+pub struct Inotify(OwnedFd);
+
+impl Inotify {
+    pub fn new() -> io::Result<Inotify> {
+        // SAFETY: plain syscall; a non-negative result is a new fd that we own.
+        let fd = check(unsafe { libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC) })?;
+        // SAFETY: `fd` is open and owned by nobody else.
+        Ok(Inotify(unsafe { OwnedFd::from_raw_fd(fd) }))
+    }
+
+    /// Watches `dir` for the `IN_*` events in `mask`.
+    pub fn watch(&self, dir: &Path, mask: u32) -> io::Result<()> {
+        let path = CString::new(dir.as_os_str().as_bytes())?;
+        // SAFETY: `path` is NUL-terminated and outlives the call.
+        check(unsafe { libc::inotify_add_watch(self.fd(), path.as_ptr(), mask) }).map(drop)
+    }
+
+    pub fn fd(&self) -> RawFd {
+        self.0.as_raw_fd()
+    }
+}
+
+/// Sets an integer (or boolean) `SOL_SOCKET` option.
+pub fn set_sock_opt(fd: RawFd, opt: libc::c_int, value: libc::c_int) -> io::Result<()> {
+    // SAFETY: `value` lives across the call and its size is passed along.
+    check(unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            opt,
+            (&raw const value).cast(),
+            size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    })
+    .map(drop)
+}
