@@ -12,12 +12,9 @@ pub mod status;
 use std::fmt;
 use std::io::Write;
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
-
-use nix::sys::signal::{SigHandler, SigSet, Signal};
-use nix::sys::signalfd::{SfdFlags, SignalFd};
 
 use crate::config::{Config, Global};
 use crate::input::file::Files;
@@ -101,7 +98,8 @@ struct Daemon {
     debug: u8,
     io: Io,
     engine: Engine,
-    signals: SignalFd,
+    /// signalfd for SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGCHLD (all blocked).
+    signals: OwnedFd,
     stop: bool,
     started: i64,
     reloads: u64,
@@ -251,25 +249,45 @@ impl Io {
     }
 }
 
-fn signal_fd() -> Result<SignalFd, String> {
-    let mut mask = SigSet::empty();
-    for s in [
-        Signal::SIGHUP,
-        Signal::SIGTERM,
-        Signal::SIGINT,
-        Signal::SIGUSR1,
-        Signal::SIGCHLD,
-    ] {
-        mask.add(s);
-    }
-    mask.thread_block().map_err(|e| err("sigprocmask", e))?;
-    // SAFETY: setting SIG_IGN installs no handler code. Writes to a gone peer then fail
-    // with EPIPE instead of killing the daemon.
+/// Blocks the daemon's signals and returns a signalfd delivering them (direct libc calls:
+/// smaller than nix's wrappers).
+fn signal_fd() -> Result<OwnedFd, String> {
+    // SAFETY: the sigset functions only write `mask`; SIG_IGN installs no handler code (writes
+    // to a gone peer then fail with EPIPE instead of killing the daemon); a non-negative
+    // signalfd result is a new fd that we own.
     unsafe {
-        let _ = nix::sys::signal::signal(Signal::SIGPIPE, SigHandler::SigIgn);
+        let mut mask: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut mask);
+        for s in [
+            libc::SIGHUP,
+            libc::SIGTERM,
+            libc::SIGINT,
+            libc::SIGUSR1,
+            libc::SIGCHLD,
+        ] {
+            libc::sigaddset(&mut mask, s);
+        }
+        let rc = libc::pthread_sigmask(libc::SIG_BLOCK, &mask, std::ptr::null_mut());
+        if rc != 0 {
+            return Err(err("sigprocmask", std::io::Error::from_raw_os_error(rc)));
+        }
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        let fd = libc::signalfd(-1, &mask, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC);
+        if fd < 0 {
+            return Err(err("signalfd", std::io::Error::last_os_error()));
+        }
+        Ok(OwnedFd::from_raw_fd(fd))
     }
-    SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
-        .map_err(|e| err("signalfd", e))
+}
+
+/// The next pending signal number from a non-blocking signalfd; `None` when none is left.
+fn read_signal(fd: RawFd) -> Option<i32> {
+    // SAFETY: all-zero is a valid siginfo; `read` writes at most its size.
+    let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
+    let size = size_of::<libc::signalfd_siginfo>();
+    // SAFETY: `info` is writable for `size` bytes.
+    let n = unsafe { libc::read(fd, (&raw mut info).cast(), size) };
+    (n == size as isize).then_some(info.ssi_signo as i32)
 }
 
 impl Daemon {
@@ -375,7 +393,7 @@ impl Daemon {
     fn build_poll_set(&mut self) {
         self.fds.clear();
         self.tokens.clear();
-        let sig = self.signals.as_fd().as_raw_fd();
+        let sig = self.signals.as_raw_fd();
         self.add(sig, libc::POLLIN, Token::Signal);
         if let Some(fd) = self.io.control.as_ref().map(|c| c.fd()) {
             self.add(fd, libc::POLLIN, Token::Control);
@@ -528,11 +546,11 @@ impl Daemon {
     }
 
     fn signals_ready(&mut self) {
-        while let Ok(Some(info)) = self.signals.read_signal() {
-            match Signal::try_from(info.ssi_signo as i32) {
-                Ok(Signal::SIGHUP) => self.reload(),
-                Ok(Signal::SIGTERM) | Ok(Signal::SIGINT) => self.stop = true,
-                Ok(Signal::SIGUSR1) => {
+        while let Some(signo) = read_signal(self.signals.as_raw_fd()) {
+            match signo {
+                libc::SIGHUP => self.reload(),
+                libc::SIGTERM | libc::SIGINT => self.stop = true,
+                libc::SIGUSR1 => {
                     let text = self.report().to_text();
                     for line in text.lines() {
                         log(format_args!("status: {line}"));
