@@ -47,7 +47,7 @@ impl Control {
             }
             Probe::Absent => {}
         }
-        let ctx = |e: io::Error| io::Error::new(e.kind(), format!("bind {}: {e}", path.display()));
+        let ctx = |e: io::Error| crate::input::context(e, "bind", &path.display());
         let sock = UnixDatagram::bind(path).map_err(ctx)?;
         sock.set_nonblocking(true)?;
         fs::set_permissions(path, fs::Permissions::from_mode(0o600)).map_err(ctx)?;

@@ -57,7 +57,7 @@ impl Files {
                 | libc::IN_CLOSE_WRITE;
             inotify
                 .watch(dir, events)
-                .map_err(|e| io::Error::new(e.kind(), format!("watch {}: {e}", dir.display())))?;
+                .map_err(|e| super::context(e, "watch", &dir.display()))?;
             let mut tail = Tail {
                 path: path.clone(),
                 file: None,

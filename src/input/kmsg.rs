@@ -72,7 +72,7 @@ impl Kmsg {
             .read(true)
             .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
             .open(path)
-            .map_err(|e| io::Error::new(e.kind(), format!("open {}: {e}", path.display())))?;
+            .map_err(|e| super::context(e, "open", &path.display()))?;
         file.seek(SeekFrom::End(0))?;
         Ok(Kmsg {
             file,

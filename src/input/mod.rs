@@ -12,6 +12,7 @@ pub mod sys;
 pub mod udp;
 pub mod unix;
 
+use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::RawFd;
@@ -175,6 +176,12 @@ fn cred_of(msg: &libc::msghdr) -> Option<(i32, u32)> {
         }
     }
     None
+}
+
+/// `WHAT NAME: error`, keeping the error's kind: the one place the inputs (and the control
+/// socket) add context to an error, so the formatting code exists once in the binary.
+pub fn context(e: io::Error, what: &str, name: &dyn fmt::Display) -> io::Error {
+    io::Error::new(e.kind(), format!("{what} {name}: {e}"))
 }
 
 /// Reads `fd` (non-blocking) until it is empty: used for inotify fds, whose events only say

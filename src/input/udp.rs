@@ -30,7 +30,7 @@ impl UdpInput {
     /// Binds `addr` (IPV6_V6ONLY on IPv6, so `0.0.0.0:514` and `[::]:514` coexist) with a
     /// receive buffer of `rcvbuf` bytes.
     pub fn open(addr: SocketAddr, rcvbuf: usize, max_message: usize) -> io::Result<UdpInput> {
-        let ctx = |e: io::Error| io::Error::new(e.kind(), format!("udp {addr}: {e}"));
+        let ctx = |e: io::Error| super::context(e, "udp", &addr);
         let sock = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))
             .map_err(ctx)?;
         if addr.is_ipv6() {

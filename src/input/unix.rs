@@ -391,7 +391,7 @@ impl Drop for UnixInput {
 }
 
 fn ctx(e: io::Error, what: &str, path: &Path) -> io::Error {
-    io::Error::new(e.kind(), format!("{what} {}: {e}", path.display()))
+    super::context(e, what, &path.display())
 }
 
 /// A sibling path of `path` named `.NAME.SUFFIX.PID` (same directory: rename stays atomic).
