@@ -134,14 +134,14 @@ fn unix_config(g: &Global) -> Option<UnixConfig> {
     })
 }
 
-fn err(what: &str, e: impl fmt::Display) -> String {
+fn err(what: &str, e: &dyn fmt::Display) -> String {
     format!("{what}: {e}")
 }
 
 impl Io {
     fn open_unix(g: &Global) -> Result<Option<UnixInput>, String> {
         unix_config(g)
-            .map(|c| UnixInput::open(c).map_err(|e| err("socket", e)))
+            .map(|c| UnixInput::open(c).map_err(|e| err("socket", &e)))
             .transpose()
     }
 
@@ -182,7 +182,7 @@ impl Io {
         }
         Files::open(paths, max_message)
             .map(Some)
-            .map_err(|e| err("file", e))
+            .map_err(|e| err("file", &e))
     }
 
     fn open_kmsg(g: &Global) -> Result<Option<Kmsg>, String> {
@@ -197,7 +197,7 @@ impl Io {
     fn open(g: &Global, files: &[PathBuf]) -> Result<Io, String> {
         // Control first: it refuses to start a second daemon before we touch /dev/log.
         let control = match &g.control {
-            Some(p) => Some(Control::bind(p).map_err(|e| err("control", e))?),
+            Some(p) => Some(Control::bind(p).map_err(|e| err("control", &e))?),
             None => None,
         };
         let udp = Io::open_udp(g)?;
@@ -241,7 +241,7 @@ impl Io {
         if o.control != n.control {
             self.control = None;
             self.control = match &n.control {
-                Some(p) => Some(Control::bind(p).map_err(|e| err("control", e))?),
+                Some(p) => Some(Control::bind(p).map_err(|e| err("control", &e))?),
                 None => None,
             };
         }
@@ -269,12 +269,12 @@ fn signal_fd() -> Result<OwnedFd, String> {
         }
         let rc = libc::pthread_sigmask(libc::SIG_BLOCK, &mask, std::ptr::null_mut());
         if rc != 0 {
-            return Err(err("sigprocmask", std::io::Error::from_raw_os_error(rc)));
+            return Err(err("sigprocmask", &std::io::Error::from_raw_os_error(rc)));
         }
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
         let fd = libc::signalfd(-1, &mask, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC);
         if fd < 0 {
-            return Err(err("signalfd", std::io::Error::last_os_error()));
+            return Err(err("signalfd", &std::io::Error::last_os_error()));
         }
         Ok(OwnedFd::from_raw_fd(fd))
     }

@@ -60,8 +60,15 @@ impl Entry {
         Entry::default()
     }
 
-    pub fn with(mut self, key: &'static str, value: impl Into<Value>) -> Entry {
-        self.fields.push((key, value.into()));
+    pub fn with(self, key: &'static str, value: impl Into<Value>) -> Entry {
+        self.put(key, value.into())
+    }
+
+    /// The non-generic part of [`Entry::with`], kept out of line: reports chain many `with`s,
+    /// and inlining the push into each costs code on the router.
+    #[inline(never)]
+    fn put(mut self, key: &'static str, value: Value) -> Entry {
+        self.fields.push((key, value));
         self
     }
 }
