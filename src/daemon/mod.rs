@@ -323,18 +323,19 @@ impl Daemon {
     }
 
     fn describe(&self) -> String {
+        use std::fmt::Write;
         let mut s = String::new();
         if let Some(u) = &self.io.unix {
             let mode = match u.mode() {
                 Mode::Inline => "inline",
                 Mode::Owner => "owner",
             };
-            s += &format!("{} ({mode}) ", u.socket_path().display());
+            let _ = write!(s, "{} ({mode}) ", u.socket_path().display());
         }
         for u in &self.io.udp {
-            s += &format!("udp {} ", u.local_addr());
+            let _ = write!(s, "udp {} ", u.local_addr());
         }
-        s += &format!("{} rules", self.engine.rules());
+        let _ = write!(s, "{} rules", self.engine.rules());
         s
     }
 
@@ -689,7 +690,9 @@ fn forward_entry(o: &Outbox) -> Entry {
 /// Prints a received frame at `-D 9`, except logtrigger's own lines: under procd they come back
 /// through /dev/log, and printing them would print them again, forever.
 fn trace(input: &str, frame: &[u8]) {
-    let own = memchr::memmem::find(frame, b"logtrigger").is_some_and(|i| i < 64);
+    // A plain window scan: the head is short, and memmem's searcher costs code on the router.
+    let head = frame.get(..64 + 9).unwrap_or(frame);
+    let own = head.windows(10).any(|w| w == b"logtrigger");
     if !own {
         log(format_args!("{input}: {}", frame.escape_ascii()));
     }
