@@ -24,7 +24,7 @@
 //! table lookup instead of shifts over up to four words. When the DFA gives up (too many
 //! distinct sets for its fixed store) the search goes on with the bit-parallel step.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::compile::{CLASS_TABLE, Inst, Program};
 use super::dfa::{DEAD, Dfa, START};
@@ -68,7 +68,7 @@ pub(crate) struct Tables {
 }
 
 /// Source of [`Tables::id`] (0 is never handed out: it means "no owner").
-static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 impl Tables {
     /// Builds the tables; `None` when the program has too many targets for [`MAX_WORDS`].
@@ -147,7 +147,7 @@ impl Tables {
             tail: prog.tail,
             closure,
             bytes,
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed) as u64,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             class_of,
             classes,
             shifts: offsets
