@@ -1,5 +1,7 @@
 //! Command line (SPEC §9): wires the sub-commands to their modules.
 
+use std::io::Write;
+
 use logtrigger::cli::{self, args::Command, args::Stop};
 use logtrigger::daemon;
 
@@ -13,7 +15,12 @@ fn main() {
         match stop {
             Stop::Help(text) => cli::print(format!("{text}\n").as_bytes()),
             Stop::Usage(text) => {
-                eprintln!("{text}\nRun {name} --help for more information.");
+                // Not eprintln!: with the router's immediate-abort panics a closed stderr
+                // would turn a usage error into SIGTRAP instead of exit code 1.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "{text}\nRun {name} --help for more information."
+                );
                 std::process::exit(1)
             }
         }
