@@ -218,8 +218,10 @@ impl Io {
         (o, old_files): (&Global, &[PathBuf]),
         (n, new_files): (&Global, &[PathBuf]),
     ) -> Result<(), String> {
-        if unix_config(o).map(|c| (c.socket, c.takeover, c.forward, c.max_message))
-            != unix_config(n).map(|c| (c.socket, c.takeover, c.forward, c.max_message))
+        // Compared in place (no clones). Without a socket on either side the other fields
+        // may differ: reopening then just yields `None` again.
+        if (&o.socket, o.takeover, &o.forward, o.max_message)
+            != (&n.socket, n.takeover, &n.forward, n.max_message)
         {
             self.unix = None; // restores the old takeover first
             self.unix = Io::open_unix(n)?;
