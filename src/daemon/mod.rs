@@ -11,7 +11,6 @@ pub mod status;
 
 use std::fmt;
 use std::io::Write;
-use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -154,11 +153,11 @@ impl Io {
         Ok(v)
     }
 
-    fn open_remotes(g: &Global, local: &[SocketAddr]) -> Vec<Outbox> {
+    fn open_remotes(g: &Global, udp: &[UdpInput]) -> Vec<Outbox> {
         let mut v = Vec::new();
         for addr in &g.forward_udp {
             // Sending to one of our own UDP sockets would loop every message forever.
-            let own = local.iter().any(|l| {
+            let own = udp.iter().map(|u| u.local_addr()).any(|l| {
                 l.port() == addr.port()
                     && (l.ip() == addr.ip() || l.ip().is_unspecified() || addr.ip().is_loopback())
             });
@@ -201,9 +200,8 @@ impl Io {
             None => None,
         };
         let udp = Io::open_udp(g)?;
-        let local: Vec<SocketAddr> = udp.iter().map(|u| u.local_addr()).collect();
         Ok(Io {
-            remotes: Io::open_remotes(g, &local),
+            remotes: Io::open_remotes(g, &udp),
             udp,
             files: Io::open_files(files, g.max_message)?,
             kmsg: Io::open_kmsg(g)?,
@@ -231,8 +229,7 @@ impl Io {
             self.udp = Io::open_udp(n)?;
         }
         if (&o.forward_udp, o.max_message) != (&n.forward_udp, n.max_message) {
-            let local: Vec<SocketAddr> = self.udp.iter().map(|u| u.local_addr()).collect();
-            self.remotes = Io::open_remotes(n, &local);
+            self.remotes = Io::open_remotes(n, &self.udp);
         }
         if old_files != new_files || o.max_message != n.max_message {
             self.files = Io::open_files(new_files, n.max_message)?;

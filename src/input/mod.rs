@@ -136,6 +136,16 @@ impl Batch {
     }
 }
 
+/// The address a bound IPv4/IPv6 socket got (its port when bound to port 0).
+pub fn local_addr(fd: RawFd) -> Option<SocketAddr> {
+    // SAFETY: all-zero is a valid sockaddr_storage; getsockname writes at most `len` bytes.
+    let mut s: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let mut len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    // SAFETY: as above.
+    let rc = unsafe { libc::getsockname(fd, (&raw mut s).cast(), &mut len) };
+    if rc < 0 { None } else { socket_addr(&s) }
+}
+
 /// The IPv4/IPv6 address the kernel stored in `s`; `None` for other families.
 fn socket_addr(s: &libc::sockaddr_storage) -> Option<SocketAddr> {
     match libc::c_int::from(s.ss_family) {

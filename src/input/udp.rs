@@ -52,11 +52,7 @@ impl UdpInput {
         }
         sock.set_nonblocking(true).map_err(ctx)?;
         sock.bind(&addr.into()).map_err(ctx)?;
-        let local = sock
-            .local_addr()
-            .ok()
-            .and_then(|a| a.as_socket())
-            .unwrap_or(addr);
+        let local = super::local_addr(sock.as_raw_fd()).unwrap_or(addr);
         Ok(UdpInput {
             sock,
             local,
