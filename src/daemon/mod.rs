@@ -20,7 +20,7 @@ use crate::input::file::Files;
 use crate::input::forward::Outbox;
 use crate::input::kmsg::Kmsg;
 use crate::input::udp::{self, UdpInput};
-use crate::input::unix::{Mode, UnixConfig, UnixInput};
+use crate::input::unix::{UnixConfig, UnixInput};
 use crate::pipeline::Source;
 use control::{Control, Format};
 use engine::Engine;
@@ -325,10 +325,7 @@ impl Daemon {
         use std::fmt::Write;
         let mut s = String::new();
         if let Some(u) = &self.io.unix {
-            let mode = match u.mode() {
-                Mode::Inline => "inline",
-                Mode::Owner => "owner",
-            };
+            let mode = u.mode_name();
             let _ = write!(s, "{} ({mode}) ", u.socket_path().display());
         }
         for u in &self.io.udp {
@@ -614,10 +611,7 @@ impl Daemon {
             .with("reload_errors", self.reload_errors)
             .with("debug", u32::from(self.debug));
         if let Some(u) = &self.io.unix {
-            let mode = match u.mode() {
-                Mode::Inline => "inline",
-                Mode::Owner => "owner",
-            };
+            let mode = u.mode_name();
             d = d
                 .with("takeover", mode)
                 .with("takeovers", u.takeover.takeovers)

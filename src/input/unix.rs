@@ -170,6 +170,14 @@ impl UnixInput {
         self.mode
     }
 
+    /// The mode as status and logs spell it.
+    pub fn mode_name(&self) -> &'static str {
+        match self.mode {
+            Mode::Inline => "inline",
+            Mode::Owner => "owner",
+        }
+    }
+
     pub fn socket_path(&self) -> &Path {
         &self.cfg.socket
     }
