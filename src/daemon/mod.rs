@@ -193,12 +193,16 @@ impl Io {
             .map_err(|e| e.to_string())
     }
 
+    fn open_control(g: &Global) -> Result<Option<Control>, String> {
+        g.control
+            .as_deref()
+            .map(|p| Control::bind(p).map_err(|e| err("control", &e)))
+            .transpose()
+    }
+
     fn open(g: &Global, files: &[PathBuf]) -> Result<Io, String> {
         // Control first: it refuses to start a second daemon before we touch /dev/log.
-        let control = match &g.control {
-            Some(p) => Some(Control::bind(p).map_err(|e| err("control", &e))?),
-            None => None,
-        };
+        let control = Io::open_control(g)?;
         let udp = Io::open_udp(g)?;
         Ok(Io {
             remotes: Io::open_remotes(g, &udp),
@@ -239,10 +243,7 @@ impl Io {
         }
         if o.control != n.control {
             self.control = None;
-            self.control = match &n.control {
-                Some(p) => Some(Control::bind(p).map_err(|e| err("control", &e))?),
-                None => None,
-            };
+            self.control = Io::open_control(n)?;
         }
         Ok(())
     }
