@@ -96,11 +96,7 @@ impl Engine {
     pub fn timeout_ms(&self) -> i32 {
         match self.runner.next_deadline() {
             None => -1,
-            Some(t) => {
-                let ms = t.saturating_duration_since(Instant::now()).as_millis();
-                // Round up: waking a little early would only poll again.
-                (ms + 1).min(i32::MAX as u128) as i32
-            }
+            Some(t) => crate::input::poll_timeout(t),
         }
     }
 

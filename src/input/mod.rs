@@ -16,6 +16,7 @@ use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::RawFd;
+use std::time::Instant;
 
 /// Datagrams read per recvmmsg call.
 pub const BATCH: usize = 8;
@@ -134,6 +135,16 @@ impl Batch {
         let data = self.buf.get(start..start + meta.len)?;
         Some((data, meta))
     }
+}
+
+/// A `poll` timeout in milliseconds until `deadline`: rounded up (waking a little early would
+/// only poll again), at least 1, at most `i32::MAX`. In u64 arithmetic: `as_millis`' u128 is
+/// costly on 32-bit routers.
+pub fn poll_timeout(deadline: Instant) -> i32 {
+    let d = deadline.saturating_duration_since(Instant::now());
+    let ms = d.as_secs().saturating_mul(1000);
+    let ms = ms.saturating_add(u64::from(d.subsec_millis()) + 1);
+    ms.min(i32::MAX as u64) as i32
 }
 
 /// The address a bound IPv4/IPv6 socket got (its port when bound to port 0).

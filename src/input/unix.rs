@@ -279,8 +279,7 @@ impl UnixInput {
                 None => return -1,
             },
         };
-        let ms = next.saturating_duration_since(Instant::now()).as_millis();
-        ms.min(i32::MAX as u128 - 1) as i32 + 1
+        super::poll_timeout(next)
     }
 
     /// True after the forward target refused a frame: call [`UnixInput::maintain`].
