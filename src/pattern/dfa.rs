@@ -34,7 +34,7 @@ pub(crate) const DEAD: u8 = 2;
 #[derive(Debug)]
 pub(crate) struct Dfa {
     /// Id of the tables whose states are stored (0: none).
-    owner: u64,
+    owner: usize,
     /// log2 of the stride of `trans`: the owner's byte classes, rounded up to a power of two.
     shift: u32,
     /// States the owner may hold: `min(limit, MAX_TRANS >> shift)`.
@@ -126,7 +126,7 @@ impl Dfa {
 
     /// Starts a search for the tables `owner` with `classes` byte classes: keeps the states
     /// when they belong to the same tables, else empties the store. False: do not use it.
-    pub(crate) fn begin(&mut self, owner: u64, classes: usize) -> bool {
+    pub(crate) fn begin(&mut self, owner: usize, classes: usize) -> bool {
         self.clears = 0;
         if self.limit == 0 || self.slots.capacity() < SLOTS {
             return false;

@@ -24,7 +24,7 @@
 //! table lookup instead of shifts over up to four words. When the DFA gives up (too many
 //! distinct sets for its fixed store) the search goes on with the bit-parallel step.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::compile::{CLASS_TABLE, Inst, Program};
 use super::dfa::{DEAD, Dfa, START};
@@ -59,7 +59,7 @@ pub(crate) struct Tables {
     /// Per offset: the targets `q` that have an edge with that offset.
     masks: Vec<u64>,
     /// Unique per built table (clones share it): the lazy DFA's states belong to one owner.
-    id: u64,
+    id: usize,
     /// Byte → class: bytes of one class are accepted by the same targets, so they step every
     /// set alike (the lazy DFA's transitions are per class, not per byte).
     class_of: Box<[u8; 256]>,
@@ -67,8 +67,10 @@ pub(crate) struct Tables {
     classes: usize,
 }
 
-/// Source of [`Tables::id`] (0 is never handed out: it means "no owner").
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+/// Source of [`Tables::id`] (0 means "no owner"). `usize`, not `u64`: 32-bit MIPS has no 64-bit
+/// atomics. It wraps only after 2^32 compilations there, and a cache would have to keep one
+/// pattern's states across all of them to mistake another pattern for it.
+static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
 
 impl Tables {
     /// Builds the tables; `None` when the program has too many targets for [`MAX_WORDS`].
