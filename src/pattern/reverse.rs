@@ -30,6 +30,11 @@ use super::compile::{CLASS_TABLE, Inst, Program};
 use super::dfa::{DEAD, Dfa, START};
 use super::pike::{MAX_SLOTS, set_tail};
 
+/// Whether bit-sets of one and two words get their own code. On 32-bit targets (the routers'
+/// MIPS and ARM) every pattern uses the four-word code: one copy instead of three keeps the
+/// binary within its flash budget, and the lazy DFA makes the wider sets cost little.
+const SPECIALISE: bool = cfg!(target_pointer_width = "64");
+
 /// Largest bitset, in 64-bit words (patterns with more targets use the Pike VM).
 pub(crate) const MAX_WORDS: usize = 4;
 /// Positions per checkpoint.
@@ -87,9 +92,9 @@ impl Tables {
         let end = states.len();
         let bits = end + 2;
         let words = match bits.div_ceil(64) {
-            1 => 1,
-            2 => 2,
-            3 | 4 => 4,
+            1 if SPECIALISE => 1,
+            2 if SPECIALISE => 2,
+            1..=4 => 4,
             _ => return None,
         };
         let mut closure = vec![0u64; insts.len() * words];
@@ -235,8 +240,8 @@ pub(crate) fn exec(
 ) -> bool {
     sc.prepare();
     match tables.words {
-        1 => Run::<1>::new(prog, tables, hay, sc).find(out),
-        2 => Run::<2>::new(prog, tables, hay, sc).find(out),
+        1 if SPECIALISE => Run::<1>::new(prog, tables, hay, sc).find(out),
+        2 if SPECIALISE => Run::<2>::new(prog, tables, hay, sc).find(out),
         _ => Run::<4>::new(prog, tables, hay, sc).find(out),
     }
 }
