@@ -79,7 +79,7 @@ struct RuleState {
 
 /// The compiled rules of one configuration and their counting state.
 pub struct Pipeline {
-    /// The rules, each `pattern` swapped for [`placeholder`]: `set` owns the compiled patterns.
+    /// The rules, each `pattern` swapped for [`Pattern::placeholder`]: `set` owns the compiled patterns.
     rules: Vec<Rule>,
     set: RuleSet,
     state: Vec<RuleState>,
@@ -140,7 +140,7 @@ impl Pipeline {
             }));
         }
         drop(old_set);
-        let empty = placeholder();
+        let empty = Pattern::placeholder();
         let patterns = rules
             .iter_mut()
             .map(|r| std::mem::replace(&mut r.pattern, empty.clone()))
@@ -303,11 +303,6 @@ fn build_key(rule: &Rule, caps: &Captures, subject: &[u8], out: &mut Vec<u8>) {
             out.extend_from_slice(caps.get(c, subject));
         }
     }
-}
-
-/// The one-byte pattern `-` left in a rule whose compiled pattern moved into the rule set.
-fn placeholder() -> Pattern {
-    Pattern::compile(b"-").expect("a one-byte literal compiles")
 }
 
 /// Whether running rule `a` (compiled pattern `a_pattern`) may keep its state as `b`.
