@@ -51,8 +51,8 @@ pub struct Pattern {
     reverse: Option<reverse::Tables>,
     prefilter: Prefilter,
     start: Start,
-    /// The rarest literal byte pair, for the rule-set prefilter.
-    anchor: Option<(u8, u8)>,
+    /// The two rarest literal byte pairs, for the rule-set prefilter.
+    anchor: Option<prefilter::Anchor>,
 }
 
 /// Why a pattern does not compile, and where (byte offset into the pattern).

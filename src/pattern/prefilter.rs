@@ -147,9 +147,11 @@ impl StartScan for Start {
 const BIGRAMS: usize = 2048;
 
 /// Hash of a byte pair into the bigram table; collisions only cost false candidates.
+/// Multiplicative: the shifted-xor it replaced folded many upper-case pairs together.
 #[inline]
 fn bigram(a: u8, b: u8) -> usize {
-    ((a as usize) << 3 ^ b as usize) & (BIGRAMS - 1)
+    let pair = (a as u32) << 8 | b as u32;
+    (pair.wrapping_mul(0x9E37_79B1) >> (32 - BIGRAMS.trailing_zeros())) as usize
 }
 
 /// Rough frequency of a byte in router log lines (higher is more common).
@@ -169,30 +171,44 @@ fn frequency(b: u8) -> u8 {
     }
 }
 
-/// The rarest byte pair of the pattern's literal runs, if it has a run of two bytes or more.
-pub(crate) fn anchor(elems: &[Elem]) -> Option<(u8, u8)> {
-    literal_runs(elems)
+/// The two rarest distinct byte pairs of the pattern's literal runs (the same pair twice when it
+/// has only one), if it has a run of two bytes or more.
+pub(crate) fn anchor(elems: &[Elem]) -> Option<Anchor> {
+    let mut pairs: Vec<(u8, u8)> = literal_runs(elems)
         .flat_map(|run| run.windows(2).map(|w| (w[0], w[1])).collect::<Vec<_>>())
-        .min_by_key(|&(a, b)| frequency(a) + frequency(b))
+        .collect();
+    // Stable: among equally rare pairs the first in the pattern wins.
+    pairs.sort_by_key(|&(a, b)| frequency(a) + frequency(b));
+    let first = *pairs.first()?;
+    let second = pairs
+        .iter()
+        .find(|&&p| p != first)
+        .copied()
+        .unwrap_or(first);
+    Some([first, second])
 }
 
+/// Two byte pairs that every subject a pattern matches contains.
+pub(crate) type Anchor = [(u8, u8); 2];
+
 /// One pass over a subject tells which patterns of a rule set may match: each pattern with an
-/// anchor pair has a bit (pattern index mod 32) that is set when the subject contains a pair
-/// hashing like its anchor.
+/// anchor has two bits, pattern index mod 32 in the low half of the mask for its first pair and in
+/// the high half for its second; both are set when the subject contains pairs hashing like them.
 #[derive(Clone, Debug)]
 pub(crate) struct SetFilter {
-    table: Box<[u32; BIGRAMS]>,
+    table: Box<[u64; BIGRAMS]>,
     /// Patterns without an anchor: always candidates.
     always: Vec<bool>,
 }
 
 impl SetFilter {
-    pub(crate) fn new(anchors: impl Iterator<Item = Option<(u8, u8)>>) -> SetFilter {
-        let mut table = Box::new([0u32; BIGRAMS]);
+    pub(crate) fn new(anchors: impl Iterator<Item = Option<Anchor>>) -> SetFilter {
+        let mut table = Box::new([0u64; BIGRAMS]);
         let mut always = Vec::new();
         for (i, a) in anchors.enumerate() {
-            if let Some((x, y)) = a {
-                table[bigram(x, y)] |= 1 << (i % 32);
+            if let Some([(a0, a1), (b0, b1)]) = a {
+                table[bigram(a0, a1)] |= 1 << (i % 32);
+                table[bigram(b0, b1)] |= 1 << (32 + i % 32);
             }
             always.push(a.is_none());
         }
@@ -201,16 +217,55 @@ impl SetFilter {
 
     /// Candidate bits of `hay`.
     #[inline]
-    pub(crate) fn scan(&self, hay: &[u8]) -> u32 {
+    pub(crate) fn scan(&self, hay: &[u8]) -> u64 {
         let mut mask = 0;
-        for w in hay.windows(2) {
-            mask |= self.table[bigram(w[0], w[1])];
+        if let Some((&first, rest)) = hay.split_first() {
+            let mut prev = first;
+            for &b in rest {
+                mask |= self.table[bigram(prev, b)];
+                prev = b;
+            }
         }
         mask
     }
 
     #[inline]
-    pub(crate) fn candidate(&self, mask: u32, i: usize) -> bool {
-        mask & (1 << (i % 32)) != 0 || self.always.get(i).copied().unwrap_or(true)
+    pub(crate) fn candidate(&self, mask: u64, i: usize) -> bool {
+        let both = 1 << (i % 32) | 1 << (32 + i % 32);
+        mask & both == both || self.always.get(i).copied().unwrap_or(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pattern::compile::parse;
+
+    fn filter(patterns: &[&[u8]]) -> SetFilter {
+        SetFilter::new(patterns.iter().map(|p| anchor(&parse(p).unwrap())))
+    }
+
+    #[test]
+    fn a_pattern_is_a_candidate_only_with_both_anchor_pairs() {
+        // Upper-case pairs are the rarest: "DH" and "HC" anchor the first pattern.
+        let set = filter(&[b"dnsmasq-dhcp[%d]: DHCPACK(%s) %s", b"%s %d"]);
+        let hit = set.scan(b"dnsmasq-dhcp[1]: DHCPACK(br-lan) 10.0.0.2");
+        assert!(set.candidate(hit, 0));
+        // Only one of the two pairs: ruled out (one pair alone was a candidate before).
+        assert!(!set.candidate(set.scan(b"dnsmasq-dhcp[1]: DH only"), 0));
+        assert!(!set.candidate(set.scan(b"no pairs of it here"), 0));
+        // Without a literal run of two bytes a pattern is always a candidate.
+        assert!(set.candidate(0, 1));
+    }
+
+    #[test]
+    fn a_single_pair_counts_twice() {
+        assert_eq!(
+            anchor(&parse(b"%s ab %s").unwrap()),
+            Some([(b'a', b'b'); 2])
+        );
+        let set = filter(&[b"%s ab %s"]);
+        assert!(set.candidate(set.scan(b"x ab y"), 0));
+        assert!(!set.candidate(set.scan(b"x a b y"), 0));
     }
 }
