@@ -2,18 +2,20 @@
 //!
 //! Owns: process setup (signal mask, signalfd), the poll loop and its timeout (the runner's next
 //! deadline, or none: an idle daemon sleeps), reload, clean exit (takeover undone), status.
-//! Never: blocks outside `poll`, wakes up periodically, or allocates per message (the poll
-//! set and scratch buffers are reused).
+//! Never: blocks outside `poll` (but for the pacer's nap of tens of microseconds, only under
+//! load), wakes up periodically, or allocates per message (the poll set and scratch buffers are
+//! reused).
 
 pub mod control;
 pub mod engine;
+pub mod pace;
 pub mod status;
 
 use std::fmt;
 use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use crate::config::{Config, Global};
 use crate::input::file::Files;
@@ -24,6 +26,7 @@ use crate::input::unix::{UnixConfig, UnixInput};
 use crate::pipeline::Source;
 use control::{Control, Format};
 use engine::Engine;
+use pace::Pacer;
 use status::{Entry, Report};
 
 /// Grace period between SIGTERM and SIGKILL for scripts still running at exit.
@@ -109,6 +112,15 @@ struct Daemon {
     script_fds: Vec<RawFd>,
     /// Scratch for reformatted frames (udp_forward, kmsg).
     scratch: Vec<u8>,
+    pacer: Pacer,
+    /// Frames received in this turn of the loop, for the pacer.
+    turn: Turn,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Turn {
+    udp: usize,
+    local: usize,
 }
 
 /// The rules' `file` options, deduplicated.
@@ -301,6 +313,8 @@ impl Daemon {
         let d = Daemon {
             path: path.to_path_buf(),
             scratch: Vec::with_capacity(global.max_message + 512),
+            pacer: Pacer::default(),
+            turn: Turn::default(),
             global,
             files,
             debug_arg,
@@ -359,7 +373,8 @@ impl Daemon {
                     return 2;
                 }
             }
-            let now = now();
+            let (woke, now) = (Instant::now(), now());
+            self.turn = Turn::default();
             for i in 0..self.fds.len() {
                 let revents = self.fds[i].revents;
                 if revents != 0 {
@@ -367,6 +382,7 @@ impl Daemon {
                 }
             }
             self.engine.service();
+            self.pacer.after_turn(woke, self.turn.udp, self.turn.local);
             if unix_timeout >= 0 && self.io.unix.as_ref().is_some_and(|u| u.timeout_ms() <= 1) {
                 self.maintain_unix();
             }
@@ -480,7 +496,7 @@ impl Daemon {
         let Some(u) = unix.as_mut() else { return };
         let engine = &mut self.engine;
         let debug = self.debug;
-        u.recv(&mut |frame, _meta| {
+        self.turn.local += u.recv(&mut |frame, _meta| {
             for r in remotes.iter_mut() {
                 r.send(frame);
             }
@@ -508,7 +524,7 @@ impl Daemon {
         let scratch = &mut self.scratch;
         let g = &self.global;
         let debug = self.debug;
-        input.recv(&g.udp_allow, &mut |frame, peer, _meta| {
+        self.turn.udp += input.recv(&g.udp_allow, &mut |frame, peer, _meta| {
             for r in remotes.iter_mut() {
                 r.send(frame);
             }
@@ -610,7 +626,8 @@ impl Daemon {
             .with("config", self.path.display().to_string())
             .with("reloads", self.reloads)
             .with("reload_errors", self.reload_errors)
-            .with("debug", u32::from(self.debug));
+            .with("debug", u32::from(self.debug))
+            .with("naps", self.pacer.naps());
         if let Some(u) = &self.io.unix {
             let mode = u.mode_name();
             d = d
