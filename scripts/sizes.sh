@@ -63,7 +63,7 @@ build_x86_stable() {
   local t=x86_64-unknown-linux-musl
   ensure_target stable $t
   local cmd="cargo build --locked --profile openwrt --target $t --bin logtrigger"
-  # A separate target dir: the nightly build below writes the same path.
+  # A separate target dir: build_x86 (nightly) writes the same path.
   CARGO_TARGET_DIR=$CARGO_TARGET_DIR/stable CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS= $cmd >&2
   row "$t (stable)" "$CARGO_TARGET_DIR/stable/$t/openwrt/logtrigger" - "$cmd"
 }
@@ -72,7 +72,7 @@ build_x86() {
   local t=x86_64-unknown-linux-musl
   ensure_rust_src; ensure_target "$NIGHTLY" $t
   local cmd="cargo +$NIGHTLY build --locked $BUILD_STD --profile openwrt --target $t --bin logtrigger"
-  # Only this build: the stable one below must not see the nightly flags.
+  # Only this build: build_x86_stable must not see the nightly flags.
   CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="$SIZE_FLAGS" $cmd >&2
   row "$t (nightly)" "$CARGO_TARGET_DIR/$t/openwrt/logtrigger" 400 "RUSTFLAGS=\$SIZE_FLAGS $cmd"
 }

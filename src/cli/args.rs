@@ -178,7 +178,11 @@ fn level(
             only_files = true;
             continue;
         }
-        let flag = spec.flags.iter().position(|f| arg == f.0 || arg == f.1);
+        // A flag without a short form has "" there, which an empty argument must not match.
+        let flag = spec
+            .flags
+            .iter()
+            .position(|f| arg == f.1 || (!f.0.is_empty() && arg == f.0));
         match flag {
             Some(i) if !only_files => {
                 let value = if spec.flags[i].2 {
@@ -322,6 +326,21 @@ mod tests {
             panic!("not status");
         };
         assert!(s.json && s.config == Path::new("/c"));
+    }
+
+    #[test]
+    fn an_empty_argument_is_a_file_not_a_long_only_flag() {
+        let args = |v: &[&str]| parse(v.iter().map(|s| s.to_string()));
+        let Ok(Command::Parse(p)) = args(&["parse", ""]) else {
+            panic!("not parse");
+        };
+        assert!(!p.hex);
+        assert_eq!(p.files, [""]);
+        let Ok(Command::Test(t)) = args(&["test", ""]) else {
+            panic!("not test");
+        };
+        assert!(!t.json && !t.run);
+        assert_eq!(t.files, [""]);
     }
 
     #[test]
