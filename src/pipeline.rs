@@ -4,8 +4,8 @@
 //! Owns: rule filters (`enabled`, `file`, `program`, `source`, logtrigger's own messages), key
 //! building, `ignoreip`, the trackers of the rules (kept across reloads for unchanged rules) and
 //! the per-rule counters.
-//! Never: allocates per message after warm-up (scratch buffers are sized at construction; a
-//! rule's key table on its first event), runs scripts (the caller does, on a fired [`Hit`]),
+//! Never: allocates per message after warm-up (scratch buffers are sized at construction, the
+//! match cache on the first message, a rule's key table on its first event), runs scripts (the caller does, on a fired [`Hit`]),
 //! keeps a second copy of a compiled pattern (the rule set holds the only one: see
 //! [`Pipeline::rules`]).
 
@@ -120,18 +120,25 @@ impl Pipeline {
 
     /// [`Pipeline::reload`] taking ownership of the new rules.
     pub fn reload_rules(&mut self, mut rules: Vec<Rule>, max_message: usize) {
-        let old_set = std::mem::replace(&mut self.set, RuleSet::new(Vec::new()));
-        let mut old: Vec<(usize, Rule, RuleState)> = (0..self.rules.len())
-            .zip(self.rules.drain(..))
-            .zip(self.state.drain(..))
-            .map(|((i, r), s)| (i, r, s))
+        // The old rules' patterns are in the old set, which stays until the new one replaces it.
+        let Pipeline {
+            rules: old_rules,
+            state,
+            set: old_set,
+            ..
+        } = self;
+        let mut old: Vec<(usize, Rule, RuleState)> = old_rules
+            .drain(..)
+            .zip(state.drain(..))
+            .enumerate()
+            .map(|(i, (r, s))| (i, r, s))
             .collect();
         for rule in &rules {
             let kept = old
                 .iter()
                 .position(|(i, r, _)| same_counting(r, old_set.pattern(*i), rule))
                 .map(|i| old.swap_remove(i).2);
-            self.state.push(kept.unwrap_or_else(|| RuleState {
+            state.push(kept.unwrap_or_else(|| RuleState {
                 // Allocates nothing until the rule's first event.
                 tracker: KeyTracker::new(rule.max_keys, rule.maxfail, rule.time),
                 matches: 0,
@@ -139,7 +146,6 @@ impl Pipeline {
                 firings: 0,
             }));
         }
-        drop(old_set);
         let empty = Pattern::placeholder();
         let patterns = rules
             .iter_mut()

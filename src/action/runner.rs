@@ -89,7 +89,7 @@ pub struct Runner {
     stats: Stats,
 }
 
-/// A spawned script. Its pid is also its process group id (`process_group(0)`).
+/// A spawned script. Its pid is also its process group id (the child calls `setpgid(0, 0)`).
 #[derive(Debug)]
 struct Running {
     rule: String,
@@ -347,8 +347,7 @@ impl Runner {
 
 impl Running {
     fn pgid(&self) -> libc::pid_t {
-        // A pid always fits pid_t; the cast cannot truncate a value the kernel gave out.
-        self.child.id() as libc::pid_t
+        self.child.pid
     }
 
     /// Sends `signal` to the whole process group (the script and anything it started).
@@ -364,7 +363,7 @@ impl Running {
         // SAFETY: `info` is plain data; waitid only writes into it.
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
         let flags = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
-        let id = self.child.id() as libc::id_t;
+        let id = self.child.pid as libc::id_t;
         let ret = unsafe { libc::waitid(libc::P_PID, id, &mut info, flags) };
         // WNOHANG with no state change leaves si_pid at 0; an error (ECHILD) means there is
         // nothing left to wait for, which `finish` handles through `Child::wait`.

@@ -119,7 +119,8 @@ impl Batch {
                 len: (h.msg_len as usize).min(self.size),
                 truncated: h.msg_hdr.msg_flags & libc::MSG_TRUNC != 0,
                 addr: socket_addr(&self.addrs[i]),
-                cred: self.cmsgs.as_ref().and(cred_of(&h.msg_hdr)),
+                // Without `cmsgs` the control length is 0 and `cred_of` finds nothing.
+                cred: cred_of(&h.msg_hdr),
             };
         }
         self.count = n as usize;

@@ -1,6 +1,7 @@
 //! The few Linux calls the inputs need, as direct libc calls: inotify, integer socket options.
 //!
-//! Owns: the unsafe FFI of the inputs except `recvmmsg` (in `input/mod.rs`), each call checked.
+//! Owns: the inputs' inotify and socket-option calls, each checked (`recvmmsg`, its address and
+//! credential decoding, `getsockname` and `drain` live beside `Batch` in `input/mod.rs`).
 //! Never: formats errors (callers add the path): errors are plain `io::Error`s from errno,
 //! which keeps the router binary small.
 

@@ -7,8 +7,8 @@
 //!
 //! A pattern means the byte regex `(?s-u)^.*?` + translation + `$` under leftmost-first
 //! semantics (SPEC §5). The path of one subject through a rule set:
-//! 1. `prefilter::SetFilter`: one pass over the subject's byte pairs drops every pattern whose
-//!    rarest literal pair is absent;
+//! 1. `prefilter::SetFilter`: one pass over the subject's byte pairs drops every pattern one of
+//!    whose two rarest literal pairs is absent;
 //! 2. `prefilter::Prefilter`: minimum length, literal suffix, longest literal (memmem), then
 //!    every literal run in order;
 //! 3. `backtrack`: a bounded backtracker with a visited bit per (instruction, position), for

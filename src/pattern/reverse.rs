@@ -204,7 +204,8 @@ fn closure_targets(insts: &[Inst], target: &[usize], end: usize, pc: usize) -> V
     out
 }
 
-/// The engine's share of the cache: fixed size, allocated zeroed on first use.
+/// The engine's share of the cache: fixed size, allocated zeroed on first use (the lazy DFA's
+/// store is only reserved: see `dfa.rs`).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Scratch {
     /// `V[k × BLOCK]` for every block `k` the pass reached.
@@ -848,7 +849,7 @@ mod tests {
 
     #[test]
     fn dfa_store_size() {
-        // What the lazy DFA adds to a `Cache`, allocated zeroed.
+        // What the lazy DFA reserves in a `Cache` (reserved, not written).
         assert_eq!(super::super::dfa::BYTES, 35_328);
     }
 }

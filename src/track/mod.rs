@@ -164,9 +164,9 @@ impl KeyTracker {
             };
         }
         if self.table.is_empty() {
-            let bytes = Self::memory_for(self.max_keys as usize, self.maxfail, self.window);
+            // The index, then `max_keys` slots: `memory_for` bytes, checked in `new`.
             // vec![0; n] allocates zeroed: untouched pages are never made resident.
-            self.table = vec![0; bytes.unwrap_or(0) / 8];
+            self.table = vec![0; self.base(self.max_keys)];
         }
         let hash = self.hasher.hash_one(key);
         let slot = match self.find(key, hash) {
