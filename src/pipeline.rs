@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use crate::config::{Config, Rule, SourceKind};
-use crate::pattern::{Cache, Captures, Pattern, RuleSet};
+use crate::pattern::{Cache, Captures, Pattern, RuleSet, Subset};
 use crate::syslog::{self, Message};
 use crate::track::{self, KeyTracker, Outcome};
 
@@ -82,6 +82,7 @@ pub struct Pipeline {
     /// The rules, each `pattern` swapped for [`Pattern::placeholder`]: `set` owns the compiled patterns.
     rules: Vec<Rule>,
     set: RuleSet,
+    tags: Tags,
     state: Vec<RuleState>,
     /// Match scratch, grown for every pattern on the first message after a (re)load (an idle
     /// daemon does not hold it); `None` until then.
@@ -102,6 +103,7 @@ impl Pipeline {
         let mut p = Pipeline {
             rules: Vec::new(),
             set: RuleSet::new(Vec::new()),
+            tags: Tags::default(),
             state: Vec::new(),
             cache: None,
             subject: Vec::new(),
@@ -151,6 +153,7 @@ impl Pipeline {
             .iter_mut()
             .map(|r| std::mem::replace(&mut r.pattern, empty.clone()))
             .collect();
+        self.tags = Tags::new(&rules);
         self.rules = rules;
         self.set = RuleSet::new(patterns);
         self.cache = None;
@@ -226,6 +229,7 @@ impl Pipeline {
         let Pipeline {
             rules,
             set,
+            tags,
             state,
             cache,
             key,
@@ -244,8 +248,12 @@ impl Pipeline {
             }
             ok
         };
+        let subset = tags.subset(program);
+        if subset == 0 {
+            return;
+        }
         let cache = cache.get_or_insert_with(|| set.cache());
-        set.for_each_match(subject, cache, wanted, |i, caps| {
+        set.for_each_match_in(subject, cache, subset, wanted, |i, caps| {
             let rule = &rules[i];
             let st = &mut state[i];
             st.matches += 1;
@@ -277,6 +285,39 @@ impl Pipeline {
                 tracked: st.tracker.keys(),
             });
         });
+    }
+}
+
+/// Which rules may look at a message, by its tag, before a byte of it is read (most router lines
+/// come from daemons no rule watches); [`applies`] still decides for the rules of the subset.
+#[derive(Default)]
+struct Tags {
+    /// Each distinct `program` of the enabled rules, with the rules that name it.
+    named: Vec<(Box<[u8]>, Subset)>,
+    /// The enabled rules without a `program`.
+    any: Subset,
+}
+
+impl Tags {
+    fn new(rules: &[Rule]) -> Tags {
+        let mut t = Tags::default();
+        for (i, r) in rules.iter().enumerate().filter(|(_, r)| r.enabled) {
+            let bit = 1 << (i % 32);
+            let Some(p) = &r.program else {
+                t.any |= bit;
+                continue;
+            };
+            match t.named.iter_mut().find(|(n, _)| **n == *p.as_bytes()) {
+                Some((_, s)) => *s |= bit,
+                None => t.named.push((p.as_bytes().into(), bit)),
+            }
+        }
+        t
+    }
+
+    fn subset(&self, program: Option<&[u8]>) -> Subset {
+        let named = program.and_then(|p| self.named.iter().find(|(n, _)| **n == *p));
+        self.any | named.map_or(0, |(_, s)| *s)
     }
 }
 
@@ -498,6 +539,48 @@ config rule
             &mut |h| v.push(h.rule.name.clone()),
         );
         assert!(v.is_empty());
+    }
+
+    #[test]
+    fn tags_pick_the_rules_a_message_can_reach() {
+        let p = pipeline(CONF);
+        // 'pw', 'udponly' and 'tail' name no program, 'prog' names greeter, 'off' is disabled.
+        assert_eq!(p.tags.subset(None), 0b1101);
+        assert_eq!(p.tags.subset(Some(b"greeter")), 0b1111);
+        assert_eq!(p.tags.subset(Some(b"greete")), 0b1101);
+        let tagged = pipeline(&CONF.replace(
+            "option name 'pw'",
+            "option name 'pw'\n\toption program 'dropbear'",
+        ));
+        assert_eq!(tagged.tags.subset(Some(b"dnsmasq")), 0b1100);
+    }
+
+    #[test]
+    fn rules_32_apart_share_a_tag_bit_but_not_their_matches() {
+        let mut text = String::from("config logtrigger 'global'\n\toption socket 'none'\n");
+        for i in 0..33 {
+            let prog = if i == 32 { "b" } else { "a" };
+            let pattern = if i % 32 == 0 {
+                "hello %s"
+            } else {
+                "nothing %d here"
+            };
+            text += &format!(
+                "config rule\n\toption name 'r{i}'\n\toption program '{prog}'\n\toption pattern '{pattern}'\n"
+            );
+        }
+        let mut p = pipeline(&text);
+        let names =
+            |v: Vec<(String, u32, bool, bool)>| v.into_iter().map(|h| h.0).collect::<Vec<_>>();
+        assert_eq!(
+            names(hits(&mut p, b"<13>a: hello you", Source::Unix, 1)),
+            ["r0"]
+        );
+        assert_eq!(
+            names(hits(&mut p, b"<13>b: hello you", Source::Unix, 1)),
+            ["r32"]
+        );
+        assert!(hits(&mut p, b"<13>c: hello you", Source::Unix, 1).is_empty());
     }
 
     #[test]

@@ -57,8 +57,10 @@ impl Prefilter {
     /// False when `hay` certainly does not match.
     #[inline]
     pub(crate) fn may_match(&self, hay: &[u8]) -> bool {
+        // An empty suffix is common (patterns ending in `%s`): skip the call to `memcmp`, which
+        // some C libraries make costly even for zero bytes.
         hay.len() >= self.min_len
-            && hay.ends_with(&self.suffix)
+            && (self.suffix.is_empty() || hay.ends_with(&self.suffix))
             && self.required.as_ref().is_none_or(|f| f.find(hay).is_some())
             && self.runs_in_order(hay)
     }
