@@ -482,6 +482,12 @@ fn parse_plain(b: &[u8]) -> Option<IpAddr> {
         Some(p) if b.contains(&b':') => &b[..p],
         _ => b,
     };
+    // Most captured values are names, ports and words: `ignoreip` reads every one, so they are
+    // turned away before the (much slower) address parser.
+    let address_bytes = |c: &u8| c.is_ascii_hexdigit() || *c == b'.' || *c == b':';
+    if b.len() > 45 || !b.iter().all(address_bytes) || !b.iter().any(|&c| c == b'.' || c == b':') {
+        return None;
+    }
     std::str::from_utf8(b).ok()?.parse().ok()
 }
 
@@ -572,5 +578,39 @@ mod tests {
         assert_eq!(v("9.9.9.9 IP:1.2.3.4"), None);
         assert_eq!(v(""), None);
         assert_eq!(v("["), None);
+    }
+
+    #[test]
+    fn quick_reject_turns_away_no_address() {
+        let std_reading =
+            |b: &[u8]| -> Option<IpAddr> { std::str::from_utf8(b).ok()?.parse().ok() };
+        let longest = b"ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255";
+        for s in [
+            &b"::"[..],
+            b"::1",
+            b"1.2.3.4",
+            b"::ffff:1.2.3.4",
+            b"0:0:0:0:0:0:0:0",
+            longest,
+        ] {
+            assert_eq!(parse_plain(s), std_reading(s), "{}", s.escape_ascii());
+        }
+        // Random strings over the bytes addresses are made of, and a few others.
+        let alphabet = b"0123456789abcdefABCDEF....::::xg %";
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 48) as usize;
+            let s: Vec<u8> = (0..len)
+                .map(|k| alphabet[((x >> (k % 8 * 8)) as usize + k * 7) % alphabet.len()])
+                .collect();
+            let plain = match s.iter().position(|&c| c == b'%') {
+                Some(p) if s.contains(&b':') => &s[..p],
+                _ => &s[..],
+            };
+            assert_eq!(parse_plain(&s), std_reading(plain), "{}", s.escape_ascii());
+        }
     }
 }
