@@ -388,41 +388,9 @@ fn epoch(ts: &[u8], now: i64) -> Option<i64> {
 
 /// The common `Mmm dd hh:mm:ss` (day space-padded or zero-padded), read without splitting.
 fn bsd_fixed(ts: &[u8]) -> Option<(u32, u32, u32, u32, u32)> {
-    let [
-        m0,
-        m1,
-        m2,
-        b' ',
-        d0,
-        d1,
-        b' ',
-        h0,
-        h1,
-        b':',
-        n0,
-        n1,
-        b':',
-        s0,
-        s1,
-    ] = *ts
-    else {
-        return None;
-    };
-    let two = |a: u8, b: u8| {
-        let hi = if a == b' ' { 0 } else { digit(a)? };
-        Some(hi * 10 + digit(b)?)
-    };
-    Some((
-        month(&[m0, m1, m2])?,
-        two(d0, d1)?,
-        two(h0, h1)?,
-        two(n0, n1)?,
-        two(s0, s1)?,
-    ))
-}
-
-fn digit(b: u8) -> Option<u32> {
-    b.is_ascii_digit().then(|| u32::from(b - b'0'))
+    let c = crate::syslog::fixed_clock(ts)?;
+    let n = u32::from;
+    Some((n(c.month), n(c.day), n(c.hour), n(c.minute), n(c.second)))
 }
 
 /// A timestamp without a year is this year's, or last year's when this year's is in the future.

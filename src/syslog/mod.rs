@@ -8,6 +8,7 @@ pub mod deframe;
 pub mod json;
 mod parse;
 
+pub(crate) use parse::fixed_clock;
 pub use parse::parse;
 
 /// Which header convention a frame was parsed with.
