@@ -92,12 +92,6 @@ fn run(
             Frame::Step(pc, pos) => (pc as usize, pos as usize),
         };
         loop {
-            let bit = pos * n + pc;
-            let word = &mut sc.visited[bit / 32];
-            if *word & (1 << (bit % 32)) != 0 {
-                break;
-            }
-            *word |= 1 << (bit % 32);
             left = left.checked_sub(1)?;
             match prog.insts[pc] {
                 Inst::Byte(b) => {
@@ -115,6 +109,15 @@ fn run(
                     _ => break,
                 },
                 Inst::Split(a, b) => {
+                    // Paths meet only after a choice: a (choice, position) explored once needs
+                    // no second visit, and between choices the code is straight (each step
+                    // consumes a byte or moves on), so marking the choices alone is enough.
+                    let bit = pos * n + pc;
+                    let word = &mut sc.visited[bit / 32];
+                    if *word & (1 << (bit % 32)) != 0 {
+                        break;
+                    }
+                    *word |= 1 << (bit % 32);
                     push(&mut sc.stack, Frame::Step(b, pos as u32))?;
                     pc = a as usize;
                 }
