@@ -257,7 +257,7 @@ impl Pipeline {
             let rule = &rules[i];
             let st = &mut state[i];
             st.matches += 1;
-            build_key(rule, caps, subject, key);
+            let key = build_key(rule, caps, subject, key);
             let ignored =
                 (0..caps.len()).any(|c| track::is_ignored(caps.get(c, subject), &rule.ignoreip));
             let outcome = if ignored {
@@ -339,17 +339,32 @@ fn applies(rule: &Rule, program: Option<&[u8]>, source: &Source) -> bool {
     file_ok && program_ok && source_ok
 }
 
-/// Writes the key values of `rule`, joined by one space, into `out` (cleared first).
-fn build_key(rule: &Rule, caps: &Captures, subject: &[u8], out: &mut Vec<u8>) {
+/// The key values of `rule` joined by one space: written into `out` (cleared first), or, for a
+/// one-field key, the captured value itself.
+fn build_key<'k>(
+    rule: &Rule,
+    caps: &Captures,
+    subject: &'k [u8],
+    out: &'k mut Vec<u8>,
+) -> &'k [u8] {
+    let value = |c: usize| {
+        if c < caps.len() {
+            caps.get(c, subject)
+        } else {
+            &[][..]
+        }
+    };
+    if let [c] = rule.key[..] {
+        return value(c);
+    }
     out.clear();
     for (n, &c) in rule.key.iter().enumerate() {
         if n > 0 {
             out.push(b' ');
         }
-        if c < caps.len() {
-            out.extend_from_slice(caps.get(c, subject));
-        }
+        out.extend_from_slice(value(c));
     }
+    out
 }
 
 /// Whether running rule `a` (compiled pattern `a_pattern`) may keep its state as `b`.
