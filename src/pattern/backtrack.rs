@@ -109,6 +109,16 @@ fn run(
                     _ => break,
                 },
                 Inst::Split(a, b) => {
+                    if let Some((m, c)) = prog.lazy[pc] {
+                        // Step over the loop's bytes that cannot start its exit, counting
+                        // the three steps each would have taken.
+                        let skip = hay[pos..]
+                            .iter()
+                            .take_while(|&&h| h != c && CLASS_TABLE[h as usize] & m != 0)
+                            .count();
+                        left = left.checked_sub(3 * skip)?;
+                        pos += skip;
+                    }
                     // Paths meet only after a choice: a (choice, position) explored once needs
                     // no second visit, and between choices the code is straight (each step
                     // consumes a byte or moves on), so marking the choices alone is enough.
