@@ -277,7 +277,11 @@ pub(crate) fn fixed_clock(stamp: &[u8]) -> Option<Clock> {
     let two = |a: u8, b: u8| {
         let (a, b) = (a.wrapping_sub(b'0'), b.wrapping_sub(b'0'));
         // Not `then_some`: its argument is computed first, and `a * 10` overflows for a letter.
-        if a < 10 && b < 10 { Some(a * 10 + b) } else { None }
+        if a < 10 && b < 10 {
+            Some(a * 10 + b)
+        } else {
+            None
+        }
     };
     let day = two(if d0 == b' ' { b'0' } else { d0 }, d1)?;
     let (hour, minute, second) = (two(h0, h1)?, two(n0, n1)?, two(s0, s1)?);
@@ -516,7 +520,10 @@ mod tests {
         }
         assert!(accepted > 1000, "only {accepted} stamps took the fast path");
         // Fuzz findings: a letter or `)` where a digit goes overflowed `a * 10` (debug builds).
-        for i in [&b"Nov  2) 21:45:37 root: h=ello"[..], b"Nmv 270.1:03:19:1( 1:54103"] {
+        for i in [
+            &b"Nov  2) 21:45:37 root: h=ello"[..],
+            b"Nmv 270.1:03:19:1( 1:54103",
+        ] {
             assert!(fixed_stamp(i).is_none(), "{}", i.escape_ascii());
         }
         // What it leaves to the combinators: a year, a fraction, a one-space day, the end.
