@@ -486,8 +486,10 @@ fn parse_plain(b: &[u8]) -> Option<IpAddr> {
     };
     // Most captured values are names, ports and words: `ignoreip` reads every one, so they are
     // turned away before the (much slower) address parser.
+    // Without a `:` only a dotted quad can be left, which `ipv4` reads (a value without a `.`,
+    // a port say, fails there).
     let address_bytes = |c: &u8| c.is_ascii_hexdigit() || *c == b'.' || *c == b':';
-    if b.len() > 45 || !b.iter().all(address_bytes) || !b.iter().any(|&c| c == b'.' || c == b':') {
+    if b.len() > 45 || !b.iter().all(address_bytes) {
         return None;
     }
     if !b.contains(&b':') {
