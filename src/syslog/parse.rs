@@ -6,7 +6,7 @@
 
 use super::{Format, Message, StructuredData};
 use nom::branch::alt;
-use nom::bytes::complete::{tag, take, take_till, take_while, take_while_m_n, take_while1};
+use nom::bytes::complete::{tag, take_while_m_n, take_while1};
 use nom::combinator::{consumed, eof, opt, peek, verify};
 use nom::{IResult, Parser};
 
@@ -175,20 +175,25 @@ fn rfc3339(i: &[u8]) -> Res<'_, Clock> {
 
 /// A three-letter English month, any case; 1 = January.
 fn month(i: &[u8]) -> Res<'_, u8> {
+    match i {
+        [a, b, c, rest @ ..] => match month_number([*a, *b, *c]) {
+            Some(m) => Ok((rest, m)),
+            None => Err(error(i)),
+        },
+        _ => Err(error(i)),
+    }
+}
+
+/// The month named by three letters, any case. `| 0x20` lowercases a letter and turns no other
+/// byte into one, so one word compare decides.
+fn month_number(m: [u8; 3]) -> Option<u8> {
     const NAMES: [&[u8; 3]; 12] = [
         b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov",
         b"dec",
     ];
-    let (rest, m) = take(3usize)(i)?;
-    let lower = [
-        m[0].to_ascii_lowercase(),
-        m[1].to_ascii_lowercase(),
-        m[2].to_ascii_lowercase(),
-    ];
-    match NAMES.iter().position(|n| **n == lower) {
-        Some(p) => Ok((rest, p as u8 + 1)),
-        None => Err(error(i)),
-    }
+    let word = |m: [u8; 3]| u32::from_le_bytes([m[0], m[1], m[2], 0]);
+    let lower = word(m) | 0x0020_2020;
+    (1..=12u8).find(|&n| word(*NAMES[usize::from(n) - 1]) == lower)
 }
 
 /// Succeeds, consuming nothing, at SP or at the end of input.
@@ -288,7 +293,7 @@ pub(crate) fn fixed_clock(stamp: &[u8]) -> Option<Clock> {
     if !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
         return None;
     }
-    let (_, month) = month(&[m0, m1, m2]).ok()?;
+    let month = month_number([m0, m1, m2])?;
     Some(Clock {
         month,
         day,
@@ -421,30 +426,59 @@ fn rfc5424(i: &[u8]) -> Option<Message<'_>> {
 // ---------------------------------------------------------------------------------------------
 // RFC3164
 
+/// Byte classes of the RFC3164 header scans: one table lookup per byte.
+const HOST: u8 = 1;
+const TAG_END: u8 = 2;
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b':' | b'-') {
+            t[b] |= HOST;
+        }
+        if matches!(c, b' ' | b':' | b'[') {
+            t[b] |= TAG_END;
+        }
+        b += 1;
+    }
+    t
+};
+
+/// Length of the longest prefix of `i` without a byte of class `class` set (`stop`) or unset.
+fn run_of(i: &[u8], class: u8, stop: bool) -> usize {
+    i.iter()
+        .position(|&b| (CLASS[usize::from(b)] & class != 0) == stop)
+        .unwrap_or(i.len())
+}
+
 /// A token that is a HOSTNAME: `[A-Za-z0-9._:-]+`, not ending in `:`, followed by SP.
-fn hostname(i: &[u8]) -> Res<'_, &[u8]> {
-    let host = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-');
-    let (i, h) = verify(take_while1(host), |h: &[u8]| h.last() != Some(&b':')).parse(i)?;
-    let (i, _) = sp(i)?;
-    Ok((i, h))
+fn hostname(i: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (h, rest) = i.split_at(run_of(i, HOST, false));
+    match (h.last(), rest.split_first()) {
+        (Some(&last), Some((b' ', rest))) if last != b':' => Some((rest, h)),
+        _ => None,
+    }
 }
 
 /// A TAG's name (None when empty) and pid.
 type Tag<'a> = (Option<&'a [u8]>, Option<&'a [u8]>);
 
 /// `name[pid]:` or `name:`.
-fn tag3164(i: &[u8]) -> Res<'_, Tag<'_>> {
-    let (i, name) = take_till(|b: u8| matches!(b, b' ' | b':' | b'['))(i)?;
-    let pid = (
-        byte(b'['),
-        take_while(|b: u8| b != b']' && b != b' '),
-        byte(b']'),
-    );
-    let (i, pid) = opt(pid.map(|(_, p, _)| p)).parse(i)?;
-    let (i, _) = colon(i)?;
+fn tag3164(i: &[u8]) -> Option<(&[u8], Tag<'_>)> {
+    let (name, mut i) = i.split_at(run_of(i, TAG_END, true));
+    let mut pid = None;
+    if let Some(rest) = i.strip_prefix(b"[") {
+        let n = rest.iter().position(|&b| b == b']' || b == b' ');
+        if let Some(n) = n.filter(|&n| rest[n] == b']') {
+            pid = Some(&rest[..n]);
+            i = &rest[n + 1..];
+        }
+    }
+    let i = i.strip_prefix(b":")?;
     let name = if name.is_empty() { None } else { Some(name) };
     let pid = pid.filter(|p| !p.is_empty());
-    Ok((i, (name, pid)))
+    Some((i, (name, pid)))
 }
 
 fn rfc3164(i: &[u8]) -> Message<'_> {
@@ -454,13 +488,13 @@ fn rfc3164(i: &[u8]) -> Message<'_> {
         Err(_) => (trim_spaces(i), None),
     };
     // Step 5: no timestamp, no hostname.
-    let (i, hostname) = match timestamp.map(|_| hostname(i)) {
-        Some(Ok((rest, h))) => (trim_spaces(rest), Some(h)),
+    let (i, hostname) = match timestamp.and_then(|_| hostname(i)) {
+        Some((rest, h)) => (trim_spaces(rest), Some(h)),
         _ => (i, None),
     };
     let (msg, app_name, procid) = match tag3164(i) {
-        Ok((rest, (name, pid))) => (trim_spaces(rest), name, pid),
-        Err(_) => (i, None, None),
+        Some((rest, (name, pid))) => (trim_spaces(rest), name, pid),
+        None => (i, None, None),
     };
     Message {
         format: Format::Rfc3164,
@@ -482,6 +516,32 @@ fn rfc3164(i: &[u8]) -> Message<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn month_number_agrees_with_lowercasing() {
+        let names = b"janfebmaraprmayjunjulaugsepoctnovdec";
+        let reference = |m: [u8; 3]| {
+            let lower = m.map(|b| b.to_ascii_lowercase());
+            names
+                .chunks(3)
+                .position(|n| *n == lower)
+                .map(|p| p as u8 + 1)
+        };
+        // Every byte at every position of every name, in both cases.
+        for name in names.chunks(3) {
+            for upper in [false, true] {
+                let base: [u8; 3] = [name[0], name[1], name[2]]
+                    .map(|b| if upper { b.to_ascii_uppercase() } else { b });
+                for pos in 0..3 {
+                    for b in 0..=255u8 {
+                        let mut m = base;
+                        m[pos] = b;
+                        assert_eq!(month_number(m), reference(m), "{}", m.escape_ascii());
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn fixed_stamp_agrees_with_the_combinators() {
