@@ -241,14 +241,14 @@ impl Pipeline {
         if trace {
             eprintln!("logtrigger: subject '{}'", subject.escape_ascii());
         }
+        let (subset, id) = tags.lookup(program);
         let wanted = |i: usize| {
-            let ok = applies(&rules[i], program, &source);
+            let ok = applies(&rules[i], tags.program_ok(i, id), &source);
             if trace && ok {
                 eprintln!("logtrigger: [{}] tried", rules[i].name);
             }
             ok
         };
-        let subset = tags.subset(program);
         if subset == 0 {
             return;
         }
@@ -296,33 +296,54 @@ struct Tags {
     named: Vec<(Box<[u8]>, Subset)>,
     /// The enabled rules without a `program`.
     any: Subset,
+    /// Per rule: the index in `named` of its `program`, so that a rule's program is compared
+    /// as a number once the message's tag has been looked up.
+    program_of: Vec<Option<usize>>,
 }
 
 impl Tags {
     fn new(rules: &[Rule]) -> Tags {
         let mut t = Tags::default();
-        for (i, r) in rules.iter().enumerate().filter(|(_, r)| r.enabled) {
+        for (i, r) in rules.iter().enumerate() {
             let bit = 1 << (i % 32);
-            let Some(p) = &r.program else {
-                t.any |= bit;
-                continue;
+            let program = r.program.as_ref().map(|p| p.as_bytes());
+            let id = match program {
+                Some(p) => t.named.iter().position(|(n, _)| **n == *p).or_else(|| {
+                    t.named.push((p.into(), 0));
+                    Some(t.named.len() - 1)
+                }),
+                None => None,
             };
-            match t.named.iter_mut().find(|(n, _)| **n == *p.as_bytes()) {
-                Some((_, s)) => *s |= bit,
-                None => t.named.push((p.as_bytes().into(), bit)),
+            t.program_of.push(id);
+            match id {
+                _ if !r.enabled => {}
+                Some(id) => t.named[id].1 |= bit,
+                None => t.any |= bit,
             }
         }
         t
     }
 
+    /// The rules that may apply to a message tagged `program`, and that tag's index in `named`.
+    fn lookup(&self, program: Option<&[u8]>) -> (Subset, Option<usize>) {
+        let id = program.and_then(|p| self.named.iter().position(|(n, _)| **n == *p));
+        (self.any | id.map_or(0, |id| self.named[id].1), id)
+    }
+
+    #[cfg(test)]
     fn subset(&self, program: Option<&[u8]>) -> Subset {
-        let named = program.and_then(|p| self.named.iter().find(|(n, _)| **n == *p));
-        self.any | named.map_or(0, |(_, s)| *s)
+        self.lookup(program).0
+    }
+
+    /// Whether rule `i` names no program or the message's (`id` from [`Tags::lookup`]).
+    fn program_ok(&self, i: usize, id: Option<usize>) -> bool {
+        self.program_of[i].is_none_or(|want| Some(want) == id)
     }
 }
 
-/// Whether a rule looks at a message from `source` with tag `program`.
-fn applies(rule: &Rule, program: Option<&[u8]>, source: &Source) -> bool {
+/// Whether a rule looks at a message from `source`; `program_ok`: its `program`, if it names
+/// one, is the message's tag ([`Tags::program_ok`]).
+fn applies(rule: &Rule, program_ok: bool, source: &Source) -> bool {
     if !rule.enabled {
         return false;
     }
@@ -330,10 +351,6 @@ fn applies(rule: &Rule, program: Option<&[u8]>, source: &Source) -> bool {
         (Source::File(p), Some(f)) => *p == f.as_path(),
         (Source::File(_), None) | (_, Some(_)) => false,
         _ => true,
-    };
-    let program_ok = match &rule.program {
-        Some(want) => program == Some(want.as_bytes()),
-        None => true,
     };
     let source_ok = rule.source.is_none_or(|k| k == source.kind());
     file_ok && program_ok && source_ok

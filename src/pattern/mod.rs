@@ -10,19 +10,23 @@
 //! 1. `prefilter::SetFilter`: one pass over the subject's byte pairs drops every pattern one of
 //!    whose two rarest literal pairs is absent;
 //! 2. `prefilter::Prefilter`: minimum length, literal suffix, longest literal (memmem), then
-//!    every literal run in order;
-//! 3. `backtrack`: a bounded backtracker with a visited bit per (instruction, position), for
+//!    (for the instruction-level engines) every literal run in order;
+//! 3. `segments`: a backtracker over whole segments — a phrase of literal text, a whitespace
+//!    run, one conversion — that tries each segment's possible ends in priority order, within
+//!    a step budget of a few steps per byte (ordinary lines take a handful of steps); every
+//!    pattern without a `%f`;
+//! 4. `backtrack`: a bounded backtracker with a visited bit per (instruction, position), for
 //!    subjects where those bits fit its fixed budget (all ordinary log lines), and within a
-//!    step budget of a few steps per byte (ordinary lines need one or two);
-//! 4. `pike` with a small step budget, for long subjects and a trailing `%s`/`%b` (such a
+//!    step budget of a few steps per byte;
+//! 5. `pike` with a small step budget, for long subjects and a trailing `%s`/`%b` (such a
 //!    pattern often matches early: the next engine would read the whole subject);
-//! 5. `reverse`: a bit-parallel pass from the end of the subject finds the leftmost start and
+//! 6. `reverse`: a bit-parallel pass from the end of the subject finds the leftmost start and
 //!    which NFA states can still succeed at each position, then a forward walk takes the
 //!    first viable branch everywhere — the leftmost-first match without backtracking. It takes
 //!    everything the engines above gave up on (adversarial and long subjects); a lazy DFA
 //!    (`dfa`, states built on demand in a fixed store in the [`Cache`]) makes most of its steps
 //!    one table lookup;
-//! 6. `pike` without budget: subjects over 128 KiB, or patterns with more than 254 NFA states.
+//! 7. `pike` without budget: subjects over 128 KiB, or patterns with more than 254 NFA states.
 //!
 //! All engines are O(subject × pattern) and give identical results (tests and fuzz check it).
 
@@ -32,6 +36,7 @@ mod dfa;
 mod pike;
 mod prefilter;
 mod reverse;
+mod segments;
 
 use std::fmt;
 
@@ -47,6 +52,8 @@ pub const MAX_CAPTURES: usize = 16;
 pub struct Pattern {
     source: Vec<u8>,
     prog: Program,
+    /// The pattern as whole segments (`None` with a `%f`): the first engine tried.
+    segments: Option<segments::Segments>,
     /// Tables of the reverse engine (`None`: too many states, long subjects use the Pike VM).
     reverse: Option<reverse::Tables>,
     prefilter: Prefilter,
@@ -119,6 +126,7 @@ impl Pattern {
         Ok(Pattern {
             source: src.to_vec(),
             reverse: reverse::Tables::new(&prog),
+            segments: segments::Segments::new(&elems),
             prog,
             prefilter: Prefilter::new(&elems),
             start: Start::new(&elems),
@@ -169,7 +177,8 @@ impl Pattern {
         engine: Engine,
     ) -> bool {
         // Spans are u32: longer subjects (far beyond any datagram) never match.
-        if subject.len() >= u32::MAX as usize || !self.prefilter.may_match(subject) {
+        let thorough = engine != Engine::Auto || self.segments.is_none();
+        if subject.len() >= u32::MAX as usize || !self.prefilter.may_match(subject, thorough) {
             return false;
         }
         let last_start = subject.len() - self.prefilter.min_len();
@@ -177,8 +186,11 @@ impl Pattern {
         let len = subject.len();
         let auto = engine == Engine::Auto;
         let mut found = None;
+        if let (true, Some(s)) = (auto, &self.segments) {
+            found = s.exec(subject, &self.start, last_start, &mut slots);
+        }
         let small = backtrack::fits(&self.prog, len);
-        if auto && small {
+        if found.is_none() && auto && small {
             let sc = &mut cache.backtrack;
             let (start, budget) = (&self.start, backtrack_budget(len, self.reverse.is_some()));
             found = backtrack::exec(

@@ -54,15 +54,17 @@ impl Prefilter {
         self.min_len
     }
 
-    /// False when `hay` certainly does not match.
+    /// False when `hay` certainly does not match. `thorough` adds the check that every literal
+    /// run is there in order (one substring search each): worth it before an engine that steps
+    /// a byte at a time, not before one that looks for the same runs itself.
     #[inline]
-    pub(crate) fn may_match(&self, hay: &[u8]) -> bool {
+    pub(crate) fn may_match(&self, hay: &[u8], thorough: bool) -> bool {
         // An empty suffix is common (patterns ending in `%s`): skip the call to `memcmp`, which
         // some C libraries make costly even for zero bytes.
         hay.len() >= self.min_len
             && (self.suffix.is_empty() || hay.ends_with(&self.suffix))
             && self.required.as_ref().is_none_or(|f| f.find(hay).is_some())
-            && self.runs_in_order(hay)
+            && (!thorough || self.runs_in_order(hay))
     }
 
     fn runs_in_order(&self, hay: &[u8]) -> bool {
