@@ -709,7 +709,11 @@ mod tests {
             let mut s = String::new();
             for k in 0..parts {
                 if k > 0 {
-                    s.push_str(if (y >> (40 + k)) % 5 == 0 { "::" } else { ":" });
+                    s.push_str(if (y >> (40 + k)).is_multiple_of(5) {
+                        "::"
+                    } else {
+                        ":"
+                    });
                 }
                 s.push_str(groups[(y >> (4 * k)) as usize % groups.len()]);
             }
