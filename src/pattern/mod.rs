@@ -176,8 +176,14 @@ impl Pattern {
         caps: &mut Captures,
         engine: Engine,
     ) -> bool {
+        // Long subjects go to the instruction-level engines ([`segments::MAX_LEN`]), which
+        // take the prefilter's check of every literal run.
+        let segments = self
+            .segments
+            .as_ref()
+            .filter(|_| subject.len() <= segments::MAX_LEN);
+        let thorough = engine != Engine::Auto || segments.is_none();
         // Spans are u32: longer subjects (far beyond any datagram) never match.
-        let thorough = engine != Engine::Auto || self.segments.is_none();
         if subject.len() >= u32::MAX as usize || !self.prefilter.may_match(subject, thorough) {
             return false;
         }
@@ -186,7 +192,7 @@ impl Pattern {
         let len = subject.len();
         let auto = engine == Engine::Auto;
         let mut found = None;
-        if let (true, Some(s)) = (auto, &self.segments) {
+        if let (true, Some(s)) = (auto, segments) {
             found = s.exec(subject, &self.start, last_start, &mut slots);
         }
         let small = backtrack::fits(&self.prog, len);

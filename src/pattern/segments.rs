@@ -53,6 +53,12 @@ pub(crate) struct Segments {
 /// instruction-level engines (ordinary lines take well under one).
 const STEPS_PER_BYTE: usize = 4;
 
+/// Longer subjects go straight to the instruction-level engines. A step here costs several
+/// of theirs, and a long subject that no start matches soon (64 KiB of `a a a … b` against
+/// `%s a %s a %s b`) is the reverse engine's case: it finds the only start from the end in
+/// microseconds, where this engine would spend its whole budget (milliseconds) first.
+pub(crate) const MAX_LEN: usize = 1024;
+
 impl Segments {
     /// The segments of `elems`, or `None` for a pattern this engine does not take (`%f`, or
     /// literal text too long for its `u16` ranges).
