@@ -289,34 +289,6 @@ pub(crate) struct Program {
     pub tail: bool,
     /// That trailing conversion is a `%s` (skips leading whitespace).
     pub tail_skips_space: bool,
-    /// Per instruction: for the `Split` of a lazy one-class loop whose exit goes (through
-    /// `Save`s) to a literal byte, that class and byte; see [`Program::lazy_exits`].
-    pub lazy: Vec<Option<(u16, u8)>>,
-}
-
-impl Program {
-    /// `Class(m); Split(exit, loop)`, with `exit` reaching `Byte(c)` through `Save`s only: at a
-    /// byte that is not `c` the exit fails at once and changes nothing (a `Save` is undone), so
-    /// a search may step over every byte in `m` that is not `c` without trying the exit.
-    fn lazy_exits(insts: &[Inst]) -> Vec<Option<(u16, u8)>> {
-        let exit_byte = |mut at: usize| loop {
-            match insts.get(at)? {
-                Inst::Save(_) => at += 1,
-                Inst::Byte(c) => return Some(*c),
-                _ => return None,
-            }
-        };
-        (0..insts.len())
-            .map(
-                |pc| match (insts[pc], pc.checked_sub(1).map(|b| insts[b])) {
-                    (Inst::Split(exit, body), Some(Inst::Class(m))) if body as usize + 1 == pc => {
-                        exit_byte(exit as usize).map(|c| (m, c))
-                    }
-                    _ => None,
-                },
-            )
-            .collect()
-    }
 }
 
 /// Builds the program for `elems`; the unanchored `.*?` prefix is left to the matcher.
@@ -350,7 +322,6 @@ pub(crate) fn build(elems: &[Elem]) -> Program {
     emit(&Node::Cat(nodes), &mut insts);
     insts.push(if tail { Inst::MatchTail } else { Inst::Match });
     Program {
-        lazy: Program::lazy_exits(&insts),
         insts,
         slots: 2 * cap as usize,
         tail,
@@ -437,26 +408,6 @@ pub(crate) fn min_len(elems: &[Elem]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lazy_loops_know_the_byte_that_ends_them() {
-        let prog = build(&parse(b"from %s:%d").unwrap());
-        let lazy: Vec<_> = prog.lazy.iter().flatten().collect();
-        assert_eq!(lazy, [&(NOT_SPACE, b':')], "{:?}", prog.insts);
-        // A loop at the end of the pattern, or before another conversion, has none.
-        assert!(
-            build(&parse(b"from %s").unwrap())
-                .lazy
-                .iter()
-                .all(Option::is_none)
-        );
-        assert!(
-            build(&parse(b"%s%d").unwrap())
-                .lazy
-                .iter()
-                .all(Option::is_none)
-        );
-    }
 
     #[test]
     fn errors_name_offset_and_reason() {

@@ -9,28 +9,23 @@
 //! semantics (SPEC §5). The path of one subject through a rule set:
 //! 1. `prefilter::SetFilter`: one pass over the subject's byte pairs drops every pattern one of
 //!    whose two rarest literal pairs is absent;
-//! 2. `prefilter::Prefilter`: minimum length, literal suffix, longest literal (memmem), then
-//!    (for the instruction-level engines) every literal run in order;
+//! 2. `prefilter::Prefilter`: minimum length, literal suffix, longest literal (memmem);
 //! 3. `segments`: a backtracker over whole segments — a phrase of literal text, a whitespace
 //!    run, one conversion — that tries each segment's possible ends in priority order, within
-//!    a step budget of a few steps per byte (ordinary lines take a handful of steps); every
-//!    pattern without a `%f`;
-//! 4. `backtrack`: a bounded backtracker with a visited bit per (instruction, position), for
-//!    subjects where those bits fit its fixed budget (all ordinary log lines), and within a
-//!    step budget of a few steps per byte;
-//! 5. `pike` with a small step budget, for long subjects and a trailing `%s`/`%b` (such a
-//!    pattern often matches early: the next engine would read the whole subject);
-//! 6. `reverse`: a bit-parallel pass from the end of the subject finds the leftmost start and
+//!    a step budget of a few steps per byte: every pattern without a `%f`, on subjects up to
+//!    1 KiB (all ordinary log lines);
+//! 4. `pike` with a small step budget, for a trailing `%s`/`%b` (such a pattern often matches
+//!    early: the next engine would read the whole subject);
+//! 5. `reverse`: a bit-parallel pass from the end of the subject finds the leftmost start and
 //!    which NFA states can still succeed at each position, then a forward walk takes the
 //!    first viable branch everywhere — the leftmost-first match without backtracking. It takes
-//!    everything the engines above gave up on (adversarial and long subjects); a lazy DFA
-//!    (`dfa`, states built on demand in a fixed store in the [`Cache`]) makes most of its steps
-//!    one table lookup;
-//! 7. `pike` without budget: subjects over 128 KiB, or patterns with more than 254 NFA states.
+//!    everything the engines above gave up on or do not take (adversarial and long subjects,
+//!    `%f`); a lazy DFA (`dfa`, states built on demand in a fixed store in the [`Cache`]) makes
+//!    most of its steps one table lookup;
+//! 6. `pike` without budget: subjects over 128 KiB, or patterns with more than 254 NFA states.
 //!
 //! All engines are O(subject × pattern) and give identical results (tests and fuzz check it).
 
-mod backtrack;
 mod compile;
 mod dfa;
 mod pike;
@@ -112,7 +107,7 @@ impl Captures {
 impl Pattern {
     /// The pattern `-` without the reverse engine's tables (a few hundred bytes instead of ~3 KiB):
     /// what a rule keeps when its compiled pattern has moved into a [`RuleSet`]. It still matches
-    /// correctly; only subjects past the backtracker's budget go to the Pike VM.
+    /// correctly; only the subjects the segment engine leaves go to the Pike VM.
     pub fn placeholder() -> Pattern {
         let mut p = Pattern::compile(b"-").expect("a one-byte literal compiles");
         p.reverse = None;
@@ -176,15 +171,11 @@ impl Pattern {
         caps: &mut Captures,
         engine: Engine,
     ) -> bool {
-        // Long subjects go to the instruction-level engines ([`segments::MAX_LEN`]), which
-        // take the prefilter's check of every literal run.
-        let segments = self
-            .segments
-            .as_ref()
-            .filter(|_| subject.len() <= segments::MAX_LEN);
-        let thorough = engine != Engine::Auto || segments.is_none();
+        // Long subjects go to the NFA engines ([`segments::MAX_LEN`]).
+        let segments = self.segments.as_ref();
+        let segments = segments.filter(|_| subject.len() <= segments::MAX_LEN);
         // Spans are u32: longer subjects (far beyond any datagram) never match.
-        if subject.len() >= u32::MAX as usize || !self.prefilter.may_match(subject, thorough) {
+        if subject.len() >= u32::MAX as usize || !self.prefilter.may_match(subject) {
             return false;
         }
         let last_start = subject.len() - self.prefilter.min_len();
@@ -195,15 +186,7 @@ impl Pattern {
         if let (true, Some(s)) = (auto, segments) {
             found = s.exec(subject, &self.start, last_start, &mut slots);
         }
-        let small = backtrack::fits(&self.prog, len);
-        if found.is_none() && auto && small {
-            let sc = &mut cache.backtrack;
-            let (start, budget) = (&self.start, backtrack_budget(len, self.reverse.is_some()));
-            found = backtrack::exec(
-                &self.prog, subject, sc, start, last_start, budget, &mut slots,
-            );
-        }
-        if found.is_none() && auto && !small && self.prog.tail {
+        if found.is_none() && auto && self.prog.tail {
             // The reverse engine reads a whole long subject even when a trailing `%s`/`%b`
             // matches early: give the Pike VM a small budget to find such a match first.
             let (start, budget) = (&self.start, PIKE_TAIL_BUDGET);
@@ -270,20 +253,6 @@ impl Pattern {
 /// Threads the Pike VM may step through before a long search with a trailing `%s`/`%b` moves
 /// to the reverse engine (about 50 µs).
 const PIKE_TAIL_BUDGET: usize = 4096;
-
-/// Steps the backtracker may take on a subject of `len` bytes before the reverse engine (whose
-/// cost is a few steps per byte whatever the input) takes over; unbounded without that engine.
-fn backtrack_budget(len: usize, reverse: bool) -> usize {
-    if reverse {
-        BACKTRACK_STEPS_PER_BYTE * (len + 1) + 64
-    } else {
-        usize::MAX
-    }
-}
-
-/// Ordinary lines take about one or two backtracking steps per byte; adversarial ones up to
-/// one per instruction and byte.
-const BACKTRACK_STEPS_PER_BYTE: usize = 4;
 
 /// Which engine runs a search (tests force one).
 #[derive(Clone, Copy, PartialEq, Eq)]

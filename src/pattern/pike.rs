@@ -23,7 +23,6 @@ pub struct Cache {
     clist: Threads,
     nlist: Threads,
     stack: Vec<Frame>,
-    pub(crate) backtrack: super::backtrack::Scratch,
     pub(crate) reverse: super::reverse::Scratch,
 }
 
@@ -96,7 +95,6 @@ impl Cache {
         for prog in progs {
             self.prepare(prog);
         }
-        self.backtrack.prepare(0);
         self.reverse.prepare();
     }
 

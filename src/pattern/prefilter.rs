@@ -19,9 +19,6 @@ pub(crate) struct Prefilter {
     suffix: Vec<u8>,
     /// The longest literal run of the pattern, which every matching subject contains.
     required: Option<Finder<'static>>,
-    /// Every literal run, in pattern order: a matching subject contains them in this order,
-    /// without overlap (the earliest occurrence of each is the best place to look for the next).
-    runs: Vec<Finder<'static>>,
 }
 
 impl Prefilter {
@@ -38,15 +35,10 @@ impl Prefilter {
         // The suffix check already covers a required literal that is the suffix itself.
         let required =
             (!longest.is_empty() && longest != suffix).then(|| Finder::new(&longest).into_owned());
-        let runs = literal_runs(elems)
-            .filter(|run| !run.is_empty())
-            .map(|run| Finder::new(&run).into_owned())
-            .collect();
         Prefilter {
             min_len: super::compile::min_len(elems),
             suffix,
             required,
-            runs,
         }
     }
 
@@ -54,28 +46,14 @@ impl Prefilter {
         self.min_len
     }
 
-    /// False when `hay` certainly does not match. `thorough` adds the check that every literal
-    /// run is there in order (one substring search each): worth it before an engine that steps
-    /// a byte at a time, not before one that looks for the same runs itself.
+    /// False when `hay` certainly does not match.
     #[inline]
-    pub(crate) fn may_match(&self, hay: &[u8], thorough: bool) -> bool {
+    pub(crate) fn may_match(&self, hay: &[u8]) -> bool {
         // An empty suffix is common (patterns ending in `%s`): skip the call to `memcmp`, which
         // some C libraries make costly even for zero bytes.
         hay.len() >= self.min_len
             && (self.suffix.is_empty() || hay.ends_with(&self.suffix))
             && self.required.as_ref().is_none_or(|f| f.find(hay).is_some())
-            && (!thorough || self.runs_in_order(hay))
-    }
-
-    fn runs_in_order(&self, hay: &[u8]) -> bool {
-        let mut rest = hay;
-        for f in &self.runs {
-            match f.find(rest) {
-                Some(i) => rest = &rest[i + f.needle().len()..],
-                None => return false,
-            }
-        }
-        true
     }
 }
 

@@ -10,11 +10,10 @@
 //! time instead of one instruction per byte.
 //! Never: allocates, or works past its budget — a search that would answers `None` and the
 //! caller moves to the instruction-level engines, which are linear in the subject.
-//! Patterns with a `%f` (nested choices) have no segments and go to those engines directly.
+//! Patterns with a `%f`, `%i`, `%x` (alternatives inside the conversion) or `%c` (rare in log
+//! rules) have no segments and go to those engines directly.
 
-use super::compile::{
-    ANY, CLASS_TABLE, Conv, DIGIT, DIGIT19, Elem, HEX, NOT_SPACE, OCTAL, SIGN, SPACE, XX,
-};
+use super::compile::{ANY, CLASS_TABLE, Conv, DIGIT, Elem, NOT_SPACE, OCTAL, SIGN, SPACE};
 use super::pike::{MAX_SLOTS, StartScan};
 
 /// One segment, with the capture number of a conversion.
@@ -27,12 +26,6 @@ enum Seg {
     Space,
     /// `%d` (`sign`), `%u`, `%o`: `\s*[+-]?class+`, greedy.
     Num { class: u16, sign: bool, cap: u8 },
-    /// `%x`: `\s*(0[xX])?[0-9a-fA-F]+`.
-    Hex { cap: u8 },
-    /// `%i`: `\s*[+-]?(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)`.
-    Int { cap: u8 },
-    /// `%c`: one byte.
-    Char { cap: u8 },
     /// `%s` (`\s*\S+?`) or `%b` (`.+?`) before more pattern: lazy.
     Lazy { class: u16, skip: bool, cap: u8 },
     /// The trailing `%s`/`%b`: everything left, at least one byte.
@@ -157,12 +150,9 @@ fn conv_seg(conv: Conv, trailing: bool, cap: u8) -> Option<Seg> {
         Conv::D => num(DIGIT, true),
         Conv::U => num(DIGIT, false),
         Conv::O => num(OCTAL, false),
-        Conv::X => Seg::Hex { cap },
-        Conv::I => Seg::Int { cap },
-        Conv::C => Seg::Char { cap },
         Conv::S => lazy(NOT_SPACE, true),
         Conv::B => lazy(ANY, false),
-        Conv::F => return None,
+        Conv::X | Conv::I | Conv::F | Conv::C => return None,
     })
 }
 
@@ -191,14 +181,6 @@ impl Run<'_> {
                     Some(end) => end,
                     None => return Some(false),
                 },
-                Seg::Char { cap } => {
-                    if pos >= self.hay.len() {
-                        return Some(false);
-                    }
-                    self.open(cap, pos);
-                    self.close(cap, pos + 1);
-                    pos + 1
-                }
                 Seg::Space => {
                     let n = self.run(pos, SPACE)?;
                     if n == 0 || !settles {
@@ -234,39 +216,27 @@ impl Run<'_> {
                     self.close(cap, p + n);
                     p + n
                 }
-                Seg::Hex { cap } => return self.hex(i, pos, cap),
-                Seg::Int { cap } => return self.int(i, pos, cap),
                 Seg::Tail { skip, cap } => return self.tail(pos, skip, cap),
             };
             i += 1;
         }
     }
 
-    /// Text at `pos`: `Some(Some(end))` when it is there. Most subjects have single spaces where
-    /// the pattern has whitespace, and one compare decides; otherwise word by word.
+    /// Text at `pos`: `Some(Some(end))` when it is there; each `b' '` takes a whole
+    /// whitespace run.
     fn text(&mut self, pos: usize, at: u16, len: u16) -> Option<Option<usize>> {
-        let text = self.segs.text(at, len);
         let mut end = pos;
-        if starts_with(&self.hay[pos..], text) {
-            end += text.len();
-        } else {
-            for (k, word) in text.split(|&b| b == b' ').enumerate() {
-                if k > 0 {
-                    match self.run(end, SPACE)? {
-                        0 => return Some(None),
-                        n => end += n,
-                    }
+        for &t in self.segs.text(at, len) {
+            if t == b' ' {
+                match self.run(end, SPACE)? {
+                    0 => return Some(None),
+                    n => end += n,
                 }
-                if !starts_with(&self.hay[end..], word) {
-                    return Some(None);
-                }
-                end += word.len();
+            } else if self.hay.get(end) == Some(&t) {
+                end += 1;
+            } else {
+                return Some(None);
             }
-            return Some(Some(end));
-        }
-        // A whitespace run at the end of the text takes the whole run.
-        if text.last() == Some(&b' ') {
-            end += self.run(end, SPACE)?;
         }
         Some(Some(end))
     }
@@ -285,42 +255,6 @@ impl Run<'_> {
         self.open(cap, start);
         self.close(cap, len);
         Some(true)
-    }
-
-    /// `%x`: with a `0x` prefix first (when there is one), then without; digits longest first.
-    fn hex(&mut self, i: usize, pos: usize, cap: u8) -> Option<bool> {
-        let p = pos + self.run(pos, SPACE)?;
-        self.open(cap, p);
-        if self.hay.get(p) == Some(&b'0') && self.is(p + 1, XX) {
-            let n = self.run(p + 2, HEX)?;
-            if self.longest_first(i, p + 3, p + 2 + n)? {
-                return Some(true);
-            }
-        }
-        let n = self.run(p, HEX)?;
-        self.longest_first(i, p + 1, p + n)
-    }
-
-    /// `%i`: the three alternatives in order (hex, octal, decimal), each longest first.
-    fn int(&mut self, i: usize, pos: usize, cap: u8) -> Option<bool> {
-        let p = pos + self.run(pos, SPACE)?;
-        let q = p + usize::from(self.is(p, SIGN));
-        self.open(cap, p);
-        if self.hay.get(q) == Some(&b'0') {
-            if self.is(q + 1, XX) {
-                let n = self.run(q + 2, HEX)?;
-                if self.longest_first(i, q + 3, q + 2 + n)? {
-                    return Some(true);
-                }
-            }
-            let n = self.run(q + 1, OCTAL)?;
-            return self.longest_first(i, q + 1, q + 1 + n);
-        }
-        if !self.is(q, DIGIT19) {
-            return Some(false);
-        }
-        let n = self.run(q + 1, DIGIT)?;
-        self.longest_first(i, q + 1, q + 1 + n)
     }
 
     /// Tries the segments after `i` from each end in `lo..=hi`, longest first (greedy); closes
@@ -361,12 +295,9 @@ impl Run<'_> {
                     _ => b == c,
                 };
                 let rest = &hay[end..];
-                let k = match (c, class) {
-                    (b' ', _) | (_, NOT_SPACE) => rest
-                        .iter()
-                        .position(|&b| starts(b) || CLASS_TABLE[usize::from(b)] & class == 0),
-                    _ => memchr::memchr(c, rest),
-                };
+                let k = rest
+                    .iter()
+                    .position(|&b| starts(b) || CLASS_TABLE[usize::from(b)] & class == 0);
                 match k {
                     Some(k) if starts(rest[k]) => {
                         self.charge(k / 4)?;
@@ -424,12 +355,7 @@ impl Seg {
     fn cap(self) -> Option<u8> {
         match self {
             Seg::Lit { .. } | Seg::Space => None,
-            Seg::Num { cap, .. }
-            | Seg::Hex { cap }
-            | Seg::Int { cap }
-            | Seg::Char { cap }
-            | Seg::Lazy { cap, .. }
-            | Seg::Tail { cap, .. } => Some(cap),
+            Seg::Num { cap, .. } | Seg::Lazy { cap, .. } | Seg::Tail { cap, .. } => Some(cap),
         }
     }
 }
@@ -437,7 +363,9 @@ impl Seg {
 /// Whether `seg` (a greedy run, or a lazy `%s`) followed by `next` (`None`: the end) can only
 /// end where its run ends. A shorter end leaves a byte of the run where `next` starts; that
 /// fails when `next` cannot start with such a byte — or, after a whitespace run, when `next`
-/// skips whitespace itself, so every split of the run leads to the same place.
+/// skips whitespace itself, so every split of the run leads to the same place. (The classes
+/// here are whitespace, digits, octal digits and non-whitespace: only the last two overlap
+/// others, and never whitespace.)
 fn settles(seg: Seg, next: Option<Seg>, bytes: &[u8]) -> bool {
     let class = match seg {
         Seg::Space => SPACE,
@@ -447,51 +375,16 @@ fn settles(seg: Seg, next: Option<Seg>, bytes: &[u8]) -> bool {
         } => NOT_SPACE,
         _ => return false,
     };
-    let Some(next) = next else {
+    match next {
         // Only the longest end can be the end of the subject.
-        return true;
-    };
-    let skips = matches!(
-        next,
-        Seg::Num { .. } | Seg::Hex { .. } | Seg::Int { .. } | Seg::Lazy { skip: true, .. }
-    );
-    if seg == Seg::Space && skips {
-        return true;
-    }
-    (0..=255u8).all(|b| CLASS_TABLE[usize::from(b)] & class == 0 || !can_start(next, b, bytes))
-}
-
-/// Whether a match of `seg` can start with byte `b`.
-fn can_start(seg: Seg, b: u8, bytes: &[u8]) -> bool {
-    let in_class = |m: u16| CLASS_TABLE[usize::from(b)] & m != 0;
-    match seg {
-        Seg::Lit { at, .. } => match bytes[usize::from(at)] {
-            b' ' => in_class(SPACE),
-            first => first == b,
+        None => true,
+        Some(Seg::Lit { at, .. }) => match bytes[usize::from(at)] {
+            b' ' => class != SPACE,
+            first => CLASS_TABLE[usize::from(first)] & class == 0,
         },
-        Seg::Space => in_class(SPACE),
-        Seg::Num { class, sign, .. } => in_class(SPACE | class) || (sign && in_class(SIGN)),
-        Seg::Hex { .. } => in_class(SPACE | HEX),
-        Seg::Int { .. } => in_class(SPACE | SIGN | DIGIT),
-        Seg::Char { .. } | Seg::Lazy { .. } | Seg::Tail { .. } => true,
-    }
-}
-
-/// `hay.starts_with(lit)` a word at a time: literals are short, and a C library's `memcmp` call
-/// costs more than the compare. The last word may overlap the one before.
-fn starts_with(hay: &[u8], lit: &[u8]) -> bool {
-    let n = lit.len();
-    let Some(hay) = hay.get(..n) else {
-        return false;
-    };
-    let w8 = |c: &[u8], at: usize| u64::from_ne_bytes(c[at..at + 8].try_into().unwrap_or_default());
-    let w4 = |c: &[u8], at: usize| u32::from_ne_bytes(c[at..at + 4].try_into().unwrap_or_default());
-    match n {
-        8.. => {
-            (0..n / 8).all(|k| w8(hay, 8 * k) == w8(lit, 8 * k)) && w8(hay, n - 8) == w8(lit, n - 8)
-        }
-        4.. => w4(hay, 0) == w4(lit, 0) && w4(hay, n - 4) == w4(lit, n - 4),
-        _ => hay.iter().zip(lit).all(|(a, b)| a == b),
+        Some(Seg::Space) => class != SPACE,
+        Some(Seg::Num { .. } | Seg::Lazy { skip: true, .. }) => class == SPACE,
+        Some(_) => false,
     }
 }
 
@@ -501,21 +394,12 @@ mod tests {
     use crate::pattern::Pattern;
 
     #[test]
-    fn starts_with_agrees_with_std() {
-        let hay = b"Bad password attempt for 'root' from 10.0.0.1:22";
-        for n in 0..=hay.len() {
-            for lit in [&hay[..n], b"Bad password attempt for 'x'"] {
-                assert_eq!(starts_with(hay, lit), hay.starts_with(lit), "{n}");
-            }
+    fn alternatives_inside_a_conversion_have_no_segments() {
+        for p in [&b"took %f s"[..], b"%i", b"x%x", b"%c"] {
+            let elems = super::super::compile::parse(p).unwrap();
+            assert!(Segments::new(&elems).is_none());
         }
-        assert!(!starts_with(b"Bad", b"Bad password"));
-    }
-
-    #[test]
-    fn f_patterns_have_no_segments() {
-        let elems = super::super::compile::parse(b"took %f s").unwrap();
-        assert!(Segments::new(&elems).is_none());
-        let elems = super::super::compile::parse(b"x %d %i %x %o %u %c %s %b").unwrap();
+        let elems = super::super::compile::parse(b"x %d %o %u %s %b").unwrap();
         assert!(Segments::new(&elems).is_some());
     }
 
@@ -541,7 +425,7 @@ mod tests {
                 ],
             ),
             (
-                b"%d %u %o %x %i %c|",
+                b"%d %u %o %u %u %s|",
                 &[
                     b" -12 34 0777 0x1F 0x10 z|",
                     b"+1 2 3 0 0 z|",
@@ -557,8 +441,8 @@ mod tests {
             ),
             (b"%s", &[b"   ", b" ", b"", b"  x  ", b"x"]),
             (b"%b%b", &[b"ab", b"a", b"abc"]),
-            (b"%i%i", &[b"0x1f7", b"123", b"007", b"-0x"]),
-            (b"%x%x", &[b"0x1f", b"0xx1", b"00x1"]),
+            (b"%d%d", &[b"12", b"1", b"-1-2", b"+1 -2 "]),
+            (b"%d%s", &[b"12", b"1", b"1 x", b"12x"]),
         ];
         for (pattern, subjects) in cases {
             let p = Pattern::compile(pattern).unwrap();

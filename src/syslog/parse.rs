@@ -426,35 +426,15 @@ fn rfc5424(i: &[u8]) -> Option<Message<'_>> {
 // ---------------------------------------------------------------------------------------------
 // RFC3164
 
-/// Byte classes of the RFC3164 header scans: one table lookup per byte.
-const HOST: u8 = 1;
-const TAG_END: u8 = 2;
-static CLASS: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        if c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b':' | b'-') {
-            t[b] |= HOST;
-        }
-        if matches!(c, b' ' | b':' | b'[') {
-            t[b] |= TAG_END;
-        }
-        b += 1;
-    }
-    t
-};
-
-/// Length of the longest prefix of `i` without a byte of class `class` set (`stop`) or unset.
-fn run_of(i: &[u8], class: u8, stop: bool) -> usize {
-    i.iter()
-        .position(|&b| (CLASS[usize::from(b)] & class != 0) == stop)
-        .unwrap_or(i.len())
+/// Length of the longest prefix of `i` whose bytes all satisfy `keep`.
+fn run_of(i: &[u8], keep: impl Fn(u8) -> bool) -> usize {
+    i.iter().position(|&b| !keep(b)).unwrap_or(i.len())
 }
 
 /// A token that is a HOSTNAME: `[A-Za-z0-9._:-]+`, not ending in `:`, followed by SP.
 fn hostname(i: &[u8]) -> Option<(&[u8], &[u8])> {
-    let (h, rest) = i.split_at(run_of(i, HOST, false));
+    let host = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-');
+    let (h, rest) = i.split_at(run_of(i, host));
     match (h.last(), rest.split_first()) {
         (Some(&last), Some((b' ', rest))) if last != b':' => Some((rest, h)),
         _ => None,
@@ -466,7 +446,7 @@ type Tag<'a> = (Option<&'a [u8]>, Option<&'a [u8]>);
 
 /// `name[pid]:` or `name:`.
 fn tag3164(i: &[u8]) -> Option<(&[u8], Tag<'_>)> {
-    let (name, mut i) = i.split_at(run_of(i, TAG_END, true));
+    let (name, mut i) = i.split_at(run_of(i, |b| !matches!(b, b' ' | b':' | b'[')));
     let mut pid = None;
     if let Some(rest) = i.strip_prefix(b"[") {
         let n = rest.iter().position(|&b| b == b']' || b == b' ');

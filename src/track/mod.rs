@@ -49,7 +49,7 @@
 
 use crate::ipnet::IpNet;
 use std::hash::{BuildHasher, RandomState};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr};
 
 /// Bytes of a key stored verbatim; longer keys are told apart by their length and keyed hash.
 pub const KEY_PREFIX: usize = 64;
@@ -495,52 +495,7 @@ fn parse_plain(b: &[u8]) -> Option<IpAddr> {
     if !b.contains(&b':') {
         return ipv4(b).map(IpAddr::V4);
     }
-    ipv6(b).map(IpAddr::V6)
-}
-
-/// An IPv6 address as `Ipv6Addr::from_str` reads it: eight groups of 1–4 hex digits, or fewer
-/// around one `::` (which stands for at least one zero group), the last two groups possibly
-/// written as a dotted quad; without the UTF-8 check and the generic parser.
-fn ipv6(b: &[u8]) -> Option<Ipv6Addr> {
-    let mut groups = [0u16; 8];
-    let (head, tail) = match b.windows(2).position(|w| w == b"::") {
-        Some(p) => (&b[..p], Some(&b[p + 2..])),
-        None => (b, None),
-    };
-    let Some(tail) = tail else {
-        return (read_groups(head, &mut groups, true)? == 8).then_some(Ipv6Addr::from(groups));
-    };
-    // A dotted quad only ends the address; `::` stands for one group at least.
-    let n = read_groups(head, &mut groups[..7], false)?;
-    let mut back = [0u16; 7];
-    let m = read_groups(tail, &mut back[..7 - n], true)?;
-    groups[8 - m..].copy_from_slice(&back[..m]);
-    Some(Ipv6Addr::from(groups))
-}
-
-/// Reads `:`-separated groups (none from an empty input) into `out`, the last one possibly a
-/// dotted quad (two groups) when `quad`; how many groups, or `None` when they do not fit.
-fn read_groups(b: &[u8], out: &mut [u16], quad: bool) -> Option<usize> {
-    if b.is_empty() {
-        return Some(0);
-    }
-    let mut n = 0;
-    let mut parts = b.split(|&c| c == b':').peekable();
-    while let Some(part) = parts.next() {
-        if quad && parts.peek().is_none() && part.contains(&b'.') {
-            let [a, b, c, d] = ipv4(part)?.octets();
-            out.get_mut(n..n + 2)?
-                .copy_from_slice(&[u16::from_be_bytes([a, b]), u16::from_be_bytes([c, d])]);
-            return Some(n + 2);
-        }
-        if !(1..=4).contains(&part.len()) {
-            return None;
-        }
-        let digit = |v: u16, &c: &u8| Some(v << 4 | char::from(c).to_digit(16)? as u16);
-        *out.get_mut(n)? = part.iter().try_fold(0, digit)?;
-        n += 1;
-    }
-    Some(n)
+    std::str::from_utf8(b).ok()?.parse().ok()
 }
 
 /// A dotted quad as `Ipv4Addr::from_str` reads it (1–3 digits an octet, none above 255, no
