@@ -185,7 +185,7 @@ fn month(i: &[u8]) -> Res<'_, u8> {
 }
 
 /// The month named by three letters, any case. `| 0x20` lowercases a letter and turns no other
-/// byte into one, so one word compare decides.
+/// byte into one, so a word compare per name decides.
 fn month_number(m: [u8; 3]) -> Option<u8> {
     const NAMES: [&[u8; 3]; 12] = [
         b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov",
