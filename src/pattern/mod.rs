@@ -12,15 +12,15 @@
 //! 2. `prefilter::Prefilter`: minimum length, literal suffix, longest literal (memmem);
 //! 3. `segments`: a backtracker over whole segments — a phrase of literal text, a whitespace
 //!    run, one conversion — that tries each segment's possible ends in priority order, within
-//!    a step budget of a few steps per byte: every pattern without a `%f`, on subjects up to
-//!    1 KiB (all ordinary log lines);
+//!    a step budget of a few steps per byte: every pattern without a `%f`, `%i`, `%x` or `%c`,
+//!    on subjects up to 1 KiB (all ordinary log lines);
 //! 4. `pike` with a small step budget, for a trailing `%s`/`%b` (such a pattern often matches
 //!    early: the next engine would read the whole subject);
 //! 5. `reverse`: a bit-parallel pass from the end of the subject finds the leftmost start and
 //!    which NFA states can still succeed at each position, then a forward walk takes the
 //!    first viable branch everywhere — the leftmost-first match without backtracking. It takes
 //!    everything the engines above gave up on or do not take (adversarial and long subjects,
-//!    `%f`); a lazy DFA (`dfa`, states built on demand in a fixed store in the [`Cache`]) makes
+//!    `%f`, `%i`, `%x`, `%c`); a lazy DFA (`dfa`, states built on demand in a fixed store in the [`Cache`]) makes
 //!    most of its steps one table lookup;
 //! 6. `pike` without budget: subjects over 128 KiB, or patterns with more than 254 NFA states.
 //!
@@ -47,7 +47,8 @@ pub const MAX_CAPTURES: usize = 16;
 pub struct Pattern {
     source: Vec<u8>,
     prog: Program,
-    /// The pattern as whole segments (`None` with a `%f`): the first engine tried.
+    /// The pattern as whole segments (`None` with a `%f`, `%i`, `%x` or `%c`): the first engine
+    /// tried.
     segments: Option<segments::Segments>,
     /// Tables of the reverse engine (`None`: too many states, long subjects use the Pike VM).
     reverse: Option<reverse::Tables>,
@@ -172,8 +173,8 @@ impl Pattern {
         engine: Engine,
     ) -> bool {
         // Long subjects go to the NFA engines ([`segments::MAX_LEN`]).
-        let segments = self.segments.as_ref();
-        let segments = segments.filter(|_| subject.len() <= segments::MAX_LEN);
+        let fast = self.segments.as_ref();
+        let fast = fast.filter(|_| subject.len() <= segments::MAX_LEN);
         // Spans are u32: longer subjects (far beyond any datagram) never match.
         if subject.len() >= u32::MAX as usize || !self.prefilter.may_match(subject) {
             return false;
@@ -183,7 +184,7 @@ impl Pattern {
         let len = subject.len();
         let auto = engine == Engine::Auto;
         let mut found = None;
-        if let (true, Some(s)) = (auto, segments) {
+        if let (true, Some(s)) = (auto, fast) {
             found = s.exec(subject, &self.start, last_start, &mut slots);
         }
         if found.is_none() && auto && self.prog.tail {

@@ -53,8 +53,8 @@ const STEPS_PER_BYTE: usize = 4;
 pub(crate) const MAX_LEN: usize = 1024;
 
 impl Segments {
-    /// The segments of `elems`, or `None` for a pattern this engine does not take (`%f`, or
-    /// literal text too long for its `u16` ranges).
+    /// The segments of `elems`, or `None` for a pattern this engine does not take (`%f`, `%i`,
+    /// `%x`, `%c`, or literal text too long for its `u16` ranges).
     pub(crate) fn new(elems: &[Elem]) -> Option<Segments> {
         let mut plain = Segments::default();
         let mut cap = 0u8;
@@ -138,7 +138,7 @@ impl Segments {
     }
 }
 
-/// The segment of one conversion (`None` for `%f`).
+/// The segment of one conversion (`None` for those left to the NFA engines).
 fn conv_seg(conv: Conv, trailing: bool, cap: u8) -> Option<Seg> {
     let num = |class, sign| Seg::Num { class, sign, cap };
     let lazy = |class, skip| Seg::Lazy { class, skip, cap };
@@ -168,7 +168,7 @@ struct Run<'a> {
 
 impl Run<'_> {
     /// Whether segments `i..` match from `pos` to the end of the subject; `None`: out of budget.
-    /// Segments with a single way to go (text, `%c`, runs that settle) are taken in a loop;
+    /// Segments with a single way to go (text, runs that settle) are taken in a loop;
     /// only real choices recurse.
     fn at(&mut self, mut i: usize, mut pos: usize) -> Option<bool> {
         loop {
@@ -315,13 +315,9 @@ impl Run<'_> {
         }
     }
 
-    /// Length of the run of bytes in `class` from `pos`, charged a step per byte (every byte is
-    /// in `ANY`: that run is the rest, free).
+    /// Length of the run of bytes in `class` from `pos`, charged a step per byte.
     fn run(&mut self, pos: usize, class: u16) -> Option<usize> {
         let rest = self.hay.get(pos..).unwrap_or_default();
-        if class == ANY {
-            return Some(rest.len());
-        }
         let n = rest
             .iter()
             .position(|&b| CLASS_TABLE[usize::from(b)] & class == 0)

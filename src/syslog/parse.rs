@@ -71,8 +71,7 @@ fn headerless(frame: &[u8]) -> Message<'_> {
 }
 
 fn trim_spaces(i: &[u8]) -> &[u8] {
-    let n = i.iter().take_while(|&&b| b == b' ').count();
-    &i[n..]
+    &i[run_of(i, |b| b == b' ')..]
 }
 
 /// Value of a run of at most 4 ASCII digits (nom has checked they are digits).
