@@ -169,14 +169,21 @@ impl KeyTracker {
             self.table = vec![0; self.base(self.max_keys)];
         }
         let hash = self.hasher.hash_one(key);
+        // Most events repeat the latest key (an attacker's attempts come in a run): it is
+        // already the head, and moving it would touch its neighbours' records for nothing.
         let slot = match self.find(key, hash) {
+            Some(slot) if self.head == slot + 1 => slot,
             Some(slot) => {
                 self.unlink(slot);
+                self.push_front(slot);
                 slot
             }
-            None => self.insert(key, hash),
+            None => {
+                let slot = self.insert(key, hash);
+                self.push_front(slot);
+                slot
+            }
         };
-        self.push_front(slot);
         let count = self.prune(slot, now) + 1;
         if count >= self.maxfail {
             self.remove(slot);
@@ -567,6 +574,21 @@ mod tests {
                 fired: true
             }
         );
+    }
+
+    #[test]
+    fn a_repeated_latest_key_stays_most_recent() {
+        let mut t = KeyTracker::new(2, 9, Some(60));
+        t.event(b"a", 0);
+        t.event(b"b", 1);
+        t.event(b"b", 2); // b is already the latest: the list is left as it is
+        t.event(b"a", 3);
+        t.event(b"a", 4);
+        t.event(b"c", 5); // full: evicts b, whose newest event is the oldest
+        assert_eq!(t.evicted(), 1);
+        assert_eq!(t.event(b"a", 6).count, 4, "a kept its history");
+        assert_eq!(t.event(b"b", 7).count, 1, "b was evicted");
+        assert_eq!(t.event(b"a", 8).count, 5, "c was evicted, not a");
     }
 
     #[test]
