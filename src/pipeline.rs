@@ -243,7 +243,7 @@ impl Pipeline {
         }
         let (subset, id) = tags.lookup(program);
         let wanted = |i: usize| {
-            let ok = applies(&rules[i], tags.program_ok(i, id), &source);
+            let ok = tags.admits(i, id, &source, &rules[i]);
             if trace && ok {
                 eprintln!("logtrigger: [{}] tried", rules[i].name);
             }
@@ -288,17 +288,32 @@ impl Pipeline {
     }
 }
 
-/// Which rules may look at a message, by its tag, before a byte of it is read (most router lines
-/// come from daemons no rule watches); [`applies`] still decides for the rules of the subset.
+/// Which rules may look at a message, by its tag and source, before a byte of it is read (most
+/// router lines come from daemons no rule watches), without reading the rules themselves: a
+/// `Rule` is hundreds of bytes, and after an idle gap every cache line read is a miss.
 #[derive(Default)]
 struct Tags {
     /// Each distinct `program` of the enabled rules, with the rules that name it.
     named: Vec<(Box<[u8]>, Subset)>,
     /// The enabled rules without a `program`.
     any: Subset,
-    /// Per rule: the index in `named` of its `program`, so that a rule's program is compared
-    /// as a number once the message's tag has been looked up.
-    program_of: Vec<Option<usize>>,
+    /// Per rule, what it asks of a message besides its pattern.
+    gates: Vec<Gate>,
+}
+
+/// A rule's filters, packed: 8 bytes, so that one cache line holds those of 8 rules.
+#[derive(Clone, Copy)]
+struct Gate {
+    /// The index in `Tags::named` of the rule's `program`, + 1; 0: no `program`.
+    program: u32,
+    /// One bit per [`SourceKind`] the rule takes (`source`, `file`); 0 when disabled.
+    sources: u8,
+    /// Bound to a `file`: a line must come from that path.
+    file: bool,
+}
+
+fn source_bit(kind: SourceKind) -> u8 {
+    1 << kind as u8
 }
 
 impl Tags {
@@ -314,7 +329,19 @@ impl Tags {
                 }),
                 None => None,
             };
-            t.program_of.push(id);
+            // A rule with a `file` reads only that file; one without reads no file.
+            let file = source_bit(SourceKind::File);
+            let kinds = r.source.map_or(0xf, source_bit);
+            let sources = match (r.enabled, r.file.is_some()) {
+                (false, _) => 0,
+                (true, true) => kinds & file,
+                (true, false) => kinds & !file,
+            };
+            t.gates.push(Gate {
+                program: id.map_or(0, |id| id as u32 + 1),
+                sources,
+                file: r.file.is_some(),
+            });
             match id {
                 _ if !r.enabled => {}
                 Some(id) => t.named[id].1 |= bit,
@@ -335,25 +362,16 @@ impl Tags {
         self.lookup(program).0
     }
 
-    /// Whether rule `i` names no program or the message's (`id` from [`Tags::lookup`]).
-    fn program_ok(&self, i: usize, id: Option<usize>) -> bool {
-        self.program_of[i].is_none_or(|want| Some(want) == id)
+    /// Whether rule `i` (`rule`) looks at a message from `source` whose tag has index `id` in
+    /// `named` ([`Tags::lookup`]). `rule` is read only for a rule bound to a file.
+    fn admits(&self, i: usize, id: Option<usize>, source: &Source, rule: &Rule) -> bool {
+        let g = self.gates[i];
+        let program_ok = g.program == 0 || Some(g.program as usize - 1) == id;
+        let source_ok = g.sources & source_bit(source.kind()) != 0;
+        let file_ok = !g.file
+            || matches!((source, &rule.file), (Source::File(p), Some(f)) if *p == f.as_path());
+        program_ok && source_ok && file_ok
     }
-}
-
-/// Whether a rule looks at a message from `source`; `program_ok`: its `program`, if it names
-/// one, is the message's tag ([`Tags::program_ok`]).
-fn applies(rule: &Rule, program_ok: bool, source: &Source) -> bool {
-    if !rule.enabled {
-        return false;
-    }
-    let file_ok = match (source, &rule.file) {
-        (Source::File(p), Some(f)) => *p == f.as_path(),
-        (Source::File(_), None) | (_, Some(_)) => false,
-        _ => true,
-    };
-    let source_ok = rule.source.is_none_or(|k| k == source.kind());
-    file_ok && program_ok && source_ok
 }
 
 /// The key values of `rule` joined by one space: written into `out` (cleared first), or, for a
