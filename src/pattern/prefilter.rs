@@ -4,8 +4,6 @@
 //! scan (minimum length, literal suffix, required literal), and the scan for the next possible
 //! match start. Never: rejects a subject that the full matcher would accept.
 
-use memchr::memmem::Finder;
-
 use super::compile::{CLASS_TABLE, Conv, DIGIT, Elem, HEX, OCTAL, SIGN, SPACE};
 use super::pike::StartScan;
 
@@ -18,7 +16,7 @@ pub(crate) struct Prefilter {
     /// the end of the subject).
     suffix: Vec<u8>,
     /// The longest literal run of the pattern, which every matching subject contains.
-    required: Option<Finder<'static>>,
+    required: Option<Literal>,
 }
 
 impl Prefilter {
@@ -33,8 +31,7 @@ impl Prefilter {
             .max_by_key(|run| run.len())
             .unwrap_or_default();
         // The suffix check already covers a required literal that is the suffix itself.
-        let required =
-            (!longest.is_empty() && longest != suffix).then(|| Finder::new(&longest).into_owned());
+        let required = (!longest.is_empty() && longest != suffix).then(|| Literal::new(&longest));
         Prefilter {
             min_len: super::compile::min_len(elems),
             suffix,
@@ -53,7 +50,11 @@ impl Prefilter {
         // some C libraries make costly even for zero bytes.
         hay.len() >= self.min_len
             && (self.suffix.is_empty() || hay.ends_with(&self.suffix))
-            && self.required.as_ref().is_none_or(|f| f.find(hay).is_some())
+            && self
+                .required
+                .as_ref()
+                // Candidates that cost as many compared bytes as the subject has: linear.
+                .is_none_or(|f| f.find(hay, hay.len() / f.needle.len() + 4).is_some())
     }
 }
 
@@ -74,6 +75,52 @@ fn literal_runs(elems: &[Elem]) -> impl Iterator<Item = Vec<u8>> + '_ {
         .map(literal_bytes)
 }
 
+/// A literal found by its rarest byte (`memchr`), each candidate compared whole. Its state is
+/// the needle and its rarest byte's offset: memmem's searcher spread over four or five cache
+/// lines, each a miss after an idle gap, for every pattern a burst of lines reaches.
+///
+/// An exact search by candidates is quadratic on a run of near misses (an attacker repeating
+/// `ZZZZ` to a `ZZZZa` literal), so the candidates checked are bounded and the search may stop at
+/// a candidate unchecked: its answer is a position where the literal *may* occur, never after its
+/// leftmost occurrence. Both users only need that (the prefilter asks "may it match", the start
+/// scans "where may a match start"; the engines check).
+#[derive(Clone, Debug)]
+pub(crate) struct Literal {
+    needle: Box<[u8]>,
+    /// Offset in `needle` of its rarest byte (by [`frequency`]).
+    rare: usize,
+}
+
+impl Literal {
+    /// `needle` is not empty.
+    fn new(needle: &[u8]) -> Literal {
+        let rare = (0..needle.len())
+            .min_by_key(|&i| frequency(needle[i]))
+            .unwrap_or(0);
+        Literal {
+            needle: needle.into(),
+            rare,
+        }
+    }
+
+    /// The leftmost occurrence of the needle in `hay`, or, after `tries` candidates that were
+    /// not, the next candidate unchecked. `None`: the needle does not occur.
+    pub(crate) fn find(&self, hay: &[u8], tries: usize) -> Option<usize> {
+        let (n, rare) = (self.needle.len(), self.rare);
+        let last = hay.len().checked_sub(n)?;
+        let mut start = 0;
+        for tried in 0.. {
+            let at =
+                start + memchr::memchr(self.needle[rare], hay.get(start + rare..=last + rare)?)?;
+            if tried == tries || hay[at..at + n] == *self.needle {
+                return Some(at);
+            }
+            start = at + 1;
+        }
+        None
+    }
+}
+
 /// How to find the next position where a match can start.
 #[derive(Clone, Debug)]
 pub(crate) enum Start {
@@ -82,7 +129,7 @@ pub(crate) enum Start {
     /// The pattern starts with this byte.
     Byte(u8),
     /// The pattern starts with this literal (two bytes or more).
-    Literal(Box<Finder<'static>>),
+    Literal(Literal),
     /// The first byte is in this class mask.
     Class(u16),
 }
@@ -92,7 +139,7 @@ impl Start {
         let prefix = literal_runs(elems).next().unwrap_or_default();
         match (elems.first(), prefix.len()) {
             (_, 1) => Start::Byte(prefix[0]),
-            (_, n) if n >= 2 => Start::Literal(Box::new(Finder::new(&prefix).into_owned())),
+            (_, n) if n >= 2 => Start::Literal(Literal::new(&prefix)),
             (Some(Elem::Space), _) => Start::Class(SPACE),
             (Some(Elem::Conv { conv, trailing }), _) if !trailing => match conv {
                 Conv::D | Conv::I => Start::Class(SPACE | SIGN | DIGIT),
@@ -115,7 +162,7 @@ impl StartScan for Start {
         let found = match self {
             Start::Any => Some(from),
             Start::Byte(b) => memchr::memchr(*b, &hay[from..=last]).map(|i| from + i),
-            Start::Literal(f) => f.find(&hay[from..]).map(|i| from + i),
+            Start::Literal(f) => f.find(&hay[from..], 4).map(|i| from + i),
             Start::Class(m) => hay[from..=last]
                 .iter()
                 .position(|&b| CLASS_TABLE[b as usize] & m != 0)
@@ -222,6 +269,50 @@ impl SetFilter {
 mod tests {
     use super::*;
     use crate::pattern::compile::parse;
+
+    fn naive(needle: &[u8], hay: &[u8]) -> Option<usize> {
+        hay.windows(needle.len()).position(|w| w == needle)
+    }
+
+    #[test]
+    fn literal_finds_the_leftmost_occurrence() {
+        let hays: [&[u8]; 6] = [
+            b"",
+            b"Fre",
+            b"xx Freeswitch: SIP registration failed User:1 IP:2",
+            b"Freeswitch: Freeswitch: SIP registration failed",
+            b"SIP SIP registration SIP registration failed",
+            b"registration faile",
+        ];
+        for needle in [&b"SIP registration failed"[..], b"Fr", b"x", b"failed"] {
+            let lit = Literal::new(needle);
+            for hay in hays {
+                assert_eq!(
+                    lit.find(hay, 99),
+                    naive(needle, hay),
+                    "{needle:?} in {hay:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn literal_stops_at_a_candidate_after_its_tries() {
+        // Every position is a candidate (`Z` is the rarest byte) that fails on its last byte.
+        let needle = [&[b'Z'; 40][..], b"a"].concat();
+        let lit = Literal::new(&needle);
+        assert_eq!(lit.rare, 0);
+        let mut hay = vec![b'Z'; 4000];
+        hay.extend_from_slice(&needle);
+        assert_eq!(
+            lit.find(&hay, 3),
+            Some(3),
+            "the fourth candidate, unchecked"
+        );
+        assert_eq!(lit.find(&hay, 5000), Some(4000));
+        assert_eq!(lit.find(&hay[..4000], 5000), None);
+        assert_eq!(lit.find(b"xxZZZZ", 0), None, "too short for the needle");
+    }
 
     fn filter(patterns: &[&[u8]]) -> SetFilter {
         SetFilter::new(patterns.iter().map(|p| anchor(&parse(p).unwrap())))
