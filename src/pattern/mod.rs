@@ -9,7 +9,7 @@
 //! semantics (SPEC §5). The path of one subject through a rule set:
 //! 1. `prefilter::SetFilter`: one pass over the subject's byte pairs drops every pattern one of
 //!    whose two rarest literal pairs is absent;
-//! 2. `prefilter::Prefilter`: minimum length, literal suffix, longest literal (memmem);
+//! 2. `prefilter::Prefilter`: minimum length, literal suffix, longest literal (by its rarest byte);
 //! 3. `segments`: a backtracker over whole segments — a phrase of literal text, a whitespace
 //!    run, one conversion — that tries each segment's possible ends in priority order, within
 //!    a step budget of a few steps per byte: every pattern without a `%f`, `%i`, `%x` or `%c`,
@@ -332,7 +332,7 @@ impl RuleSet {
         }
         let mut caps = Captures::default();
         // One pass over the subject rules out most patterns at once; for a few patterns their
-        // own checks (a SIMD search for the longest literal) cost less than that pass.
+        // own checks (a `memchr` for the longest literal's rarest byte) cost less than that pass.
         let mask = if subset.count_ones() as usize <= DIRECT && self.patterns.len() <= 32 {
             u64::MAX
         } else {

@@ -1,6 +1,6 @@
 //! Fast rejection and start skipping, derived from a pattern's literal text.
 //!
-//! Owns: the checks that let a subject no rule can match cost little more than a SIMD substring
+//! Owns: the checks that let a subject no rule can match cost little more than a `memchr`
 //! scan (minimum length, literal suffix, required literal), and the scan for the next possible
 //! match start. Never: rejects a subject that the full matcher would accept.
 
