@@ -306,10 +306,9 @@ struct Tags {
 struct Gate {
     /// The index in `Tags::named` of the rule's `program`, + 1; 0: no `program`.
     program: u32,
-    /// One bit per [`SourceKind`] the rule takes (`source`, `file`); 0 when disabled.
+    /// One bit per [`SourceKind`] the rule takes (`source`, `file`); 0 when disabled. Only a
+    /// rule bound to a `file` has the file bit.
     sources: u8,
-    /// Bound to a `file`: a line must come from that path.
-    file: bool,
 }
 
 fn source_bit(kind: SourceKind) -> u8 {
@@ -340,7 +339,6 @@ impl Tags {
             t.gates.push(Gate {
                 program: id.map_or(0, |id| id as u32 + 1),
                 sources,
-                file: r.file.is_some(),
             });
             match id {
                 _ if !r.enabled => {}
@@ -363,13 +361,16 @@ impl Tags {
     }
 
     /// Whether rule `i` (`rule`) looks at a message from `source` whose tag has index `id` in
-    /// `named` ([`Tags::lookup`]). `rule` is read only for a rule bound to a file.
+    /// `named` ([`Tags::lookup`]). `rule` is read only for a line from a file (only rules bound
+    /// to a file take those: the path must be theirs).
     fn admits(&self, i: usize, id: Option<usize>, source: &Source, rule: &Rule) -> bool {
         let g = self.gates[i];
         let program_ok = g.program == 0 || Some(g.program as usize - 1) == id;
         let source_ok = g.sources & source_bit(source.kind()) != 0;
-        let file_ok = !g.file
-            || matches!((source, &rule.file), (Source::File(p), Some(f)) if *p == f.as_path());
+        let file_ok = match source {
+            Source::File(p) => rule.file.as_deref() == Some(*p),
+            _ => true,
+        };
         program_ok && source_ok && file_ok
     }
 }

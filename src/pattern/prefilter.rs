@@ -108,16 +108,15 @@ impl Literal {
     pub(crate) fn find(&self, hay: &[u8], tries: usize) -> Option<usize> {
         let (n, rare) = (self.needle.len(), self.rare);
         let last = hay.len().checked_sub(n)?;
-        let mut start = 0;
-        for tried in 0.. {
+        let (mut start, mut tried) = (0, 0);
+        loop {
             let at =
                 start + memchr::memchr(self.needle[rare], hay.get(start + rare..=last + rare)?)?;
             if tried == tries || hay[at..at + n] == *self.needle {
                 return Some(at);
             }
-            start = at + 1;
+            (start, tried) = (at + 1, tried + 1);
         }
-        None
     }
 }
 
