@@ -2,9 +2,9 @@
 //!
 //! Owns: process setup (signal mask, signalfd), the poll loop and its timeout (the runner's next
 //! deadline, or none: an idle daemon sleeps), reload, clean exit (takeover undone), status.
-//! Never: blocks outside `poll` (but for the pacer's naps of at most 400 µs, under a UDP
-//! flood), wakes up periodically, or allocates per message (the poll set and scratch buffers are
-//! reused).
+//! Never: blocks outside `poll` (but for the pacer's naps of at most 400 µs plus timer slack,
+//! under a UDP flood), wakes up periodically, or allocates per message (the poll set and scratch
+//! buffers are reused).
 
 pub mod control;
 pub mod engine;

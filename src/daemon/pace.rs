@@ -1,33 +1,38 @@
 //! Coalescing under a flood. Every wake-up of the loop costs more than the datagrams it
 //! brings in: a context switch, a `poll` over every input, and caches that went cold while
 //! the loop slept. When UDP datagrams pour in, waking for every few of them makes that cost
-//! most of the cost per message. So under a flood the loop starts a turn at most once per
-//! `CYCLE`, napping out the rest, and each wake-up takes in a whole batch, as interrupt
-//! moderation does in a network card.
+//! most of the cost per message. So under a flood, after a turn that took in UDP datagrams,
+//! the loop naps until `CYCLE` after the turn began, and each wake-up takes in a whole batch,
+//! as interrupt moderation does in a network card.
 //!
 //! A flood is a `WINDOW` that brought at least `GATHER` UDP datagrams per `CYCLE`. Slower
-//! traffic, even in bursts, is taken in as it comes: there a nap would gather no more than
-//! the next burst wakes the loop for anyway.
+//! traffic is taken in as it comes (but for one window after a flood, and a window that a
+//! burst straddles, up to one burst more): there a nap would gather no more than the next
+//! burst wakes the loop for anyway.
 //!
 //! Only UDP traffic is paced. A local program's `syslog(3)` blocks while the unix socket's short
 //! queue (`net.unix.max_dgram_qlen`, 10 by default) is full, so a nap would stall it; a UDP
 //! sender never waits for us.
 //!
 //! Owns: the decision to nap, and the nap.
-//! Never: naps after a turn without UDP frames or with local ones, delays a datagram by more
-//! than `CYCLE` plus the kernel's timer slack, or touches the inputs.
+//! Never: naps after a turn without UDP frames, with local ones, or one that read as many
+//! datagrams as a turn may (the socket was not drained), or for longer than `CYCLE` plus the
+//! kernel's timer slack (50 µs by default).
 
 use std::time::{Duration, Instant};
 
-/// The shortest time between the starts of two turns under a flood. The datagrams that arrive
-/// meanwhile wait in the socket buffer: at 500 000 datagrams/s, 200 of them, a tenth of what
-/// the default `rcvbuf` holds. Flat-out UDP on the bench machine cost 12 % less CPU per
-/// message with it than with wake-ups for every few datagrams; a 200 µs cycle cost more than
-/// none at 200 000 msgs/s in bursts of 32 (one nap per burst adds timer wake-ups).
+use crate::input::TURN_MAX;
+
+/// How long after the start of a turn of UDP datagrams the next one starts, at the earliest,
+/// under a flood. The datagrams that arrive meanwhile wait in the socket buffer: at 500 000
+/// datagrams/s, 200 of them, a tenth of what the default `rcvbuf` holds. Flat-out UDP on the
+/// bench machine cost 12 % less CPU per message with it than with wake-ups for every few
+/// datagrams; a 200 µs cycle cost more than none at 200 000 msgs/s in bursts of 32 (a nap per
+/// burst adds timer wake-ups and merges nothing).
 const CYCLE: Duration = Duration::from_micros(400);
 
-/// Datagrams per `CYCLE` that make a flood (160 000/s): each nap then gathers several bursts
-/// of 32, the most a sender's `sendmmsg` hands the kernel at once.
+/// Datagrams per `CYCLE` that make a flood (160 000/s): each nap then gathers at least two
+/// bursts of 32, the most a sender's `sendmmsg` hands the kernel at once.
 const GATHER: u64 = 64;
 
 /// The span over which the arrival rate is measured: long enough to hold several bursts of a
@@ -61,10 +66,10 @@ impl Pacer {
             self.flood = self.frames * micros(CYCLE) >= GATHER * span;
             (self.window, self.frames) = (Some(woke), 0);
         }
-        if !self.flood || udp == 0 || local > 0 {
+        if !self.flood || udp == 0 || local > 0 || udp >= TURN_MAX {
             return;
         }
-        if let Some(rest) = CYCLE.checked_sub(woke.elapsed()) {
+        if let Some(rest) = CYCLE.checked_sub(woke.elapsed()).filter(|r| !r.is_zero()) {
             std::thread::sleep(rest);
             self.naps += 1;
         }
@@ -134,13 +139,31 @@ mod tests {
     #[test]
     fn a_nap_ends_a_cycle_after_the_turn_began() {
         let mut p = Pacer::default();
-        let Some(start) = Instant::now().checked_sub(WINDOW) else {
+        let woke = Instant::now();
+        let Some(start) = woke.checked_sub(WINDOW) else {
             return; // the clock started less than a window ago
         };
         p.after_turn(start, GATHER as usize * 3, 0);
-        let woke = Instant::now();
         p.after_turn(woke, 1, 0);
         assert_eq!(p.naps(), 1);
         assert!(Instant::now() >= woke + CYCLE);
+    }
+
+    #[test]
+    fn no_nap_after_a_long_turn_or_an_undrained_socket() {
+        let mut p = Pacer::default();
+        let now = Instant::now();
+        let (Some(start), Some(woke)) = (now.checked_sub(WINDOW + CYCLE), now.checked_sub(CYCLE))
+        else {
+            return; // the clock started less than that ago
+        };
+        p.after_turn(start, GATHER as usize * 3, 0);
+        p.after_turn(woke, 1, 0);
+        assert!(p.flood, "a window of 3 × GATHER is a flood");
+        assert_eq!(p.naps(), 0, "the turn took a whole cycle already");
+        p.after_turn(Instant::now(), TURN_MAX, 0);
+        assert_eq!(p.naps(), 0, "datagrams were left waiting");
+        p.after_turn(Instant::now(), TURN_MAX - 1, 0);
+        assert_eq!(p.naps(), 1);
     }
 }

@@ -21,6 +21,14 @@ use std::time::Instant;
 /// Datagrams read per recvmmsg call.
 pub const BATCH: usize = 8;
 
+/// Batches read from one socket per turn of the loop at most, so that the other inputs are
+/// served too.
+pub const TURN_BATCHES: usize = 64;
+
+/// Datagrams read from one socket per turn at most: a turn that read this many may have left
+/// some waiting.
+pub const TURN_MAX: usize = TURN_BATCHES * BATCH;
+
 /// Receive counters of one input. Plain integers: the daemon is single-threaded and 32-bit
 /// targets have no 64-bit atomics.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -79,7 +79,7 @@ impl UdpInput {
     /// sender's address, the others are counted in `denied`. Returns the frames accepted.
     pub fn recv(&mut self, allow: &[IpNet], f: &mut UdpSink<'_>) -> usize {
         let mut total = 0;
-        for _ in 0..64 {
+        for _ in 0..super::TURN_BATCHES {
             let n = match self.batch.recv(self.sock.as_raw_fd()) {
                 Ok(n) => n,
                 Err(_) => {

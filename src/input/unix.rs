@@ -231,8 +231,7 @@ impl UnixInput {
 
     fn drain_fd(&mut self, fd: RawFd, f: &mut dyn FnMut(&[u8], &Meta)) -> usize {
         let mut total = 0;
-        // A bounded number of batches per wake-up so that other inputs are served too.
-        for _ in 0..64 {
+        for _ in 0..super::TURN_BATCHES {
             let n = match self.batch.recv(fd) {
                 Ok(n) => n,
                 Err(_) => {
