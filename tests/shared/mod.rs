@@ -49,3 +49,26 @@ pub fn have(prog: &str) -> bool {
         .status()
         .is_ok_and(|s| s.success())
 }
+
+/// OpenWrt's own userland (`logd`, `logread`, `ubusd`, `ubus`, `uci`), built from the unmodified
+/// sources in `shared/vendor/openwrt` by `shared/tools/openwrt-build.sh` beside this repository
+/// (idempotent: milliseconds once built). Returns the install prefix (`PREFIX/sbin/logd` …), or
+/// `None` with a loud message when the build is impossible here.
+pub fn openwrt_prefix() -> Option<PathBuf> {
+    use std::sync::OnceLock;
+    static PREFIX: OnceLock<Option<PathBuf>> = OnceLock::new();
+    PREFIX
+        .get_or_init(|| {
+            let script = repo().parent()?.join("shared/tools/openwrt-build.sh");
+            let out = Command::new("bash").arg(&script).output().ok()?;
+            let last = String::from_utf8_lossy(&out.stdout).lines().last()?.trim().to_string();
+            let p = PathBuf::from(&last);
+            if out.status.success() && p.join("sbin/logd").exists() {
+                Some(p)
+            } else {
+                eprintln!("!!!!! OpenWrt tools unavailable: {}", text(&out));
+                None
+            }
+        })
+        .clone()
+}
