@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Idle cost (issue 8, benchmark 4): context switches (voluntary + involuntary, all threads, from
+# Idle cost: context switches (voluntary + involuntary, all threads, from
 # /proc/PID/task/*/status) of each receiver while nothing is sent, over IDLE seconds (default 10),
 # after a settling second. Each wake-up of an idle daemon costs a router power and cache.
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Ingest (issue 8, benchmark 2): the running logtrigger daemon, the minimal recvmmsg receiver
+# Ingest: the running logtrigger daemon, the minimal recvmmsg receiver
 # (examples/lt_sink.rs, the ceiling of this machine) and rsyslog (imudp + imuxsock with an
 # equivalent filter) receive the generated router log as datagrams from examples/lt_flood.rs over
 # UDP loopback and a temporary unix socket, at each rate. Per run: loss (sent vs received), CPU µs

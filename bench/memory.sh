@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Memory (issue 8, benchmark 3): idle RSS of each receiver right after start, then peak RSS
+# Memory: idle RSS of each receiver right after start, then peak RSS
 # (VmHWM) after 1 000 000 messages over a temporary unix socket, half of them failures from
 # 100 000 distinct attacker addresses (every address used in turn), so that every rule's key
 # table fills up and evicts. Receivers: the logtrigger daemon (rules of bench/logtrigger.uci,

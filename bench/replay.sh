@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Replay throughput (issue 8, benchmark 1): `logtrigger test` against `fail2ban-regex` on the same
+# Replay throughput: `logtrigger test` against `fail2ban-regex` on the same
 # generated router log, in the same run. Prints lines/s, CPU seconds, peak RSS, and whether each
 # tool found exactly the failures (and logtrigger exactly the firings) the generator emitted.
 #

@@ -1,5 +1,5 @@
 //! ns per frame for the common shapes of SPEC §3: parse, and parse + subject (warm scratch).
-//! Target (issue 3): ≤ 100 ns for a typical 100-byte RFC3164 frame.
+//! Target: ≤ 100 ns for a typical 100-byte RFC3164 frame.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use logtrigger::syslog;

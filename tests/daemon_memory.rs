@@ -1,4 +1,4 @@
-//! Idle memory of the real daemon (issue 8: idle RSS ≤ 1 MB on the router). The binary under test
+//! Idle memory of the real daemon (budget: idle RSS ≤ 1 MB on the router). The binary under test
 //! is the test build (debug, glibc), whose code pages say nothing about the release musl build, so
 //! this test reads only the anonymous memory (heap, stack, data: `Anonymous:` of
 //! /proc/PID/smaps_rollup), which depends on what the daemon allocates and touches, not on the

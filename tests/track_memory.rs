@@ -1,4 +1,4 @@
-//! Memory of the counting state (SPEC §6, issue 8): a rule's key table is allocated on the rule's
+//! Memory of the counting state (SPEC §6): a rule's key table is allocated on the rule's
 //! first event, so an idle daemon holds no tables; after events it holds exactly the tables of
 //! the rules that saw one. Live heap bytes are counted per thread by a global allocator (alloc,
 //! alloc_zeroed and realloc add, dealloc subtracts), so parallel tests do not disturb it.
