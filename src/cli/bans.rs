@@ -163,7 +163,8 @@ pub fn run_admin(cmd: Admin) -> i32 {
     2
 }
 
-/// Prints `FAMILY UNIT` per value (`4 198.51.100.7`, `6 2001:db8::/64`), or a reason on stderr.
+/// Prints `FAMILY ADDRESS UNIT` per value (`4 198.51.100.7 198.51.100.7`,
+/// `6 2001:db8::5 2001:db8::/64`), or the reason it is refused on stderr.
 /// Exit 0 when every value may be banned, 1 otherwise.
 pub fn run_addr(args: AddrArgs) -> i32 {
     let own = own_addresses();
@@ -173,7 +174,7 @@ pub fn run_addr(args: AddrArgs) -> i32 {
         match check(v, args.port, args.prefix6, &own) {
             Ok(unit) => {
                 let fam = if unit.is_v4() { 4 } else { 6 };
-                out.push_str(&format!("{fam} {unit}\n"));
+                out.push_str(&format!("{fam} {} {unit}\n", unit.addr()));
             }
             Err(why) => {
                 eprintln!("{}: {why}", v.escape_default());
@@ -189,15 +190,20 @@ pub fn run_addr(args: AddrArgs) -> i32 {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Unit {
     Addr(IpAddr),
-    Net(IpNet),
+    /// The network, and the address inside it the value named.
+    Net(IpNet, IpAddr),
 }
 
 impl Unit {
-    fn is_v4(&self) -> bool {
+    /// The address the value named.
+    fn addr(&self) -> IpAddr {
         match self {
-            Unit::Addr(a) => a.is_ipv4(),
-            Unit::Net(n) => n.to_string().contains('.'),
+            Unit::Addr(a) | Unit::Net(_, a) => *a,
         }
+    }
+
+    fn is_v4(&self) -> bool {
+        self.addr().is_ipv4()
     }
 }
 
@@ -205,7 +211,7 @@ impl std::fmt::Display for Unit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Unit::Addr(a) => write!(f, "{a}"),
-            Unit::Net(n) => write!(f, "{n}"),
+            Unit::Net(n, _) => write!(f, "{n}"),
         }
     }
 }
@@ -227,7 +233,7 @@ pub fn check(value: &str, port: bool, prefix6: Option<u8>, own: &[IpAddr]) -> Re
             if guarded(own).iter().any(|a| net.contains(a)) {
                 Ok(Unit::Addr(addr))
             } else {
-                Ok(Unit::Net(net))
+                Ok(Unit::Net(net, addr))
             }
         }
         _ => Ok(Unit::Addr(addr)),
@@ -249,7 +255,7 @@ fn check_net(addr: &str, len: &str, own: &[IpAddr]) -> Result<Unit, String> {
     if guarded(own).iter().any(|g| net.contains(g)) {
         return Err("contains loopback or one of the router's own addresses".into());
     }
-    Ok(Unit::Net(net))
+    Ok(Unit::Net(net, IpAddr::V6(a)))
 }
 
 /// The addresses no network ban may contain.
