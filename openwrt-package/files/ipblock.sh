@@ -41,6 +41,7 @@
 # Environment (tests and experts only; logtrigger passes none of these): NFT, CONNTRACK, IPSET,
 # IPTABLES, IP6TABLES, LOGGER, LOGTRIGGER (command paths; default: found in PATH), LT_BLOCKLOG
 # (log file), LT_LOCKDIR (lock directory), LT_RUNDIR (where the RAM snapshot lives),
+# LT_SAVEFILE (the file saved at stop, rewritten when a ban is lifted by hand),
 # LT_ipport=1 (an unbracketed IPv6 value always ends in :port; implied when LT_program is
 # dropbear and the rule captured no separate `port` field).
 # Exit status: 0 done, 1 refused input or not banned, 2 firewall error.
@@ -421,6 +422,7 @@ do_ban() {
 	[ -n "$LT_count" ] && _count=", count $(clean "$LT_count" 10)"
 	_line="banned $UNIT for $(human "$BANTIME") (${BANTIME}s; rule '$_rule'$_count, ban $_times$STEP); undo: $UNDO unban $UNIT"
 	log notice "$_line"
+	[ "$3" = manual ] && echo "$_line"
 	[ -n "$LT_message" ] && _line="$_line: $(clean "$LT_message" 300)"
 	blocklog "$_line"
 }
@@ -562,7 +564,7 @@ validate() {
 	$1 == "mem" { if (NF != 5 || $2 !~ /^mem[46]$/ || !num($4) || !num($5)) bad("malformed memory") }
 	$1 != "ban" && $1 != "mem" { bad("unknown entry") }
 	{
-		if ($2 ~ /4$/ && $3 !~ /^[0-9.]+$/) bad("not an IPv4 address")
+		if ($2 ~ /4$/ && ($3 !~ /^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$/ || length($3) > 15)) bad("not an IPv4 address")
 		if ($2 !~ /4$/ && $3 !~ /^[0-9a-f:]+(\/[0-9]+)?$/) bad("not an IPv6 address")
 		if ($2 == "net6" && $3 !~ /\//) bad("a network without its length")
 		n++; line[n] = $0
@@ -575,7 +577,7 @@ validate() {
 			split(line[i], f, " ")
 			left = f[4] - gone
 			if (left <= 0) continue
-			if (f[1] == "ban") printf "%s %s %s %d %s %s\n", f[1], f[2], f[3], left, f[6], f[7]
+			if (f[1] == "ban") printf "%s %s %s %d %s %s %s\n", f[1], f[2], f[3], left, f[5], f[6], f[7]
 			else printf "%s %s %s %d %s\n", f[1], f[2], f[3], left, f[5]
 		}
 	}' "$1"
@@ -595,9 +597,20 @@ do_restore() {
 		exit 1
 	}
 	[ -n "$_plan" ] || return 0
+	mkdir -p "$RUNDIR" || exit 2
 	_addrs=$(printf '%s\n' "$_plan" | awk '{ print $3 }' | sort -u)
 	# shellcheck disable=SC2086 # one word per address; every one matched [0-9a-f.:/]+ above
-	_ok=$("$LT_BIN" addr -- $_addrs 2>/dev/null | awk '{ print $3 }')
+	_ok=$("$LT_BIN" addr --exact -- $_addrs 2>"$RUNDIR/why.$$" | awk '{ print $3 }')
+	# An address that does not parse is corruption; one that may not be banned now (the
+	# router's own address changed) is only left out.
+	if grep -q -e 'not one' -e 'not canonical' -e 'not an IPv6' -e 'prefix length' -e 'host bits' -e 'longer than' \
+		"$RUNDIR/why.$$"; then
+		_why=$(head -n 1 "$RUNDIR/why.$$")
+		rm -f "$RUNDIR/why.$$"
+		log err "restore: $1: $(clean "$_why" 120); no ban restored"
+		exit 1
+	fi
+	rm -f "$RUNDIR/why.$$"
 	lock
 	printf '%s\n' "$_plan" | awk -v ok="$_ok" -v table="$TABLE" '
 	BEGIN { split(ok, a, "\n"); for (i in a) allowed[a[i]] = 1 }
@@ -663,8 +676,7 @@ usage() {
 	exit 1
 }
 
-: "${LT_SAVEFILE=}"
-mkdir -p "$RUNDIR" 2>/dev/null
+: "${LT_SAVEFILE=/etc/logtrigger/bans.save}"
 
 case "${1-}" in
 '') do_ban "$LT_ip" "${LT_bantime:-$DEFAULT_BANTIME}" auto ;;

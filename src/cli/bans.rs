@@ -25,6 +25,8 @@ pub struct AddrArgs {
     pub port: bool,
     /// ban IPv6 addresses by this prefix length (1..=128)
     pub prefix6: Option<u8>,
+    /// each value must be spelled exactly as it is printed (a saved file's entries)
+    pub exact: bool,
     /// values to check: an address (`:port`, `[v6]`, `[v6]:port` allowed) or an IPv6 network
     pub values: Vec<String>,
 }
@@ -77,7 +79,7 @@ pub fn parse_args(name: &str, all: &[String]) -> Result<Option<Command>, String>
     plain.extend(after);
     if let Some(bad) = args.iter().find(|a| {
         a.starts_with("--")
-            && !["--json", "--all", "--port"].contains(&a.as_str())
+            && !["--json", "--all", "--port", "--exact"].contains(&a.as_str())
             && !a.starts_with("--prefix6=")
     }) {
         return Err(format!("Unrecognized argument: {bad}\n"));
@@ -98,6 +100,7 @@ pub fn parse_args(name: &str, all: &[String]) -> Result<Option<Command>, String>
             Command::Addr(AddrArgs {
                 port: flag("--port"),
                 prefix6,
+                exact: flag("--exact"),
                 values: values.iter().map(|v| v.to_string()).collect(),
             })
         }
@@ -171,7 +174,13 @@ pub fn run_addr(args: AddrArgs) -> i32 {
     let mut out = String::new();
     let mut code = 0;
     for v in &args.values {
-        match check(v, args.port, args.prefix6, &own) {
+        let checked = check(v, args.port, args.prefix6, &own).and_then(|unit| {
+            if args.exact && unit.to_string() != *v {
+                return Err(format!("not canonical (would be {unit})"));
+            }
+            Ok(unit)
+        });
+        match checked {
             Ok(unit) => {
                 let fam = if unit.is_v4() { 4 } else { 6 };
                 out.push_str(&format!("{fam} {} {unit}\n", unit.addr()));
