@@ -1146,3 +1146,194 @@ fn the_table_comes_back_after_fw4_flush() {
     fw4_include(&fresh);
     assert!(!fresh.table_exists());
 }
+
+/// `logtrigger ARGS` in the router's namespace, the shipped ipblock.sh as its script.
+fn logtrigger(r: &Router, args: &[&str]) -> Output {
+    let mut c = r.ns.cmd(&[LOGTRIGGER]);
+    c.args(args)
+        .env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .env("LT_IPBLOCK", shipped("ipblock.sh"));
+    for (k, v) in &r.env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+/// `/etc/init.d/logtrigger ARGS` under the stub rc.common, in the router's namespace.
+fn init(r: &Router, args: &[&str]) -> Output {
+    let bin = r.dir.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    // No daemon is running for the stop path's wait (the real pidof could see another test's).
+    r.dir.script("bin/pidof", "exit 1");
+    let mut c = r.ns.cmd(&["sh"]);
+    c.arg(package_support::repo().join("tests/scripts/fake-rc.common"))
+        .arg(shipped("logtrigger.init"))
+        .args(args)
+        .env_clear()
+        .env(
+            "PATH",
+            format!("{}:/usr/sbin:/usr/bin:/sbin:/bin", bin.display()),
+        )
+        .env("RECORD", r.dir.path("record"))
+        .env("LT_INIT_PROG", LOGTRIGGER)
+        .env("LT_INIT_IPBLOCK", shipped("ipblock.sh"))
+        .env("LT_INIT_BANS_SAVE", r.dir.path("bans.save"));
+    for (k, v) in &r.env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+/// Asserts success and returns stdout; shows it (the admin's view) when run with --nocapture.
+fn shown(what: &str, out: Output) -> String {
+    assert!(out.status.success(), "{what}: {}", text(&out));
+    let s = stdout(&out);
+    eprintln!("# {what}\n{s}");
+    s
+}
+
+#[test]
+fn admin_commands_list_ban_and_unban_in_both_formats() {
+    let r = Router::new();
+    assert_eq!(
+        shown("logtrigger bans", logtrigger(&r, &["bans"])),
+        "no bans\n"
+    );
+    assert_eq!(
+        shown(
+            "logtrigger bans --json",
+            logtrigger(&r, &["bans", "--json"])
+        ),
+        "{\"bans\":[]}\n"
+    );
+    r.fire(
+        "198.51.100.120:2222",
+        &[("LT_name", "dropbear_bad_password"), ("LT_count", "5")],
+    );
+    r.fire(
+        "198.51.100.120:2222",
+        &[("LT_name", "dropbear_bad_password"), ("LT_count", "5")],
+    );
+    r.fire(
+        "2001:db8:4:4::9",
+        &[("LT_name", "luci_failed_login"), ("LT_ban_prefix6", "64")],
+    );
+    let line = shown(
+        "logtrigger ban 203.0.113.5 2h",
+        logtrigger(&r, &["ban", "203.0.113.5", "2h"]),
+    );
+    assert!(
+        line.starts_with("banned 203.0.113.5 for 2h (7200s; rule 'manual', ban 1); undo: /etc/init.d/logtrigger unban 203.0.113.5"),
+        "{line}"
+    );
+    let table = shown("logtrigger bans", logtrigger(&r, &["bans"]));
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        rows[0],
+        ["ADDRESS", "RULE", "REMAINING", "UNTIL", "BANTIME", "BANNED"]
+    );
+    let row = |addr: &str| {
+        rows.iter()
+            .find(|r| r[0] == addr)
+            .unwrap_or_else(|| panic!("{addr} not listed: {table}"))
+            .clone()
+    };
+    let d = row("198.51.100.120");
+    assert_eq!(
+        (d[1], d[5], d[6]),
+        ("dropbear_bad_password", "2h", "2"),
+        "{table}"
+    );
+    assert!(d[2].starts_with("1h59m"), "{table}");
+    let n = row("2001:db8:4:4::/64");
+    assert_eq!((n[1], n[5], n[6]), ("luci_failed_login", "1h", "1"));
+    let m = row("203.0.113.5");
+    assert_eq!((m[1], m[5], m[6]), ("manual", "2h", "1"));
+    let json = shown(
+        "logtrigger bans --json",
+        logtrigger(&r, &["bans", "--json"]),
+    );
+    assert!(json.starts_with("{\"bans\":[{\"address\":"), "{json}");
+    for want in [
+        r#"{"address":"198.51.100.120","rule":"dropbear_bad_password","remaining":7"#,
+        r#""bantime":7200,"banned":2}"#,
+        r#"{"address":"2001:db8:4:4::/64","rule":"luci_failed_login","remaining":3"#,
+        r#"{"address":"203.0.113.5","rule":"manual","remaining":7"#,
+    ] {
+        assert!(json.contains(want), "{want} not in {json}");
+    }
+    // The init script shows the same.
+    let by_init = shown("/etc/init.d/logtrigger bans", init(&r, &["bans"]));
+    assert_eq!(by_init.lines().count(), 4, "{by_init}");
+    let by_init = shown(
+        "/etc/init.d/logtrigger bans --json",
+        init(&r, &["bans", "--json"]),
+    );
+    assert!(by_init.contains(r#""address":"203.0.113.5""#));
+    // Unban by hand, in any spelling of the address.
+    assert_eq!(
+        shown(
+            "logtrigger unban [::ffff:198.51.100.120]:2222",
+            logtrigger(&r, &["unban", "[::ffff:198.51.100.120]:2222"])
+        ),
+        "unbanned 198.51.100.120\n"
+    );
+    let again = logtrigger(&r, &["unban", "198.51.100.120"]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(text(&again).contains("198.51.100.120 is not banned"));
+    assert_eq!(
+        shown(
+            "/etc/init.d/logtrigger unban 203.0.113.5",
+            init(&r, &["unban", "203.0.113.5"])
+        ),
+        "unbanned 203.0.113.5\n"
+    );
+    let line = shown(
+        "/etc/init.d/logtrigger ban 2001:db8::77 30m",
+        init(&r, &["ban", "2001:db8::77", "30m"]),
+    );
+    assert!(line.contains("banned 2001:db8::77 for 30m (1800s; rule 'manual', ban 1)"));
+    // Unbanning forgot the offender: its next ban is a first one.
+    r.fire("198.51.100.120", &[]);
+    assert_eq!(r.timeout_of("ban4", "198.51.100.120"), Some(3600));
+    assert_eq!(
+        shown("/etc/init.d/logtrigger flush", init(&r, &["flush"])),
+        "all bans lifted\n"
+    );
+    assert_eq!(stdout(&logtrigger(&r, &["bans"])), "no bans\n");
+    assert!(logtrigger(&r, &["unban", "--all"]).status.success());
+    // Usage errors.
+    assert_eq!(logtrigger(&r, &["ban"]).status.code(), Some(1));
+    assert_eq!(init(&r, &["ban"]).status.code(), Some(1));
+    assert_eq!(logtrigger(&r, &["ban", "127.0.0.1"]).status.code(), Some(1));
+}
+
+#[test]
+fn the_init_script_saves_at_stop_and_restores_at_start() {
+    let r = Router::new();
+    r.ban("198.51.100.130", "600");
+    r.fire("2001:db8::130", &[]);
+    let out = init(&r, &["stop"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let saved = read(&r.dir.path("bans.save"));
+    assert_eq!(saved_bans(&saved).len(), 2, "{saved}");
+    // A reboot: a new kernel state, the same /etc.
+    let rebooted = Router::new();
+    std::fs::copy(r.dir.path("bans.save"), rebooted.dir.path("bans.save")).unwrap();
+    let out = init(&rebooted, &["start"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(rebooted.has("ban4", "198.51.100.130"));
+    assert!(rebooted.has("ban6", "2001:db8::130"));
+    assert!(read(&rebooted.dir.path("record")).contains("procd_open_instance"));
+    // A ban lifted by hand does not come back from the saved file at the next start.
+    init(&rebooted, &["unban", "198.51.100.130"]);
+    let again = Router::new();
+    std::fs::copy(rebooted.dir.path("bans.save"), again.dir.path("bans.save")).unwrap();
+    assert!(init(&again, &["start"]).status.success());
+    assert!(!again.has("ban4", "198.51.100.130"));
+    assert!(again.has("ban6", "2001:db8::130"));
+}
