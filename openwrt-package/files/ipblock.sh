@@ -39,7 +39,8 @@
 # - A restore is validated whole and applied in one transaction: never half-applied.
 #
 # Environment (tests and experts only; logtrigger passes none of these): NFT, CONNTRACK, IPSET,
-# IPTABLES, IP6TABLES, LOGGER, LOGTRIGGER (command paths; default: found in PATH), LT_BLOCKLOG
+# IPTABLES, IP6TABLES, LOGGER (command paths; default: found in PATH), LOGTRIGGER (default: the
+# daemon that runs this script, else found in PATH), LT_BLOCKLOG
 # (log file), LT_LOCKDIR (lock directory), LT_RUNDIR (where the RAM snapshot lives),
 # LT_SAVEFILE (the file saved at stop, rewritten when a ban is lifted by hand),
 # LT_ipport=1 (an unbracketed IPv6 value always ends in :port; implied when LT_program is
@@ -68,7 +69,19 @@ IPT_BIN=${IPTABLES:-$(command -v iptables)}
 IP6T_BIN=${IP6TABLES:-$(command -v ip6tables)}
 CT_BIN=${CONNTRACK:-$(command -v conntrack)}
 LOGGER_BIN=${LOGGER:-$(command -v logger)}
-LT_BIN=${LOGTRIGGER:-$(command -v logtrigger || echo /usr/sbin/logtrigger)}
+
+# find_logtrigger: the binary that checks addresses: $LOGTRIGGER, else the daemon that ran this
+# script (its parent), else the one in PATH.
+find_logtrigger() {
+	for _c in "${LOGTRIGGER-}" "$(readlink "/proc/$PPID/exe" 2>/dev/null)" \
+		"$(command -v logtrigger)" /usr/sbin/logtrigger; do
+		case "${_c##*/}" in
+		logtrigger*) [ -x "$_c" ] && { echo "$_c"; return 0; } ;;
+		esac
+	done
+	echo /usr/sbin/logtrigger
+}
+LT_BIN=$(find_logtrigger)
 
 # clean TEXT MAX: TEXT without control bytes, cut to MAX characters (safe to log).
 clean() {
@@ -429,7 +442,21 @@ do_ban() {
 
 do_unban() {
 	PORTMODE=0
-	check_addr "$1" || { echo "ipblock: '$(clean "$1" 64)' is not a bannable address: $WHY" >&2; exit 1; }
+	if [ ! -x "$LT_BIN" ]; then
+		# Lifting a ban needs no safety check: a plain address, as nft reads it, will do.
+		case "$1" in '' | *[!0-9a-fA-F.:]*)
+			echo "ipblock: '$(clean "$1" 64)' is not an address" >&2
+			exit 1
+			;;
+		esac
+		[ "${#1}" -le 45 ] || exit 1
+		case "$1" in *:*) FAM=6 ;; *) FAM=4 ;; esac
+		ADDR=$1
+		UNIT=$1
+	elif ! check_addr "$1"; then
+		echo "ipblock: '$(clean "$1" 64)' is not a bannable address: $WHY" >&2
+		exit 1
+	fi
 	if ! have_nft; then
 		if ! have_cmd "$IPSET_BIN" || ! "$IPSET_BIN" del "logtrigger$FAM" "$ADDR" 2>/dev/null; then
 			echo "$ADDR is not banned" >&2
