@@ -13,6 +13,12 @@ use std::time::Duration;
 /// The binary that checks addresses for ipblock.sh (`logtrigger addr`).
 const LOGTRIGGER: &str = env!("CARGO_BIN_EXE_logtrigger");
 
+/// The text tools ipblock.sh uses, taken from busybox as on OpenWrt.
+const BUSYBOX_TOOLS: [&str; 17] = [
+    "awk", "sed", "sort", "tr", "cut", "date", "head", "grep", "wc", "mv", "cp", "rm", "mkdir",
+    "cat", "readlink", "sleep", "kill",
+];
+
 /// One router: a namespace, a scratch directory with the block log and recording stubs.
 struct Router {
     ns: Netns,
@@ -30,7 +36,23 @@ impl Router {
         let (conntrack, conntrack_calls) = dir.recorder("conntrack");
         let (logger, logger_calls) = dir.recorder("logger");
         let blocklog = dir.path("blockedIPs.log");
+        // The router's text tools are busybox's: the script must work with them.
+        let bb = dir.path("busybox");
+        std::fs::create_dir(&bb).unwrap();
+        let busybox = stdout(
+            &Command::new("sh")
+                .args(["-c", "command -v busybox"])
+                .output()
+                .unwrap(),
+        );
+        for tool in BUSYBOX_TOOLS {
+            std::os::unix::fs::symlink(busybox.trim(), bb.join(tool)).unwrap();
+        }
         let env = vec![
+            (
+                "PATH".into(),
+                format!("{}:/usr/sbin:/usr/bin:/sbin:/bin", bb.display()),
+            ),
             ("LOGTRIGGER".into(), LOGTRIGGER.into()),
             ("LT_RUNDIR".into(), dir.path("run").display().to_string()),
             (

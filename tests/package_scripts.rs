@@ -6,7 +6,13 @@ mod package_support;
 use package_support::{SHELLS, Scratch, read, shipped, text};
 use std::process::Command;
 
-const SCRIPTS: [&str; 3] = ["ipblock.sh", "logit.sh", "logtrigger.init"];
+const SCRIPTS: [&str; 5] = [
+    "ipblock.sh",
+    "logit.sh",
+    "logtrigger.init",
+    "logtrigger.fw4",
+    "logtrigger.uci-defaults",
+];
 
 #[test]
 fn every_script_parses_under_sh_and_busybox_ash() {

@@ -396,7 +396,7 @@ do_ban() {
 	need_addr "$1" "$_p6"
 	_base=$(opt_secs bantime "$2" "$DEFAULT_BANTIME")
 	if [ "$3" = auto ]; then
-		_rule=$(printf '%s' "${LT_name:-rule}" | tr -c 'A-Za-z0-9_.@:[]-' '_' | cut -c 1-40)
+		_rule=$(printf '%s' "${LT_name:-rule}" | tr -c 'A-Za-z0-9_.@:-' '_' | cut -c 1-40)
 	else
 		_rule=manual
 	fi
@@ -586,7 +586,7 @@ validate() {
 	$1 == "end" { if (NF != 2 || $2 != n) bad("end line does not match the " n " entries"); ended = 1; next }
 	$1 == "ban" {
 		if (NF != 7 || $2 !~ /^(ban4|ban6|net6)$/ || !num($4) || !num($5) || !num($7)) bad("malformed ban")
-		if ($6 !~ /^[A-Za-z0-9_.@:\[\]-]+$/ || length($6) > 40) bad("malformed rule name")
+		if ($6 ~ /[^A-Za-z0-9_.@:-]/ || length($6) > 40) bad("malformed rule name")
 	}
 	$1 == "mem" { if (NF != 5 || $2 !~ /^mem[46]$/ || !num($4) || !num($5)) bad("malformed memory") }
 	$1 != "ban" && $1 != "mem" { bad("unknown entry") }
