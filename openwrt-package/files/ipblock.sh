@@ -260,8 +260,9 @@ nft_elements() {
 		}
 		return t
 	}
-	function flush_elements(   n, parts, i, w, k, j, to, ex, cm) {
-		n = split(buf, parts, ",")
+	# nft breaks the element list between elements only: each line is read on its own.
+	function elements(text,   n, parts, i, w, k, j, to, ex, cm) {
+		n = split(text, parts, ",")
 		for (i = 1; i <= n; i++) {
 			k = split(parts[i], w, " ")
 			if (k == 0) continue
@@ -277,14 +278,13 @@ nft_elements() {
 			}
 			print set, w[1], to, ex, cm
 		}
-		buf = ""
 	}
 	$1 == "set" { set = $2 }
 	/elements = \{/ { inel = 1; sub(/.*elements = \{/, "") }
 	inel {
 		line = $0
-		if (line ~ /\}/) { sub(/\}.*/, "", line); buf = buf " " line; inel = 0; flush_elements(); next }
-		buf = buf " " line
+		if (line ~ /\}/) { sub(/\}.*/, "", line); inel = 0 }
+		elements(line)
 	}'
 }
 
