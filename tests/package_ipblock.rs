@@ -1494,3 +1494,43 @@ impl Drop for Reaped {
         let _ = self.0.wait();
     }
 }
+
+#[test]
+fn thousands_of_bans_survive_a_save_and_restore() {
+    let r = Router::new();
+    r.ban("198.51.100.140", "600");
+    // nft prints a long element list over many lines: every element must be read.
+    let mut batch = String::new();
+    for i in 0..3000u32 {
+        batch.push_str(&format!(
+            "add element inet logtrigger ban4 {{ 10.{}.{}.1 timeout 3600s comment \"Test 1 3600\" }}\n",
+            i / 250,
+            i % 250
+        ));
+    }
+    let mut c = r.ns.cmd(&["nft", "-f", "-"]);
+    c.stdin(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(batch.as_bytes())
+            .unwrap();
+    }
+    assert!(child.wait().unwrap().success());
+    let file = r.dir.path("many.save");
+    let file_s = file.display().to_string();
+    r.ok(&["save", &file_s]);
+    assert_eq!(saved_bans(&read(&file)).len(), 3001);
+    let json = r.ok(&["list", "--json"]);
+    assert_eq!(json.matches("\"address\":").count(), 3001);
+    let rebooted = Router::new();
+    assert_eq!(
+        rebooted.ok(&["restore", &file_s]).trim(),
+        format!("restored 3001 bans from {file_s}")
+    );
+    assert_eq!(rebooted.elements("ban4").len(), 3001);
+}
