@@ -224,7 +224,8 @@ nft_put() {
 	printf 'add element inet %s %s { %s timeout %ss comment "%s" }\n' "$TABLE" "$1" "$2" "$3" "$4"
 }
 
-nft_table_exists() { "$NFT_BIN" list table inet "$TABLE" >/dev/null 2>&1; }
+# nft_table_exists: asked of the table names (listing the table would list every ban).
+nft_table_exists() { "$NFT_BIN" list tables 2>/dev/null | grep -qx "table inet $TABLE"; }
 
 # ban_set: the set UNIT goes in.
 ban_set() {
@@ -243,8 +244,10 @@ remembered() {
 
 # nft_elements: one line per element of the table: SET ELEMENT TIMEOUT EXPIRES COMMENT-WORDS
 # (seconds; the comment's words, "-" when there is none).
+# Fails when nft cannot list the table (a snapshot is never taken of half a listing).
 nft_elements() {
-	"$NFT_BIN" list table inet "$TABLE" 2>/dev/null | awk '
+	_listing=$("$NFT_BIN" list table inet "$TABLE" 2>/dev/null) || return 1
+	printf '%s\n' "$_listing" | awk '
 	function secs(d,   n, t, c, i) {
 		n = 0; t = 0
 		for (i = 1; i <= length(d); i++) {
@@ -294,7 +297,8 @@ nft_elements() {
 snapshot() {
 	mkdir -p "${1%/*}" 2>/dev/null
 	_tmp="$1.tmp.$$"
-	nft_elements | awk -v now="$(date +%s)" '
+	_els=$(nft_elements) || return 1
+	printf '%s\n' "$_els" | awk -v now="$(date +%s)" '
 	BEGIN { print "logtrigger-bans 1"; print "saved " now; n = 0 }
 	$4 <= 0 { next }
 	$1 ~ /^(ban4|ban6|net6)$/ {
@@ -378,6 +382,7 @@ escalate() {
 		STEP=", no escalation (bantime_increment 0)"
 		return 0
 	fi
+	[ "$MAX" -lt "$1" ] && MAX=$1
 	_i=0
 	while [ "$_i" -lt "$2" ] && [ "$BANTIME" -lt "$MAX" ]; do
 		BANTIME=$((BANTIME * FAC))
