@@ -158,3 +158,64 @@ fn logit_rotates_to_dot_one_and_stays_bounded() {
         assert_eq!((cur + old) % 100, 0, "only whole lines");
     }
 }
+
+#[test]
+fn uci_defaults_registers_the_firewall_include_once() {
+    let prefix = package_support::openwrt_prefix()
+        .expect("OpenWrt's uci is built by scripts/deps.sh (shared/tools/openwrt-build.sh)");
+    let dir = Scratch::new("ucidef");
+    let conf = dir.path("config");
+    std::fs::create_dir(&conf).unwrap();
+    std::fs::write(
+        conf.join("firewall"),
+        "config defaults\n\toption input 'ACCEPT'\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path("bin")).unwrap();
+    // The script calls plain `uci` (on the router: /etc/config); here it edits the scratch copy.
+    dir.script(
+        "bin/uci",
+        &format!(
+            "exec '{}' -c '{}' \"$@\"",
+            prefix.join("bin/uci").display(),
+            conf.display()
+        ),
+    );
+    for shell in SHELLS {
+        for _ in 0..2 {
+            let out = Command::new(shell[0])
+                .args(&shell[1..])
+                .arg(shipped("logtrigger.uci-defaults"))
+                .env_clear()
+                .env(
+                    "PATH",
+                    format!(
+                        "{}:/usr/sbin:/usr/bin:/sbin:/bin",
+                        dir.path("bin").display()
+                    ),
+                )
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", text(&out));
+        }
+    }
+    let show = Command::new(dir.path("bin/uci"))
+        .args(["show", "firewall"])
+        .output()
+        .unwrap();
+    let show = String::from_utf8_lossy(&show.stdout).into_owned();
+    assert_eq!(
+        show.lines().filter(|l| l.ends_with("=include")).count(),
+        1,
+        "{show}"
+    );
+    for want in [
+        "firewall.logtrigger=include",
+        "firewall.logtrigger.type='script'",
+        "firewall.logtrigger.path='/usr/share/logtrigger/fw4.include'",
+        "firewall.logtrigger.fw4_compatible='1'",
+        "firewall.@defaults[0].input='ACCEPT'",
+    ] {
+        assert!(show.lines().any(|l| l == want), "{want} not in {show}");
+    }
+}
