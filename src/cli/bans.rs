@@ -142,7 +142,7 @@ pub fn run(cmd: Command) -> i32 {
 }
 
 /// Runs the shipped script for an admin command; returns only when it cannot be started.
-/// (execv directly: std's process builder would add ~20 KB to the router binary.) The script
+/// (execv directly: std's process builder would add ~16 KB to the router binary.) The script
 /// finds this binary (`logtrigger addr`) in PATH, or as `$LOGTRIGGER`.
 pub fn run_admin(cmd: Admin) -> i32 {
     use std::ffi::CString;
