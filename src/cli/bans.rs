@@ -550,10 +550,4 @@ mod tests {
         }
         assert!(args("addr", "--prefix6=0 x").is_err());
     }
-
-    #[test]
-    fn own_addresses_include_loopback() {
-        let own = own_addresses();
-        assert!(own.contains(&IpAddr::V4(Ipv4Addr::LOCALHOST)), "{own:?}");
-    }
 }
