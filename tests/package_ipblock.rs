@@ -1163,6 +1163,20 @@ fn the_table_comes_back_after_fw4_flush() {
     fw4_include(&r);
     assert!(!r.has("ban4", "198.51.100.110"));
     assert!(r.has("ban4", "198.51.100.111"));
+    // A change while the firewall is stopped starts from the snapshot: a ban adds to the bans
+    // (the include then finds the table and keeps it), an unban lifts one of them.
+    fw4_flush(&r);
+    r.ban("198.51.100.112", "600");
+    assert!(r.has("ban4", "198.51.100.111") && r.has("ban4", "198.51.100.112"));
+    fw4_flush(&r);
+    r.ok(&["unban", "198.51.100.111"]);
+    fw4_include(&r);
+    assert!(!r.has("ban4", "198.51.100.111"));
+    assert!(r.has("ban4", "198.51.100.112") && r.has("ban6", "2001:db8::110"));
+    fw4_flush(&r);
+    r.ok(&["flush"]);
+    fw4_include(&r);
+    assert!(r.elements("ban4").is_empty() && r.elements("ban6").is_empty());
     // Nothing ever banned: the include creates no table.
     let fresh = Router::new();
     fw4_include(&fresh);
