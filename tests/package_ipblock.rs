@@ -935,7 +935,8 @@ fn save_and_restore_keep_what_is_left_of_each_ban() {
         "2001:db8:7:7::5",
         &[("LT_ban_prefix6", "64"), ("LT_bantime", "5m")],
     );
-    // Time passes between the bans and the save (the router runs)...
+    // Time passes between the bans and the save (the router runs)... (the upper bounds below
+    // leave a loaded test machine 20 s for its own work between the steps)
     std::thread::sleep(Duration::from_secs(2));
     let file = r.dir.path("bans.save");
     let file_s = file.display().to_string();
@@ -951,7 +952,7 @@ fn save_and_restore_keep_what_is_left_of_each_ban() {
             _ => panic!("unexpected {elem} in {saved}"),
         };
         assert_eq!((set.as_str(), *bantime, *times), want, "{saved}");
-        assert!(*left <= bantime - 2 && *left >= bantime - 6, "{saved}");
+        assert!(*left <= bantime - 2 && *left >= bantime - 20, "{saved}");
         assert_eq!(rule, "Test");
     }
     assert!(saved.starts_with("logtrigger-bans 1\nsaved "), "{saved}");
@@ -974,7 +975,7 @@ fn save_and_restore_keep_what_is_left_of_each_ban() {
             .find(|e| &e.0 == elem)
             .unwrap_or_else(|| panic!("{elem} not restored"));
         assert!(
-            now.2 <= left - 2 && now.2 + 6 >= *left,
+            now.2 <= left - 2 && now.2 + 20 >= *left,
             "{elem}: {left} s left at the save, {} s after the restore",
             now.2
         );
@@ -1145,7 +1146,7 @@ fn the_table_comes_back_after_fw4_flush() {
     for ((s1, a1, left1), (s2, a2, left2)) in before.iter().zip(&after) {
         assert_eq!((s1, a1), (s2, a2));
         assert!(
-            left2 <= left1 && left2 + 5 >= *left1,
+            left2 <= left1 && left2 + 20 >= *left1,
             "{a1}: {left1} -> {left2}"
         );
     }
