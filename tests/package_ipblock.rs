@@ -1303,6 +1303,27 @@ fn admin_commands_list_ban_and_unban_in_both_formats() {
     ] {
         assert!(json.contains(want), "{want} not in {json}");
     }
+    // It is JSON a parser reads (python's json module here).
+    let mut py = Command::new("python3")
+        .args([
+            "-c",
+            "import json,sys\nd=json.load(sys.stdin)\n\
+             print(sorted((b['address'],b['rule'],b['bantime'],b['banned']) for b in d['bans']))",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        py.stdin.take().unwrap().write_all(json.as_bytes()).unwrap();
+    }
+    let parsed = py.wait_with_output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&parsed.stdout).trim(),
+        "[('198.51.100.120', 'dropbear_bad_password', 7200, 2), \
+         ('2001:db8:4:4::/64', 'luci_failed_login', 3600, 1), ('203.0.113.5', 'manual', 7200, 1)]"
+    );
     // The init script shows the same.
     let by_init = shown("/etc/init.d/logtrigger bans", init(&r, &["bans"]));
     assert_eq!(by_init.lines().count(), 4, "{by_init}");
