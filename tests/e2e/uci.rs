@@ -124,7 +124,9 @@ fn adapt_global(sec: &mut Section, lab: &Lab) {
 
 fn adapt_rule(sec: &mut Section, lab: &Lab) {
     let (from, to) = lab.script_dir;
-    let (mut bans, mut name) = (false, String::new());
+    // The rule's name: `option name`, else the section's own (`config rule 'NAME'`).
+    let mut name = statement(&sec.header).map_or(String::new(), |(_, _, v)| v);
+    let mut bans = false;
     for l in &mut sec.body {
         match statement(l) {
             Some(("option", "script", path)) => {
@@ -165,7 +167,7 @@ mod tests {
                        \tlist udp '0.0.0.0:514'\n\tlist udp_allow '10.0.0.0/8'\n\n\
                        config rule\n\toption name 'Dropbear_BadPass'\n\
                        \toption script '/etc/logtrigger/ipblock.sh'\n\toption bantime '3600'\n\
-                       config rule\n\toption name 'sip'\n\toption script '/etc/logtrigger/ipblock.sh'\n\
+                       config rule 'sip'\n\toption script '/etc/logtrigger/ipblock.sh'\n\
                        config rule\n\toption name 'Log'\n\toption script '/etc/logtrigger/logit.sh'\n";
         let lab = Lab {
             options: &[("socket", "/t/log.sock")],
