@@ -242,8 +242,9 @@ impl Pattern {
                 out.push(b'%');
                 src = rest;
             } else {
-                // A conversion (compile checked the syntax): skip its letter.
-                src = src.get(1..).unwrap_or_default();
+                // A conversion (compile checked the syntax): skip its letter or scanset.
+                let n = compile::conv_len(&self.source[self.source.len() - src.len() - 1..]);
+                src = src.get(n - 1..).unwrap_or_default();
                 out.extend_from_slice(caps.get(k, subject));
                 k += 1;
             }

@@ -26,7 +26,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::compile::{CLASS_TABLE, Inst, Program};
+use super::compile::{Inst, Program};
 use super::dfa::{DEAD, Dfa, START};
 use super::pike::{MAX_SLOTS, set_tail};
 
@@ -84,7 +84,7 @@ impl Tables {
         let mut target = vec![usize::MAX; insts.len()];
         let mut states = Vec::new();
         for (pc, inst) in insts.iter().enumerate() {
-            if matches!(inst, Inst::Byte(_) | Inst::Class(_)) {
+            if consumes(*inst) {
                 target[pc] = states.len();
                 states.push(pc);
             }
@@ -106,12 +106,7 @@ impl Tables {
         let mut bytes = vec![0u64; 256 * words];
         for (t, &pc) in states.iter().enumerate() {
             for b in 0..256 {
-                let ok = match insts[pc] {
-                    Inst::Byte(x) => x as usize == b,
-                    Inst::Class(m) => CLASS_TABLE[b] & m != 0,
-                    _ => false,
-                };
-                if ok {
+                if prog.accepts(insts[pc], b as u8) {
                     bytes[b * words + t / 64] |= 1 << (t % 64);
                 }
             }
@@ -193,7 +188,7 @@ fn closure_targets(insts: &[Inst], target: &[usize], end: usize, pc: usize) -> V
             continue;
         }
         match insts[pc] {
-            Inst::Byte(_) | Inst::Class(_) => out.push(target[pc]),
+            Inst::Byte(_) | Inst::Class(_) | Inst::Set(_) => out.push(target[pc]),
             Inst::Split(a, b) => stack.extend([a as usize, b as usize]),
             Inst::Jmp(a) => stack.push(a as usize),
             Inst::Save(_) => stack.push(pc + 1),
@@ -248,7 +243,7 @@ pub(crate) fn exec(
 }
 
 fn consumes(inst: Inst) -> bool {
-    matches!(inst, Inst::Byte(_) | Inst::Class(_))
+    matches!(inst, Inst::Byte(_) | Inst::Class(_) | Inst::Set(_))
 }
 
 type Set<const W: usize> = [u64; W];
@@ -660,7 +655,7 @@ impl<'a, const W: usize> Run<'a, W> {
         let mut pc = 0;
         loop {
             match insts[pc] {
-                Inst::Byte(_) | Inst::Class(_) => {
+                Inst::Byte(_) | Inst::Class(_) | Inst::Set(_) => {
                     if pos >= self.hay.len() {
                         return false;
                     }
