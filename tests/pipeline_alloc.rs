@@ -5,7 +5,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use logtrigger::config::Config;
-use logtrigger::pipeline::{Pipeline, Source};
+use logtrigger::pipeline::{Pipeline, Sender, Source};
 
 /// Counts the allocations of the current thread only (the test harness allocates on others).
 struct Counting;
@@ -88,16 +88,21 @@ config rule
     let mut hits = 0usize;
     let mut fired = 0usize;
     for f in input.iter().take(2000) {
-        p.process_frame(f, Source::Unix, 1, &mut |h| {
+        p.process_frame(f, Source::Unix(Sender::Replayed), 1, &mut |h| {
             fired += h.outcome.fired as usize
         });
     }
     let before = allocs();
     for (i, f) in input.iter().enumerate() {
-        p.process_frame(f, Source::Unix, 2 + i as i64 / 1000, &mut |h| {
-            hits += 1;
-            fired += h.outcome.fired as usize;
-        });
+        p.process_frame(
+            f,
+            Source::Unix(Sender::Replayed),
+            2 + i as i64 / 1000,
+            &mut |h| {
+                hits += 1;
+                fired += h.outcome.fired as usize;
+            },
+        );
     }
     let after = allocs();
     assert_eq!(after - before, 0, "allocations during 100 000 messages");

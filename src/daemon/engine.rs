@@ -14,7 +14,7 @@ use super::log;
 use super::status::{Entry, Report};
 use crate::action::{Limits, Runner};
 use crate::config::{Global, Rule};
-use crate::pipeline::{self, Hit, Pipeline, Source};
+use crate::pipeline::{self, Hit, Pipeline, Refusal, Source};
 
 /// Pipeline and runner together.
 pub struct Engine {
@@ -124,7 +124,10 @@ impl Engine {
                     .with("ignored", s.ignored)
                     .with("firings", s.firings)
                     .with("keys", s.keys)
-                    .with("evicted", s.evicted),
+                    .with("evicted", s.evicted)
+                    .with("untrusted", s.untrusted)
+                    .with("truncated", s.truncated)
+                    .with("unverified", s.unverified),
             );
         }
         let s = self.runner.stats();
@@ -161,7 +164,7 @@ fn on_hit(hit: &Hit<'_>, source: Source<'_>, now: i64, debug: u8, runner: &mut R
             runner.submit(job, Instant::now());
         }
     } else if debug >= 5 {
-        let why = if hit.ignored { ", ignoreip" } else { "" };
+        let why = why_not_counted(hit);
         let window = hit
             .rule
             .time
@@ -171,10 +174,20 @@ fn on_hit(hit: &Hit<'_>, source: Source<'_>, now: i64, debug: u8, runner: &mut R
             hit.rule.maxfail, hit.tracked
         ));
     } else if debug >= 2 {
-        let why = if hit.ignored { ", ignoreip" } else { "" };
+        let why = why_not_counted(hit);
         log(format_args!(
             "[{name}] matched '{key}' ({count} of {}{why})",
             hit.rule.maxfail
         ));
+    }
+}
+
+/// The `-D` note on a match that did not count.
+fn why_not_counted(hit: &Hit) -> &'static str {
+    match hit.refused {
+        Some(Refusal::Untrusted) => ", sender may not speak for the program",
+        Some(Refusal::Truncated) => ", frame cut",
+        None if hit.ignored => ", ignoreip",
+        None => "",
     }
 }
