@@ -114,3 +114,48 @@ config rule
     );
     assert_eq!(p.stats(0).keys, 1024);
 }
+
+/// The trust checks (SPEC §2, §6) on the per-message path: a sender's process name read from
+/// `/proc` for a rule with `program`, a cut frame, a NUL in an address: none allocates.
+#[test]
+fn trust_checks_allocate_nothing() {
+    let conf = "
+config rule
+	option name 'pw'
+	option program 'dropbear'
+	option pattern 'Bad password attempt for %b from %s:%d'
+	option fields 'user ip port'
+	option key 'ip'
+	option maxfail '1000'
+	option script '/bin/true'
+	list ignoreip '192.168.0.0/16'
+";
+    let config = Config::parse(conf.as_bytes(), "alloc").unwrap();
+    let mut p = Pipeline::new(&config);
+    // Neither root nor PID 1: the process name (this test's) is read and is not dropbear.
+    let stranger = Source::Unix(Sender::Cred(logtrigger::pipeline::Cred {
+        pid: std::process::id(),
+        uid: 65534,
+    }));
+    let frame = b"<84>dropbear[7]: Bad password attempt for 'root' from 203.0.113.9:22".to_vec();
+    let nul = b"<84>dropbear[7]: Bad password attempt for 'root' from 192.168.1.\x0010:22".to_vec();
+    let mut cut = b"<84>dropbear[7]: Bad password attempt for '".to_vec();
+    let tail = b"' from 203.0.113.9:22\n";
+    cut.resize(1024 - tail.len(), b'x');
+    cut.extend_from_slice(tail);
+    let trusted = Source::Unix(Sender::Replayed);
+    let inputs = [(&frame, stranger), (&nul, trusted), (&cut, trusted)];
+    for (f, s) in inputs {
+        p.process_frame(f, s, 1, &mut |_| {});
+    }
+    let before = allocs();
+    let mut hits = 0;
+    for i in 0..3000 {
+        let (f, s) = inputs[i % 3];
+        p.process_frame(f, s, 2, &mut |_| hits += 1);
+    }
+    assert_eq!(allocs() - before, 0, "allocations during 3000 messages");
+    assert_eq!(hits, 3000);
+    let st = p.stats(0);
+    assert_eq!((st.untrusted, st.ignored, st.truncated), (1001, 1001, 1001));
+}
