@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use super::log;
 use super::status::{Entry, Report};
-use crate::action::{Limits, Runner};
+use crate::action::{Limits, Runner, Submitted};
 use crate::config::{Global, Rule};
 use crate::pipeline::{self, Hit, Pipeline, Refusal, Source};
 
@@ -160,8 +160,11 @@ fn on_hit(hit: &Hit<'_>, source: Source<'_>, now: i64, debug: u8, runner: &mut R
         if debug >= 1 {
             log(format_args!("[{name}] fired for '{key}' ({count} events)"));
         }
-        if let Some(job) = pipeline::job(hit, source, now) {
-            runner.submit(job, Instant::now());
+        if let Some(job) = pipeline::job(hit, source, now)
+            && runner.submit(job, Instant::now()) == Submitted::Dropped
+        {
+            // Not run: the key's next event fires again (SPEC §6).
+            hit.keep_history();
         }
     } else if debug >= 5 {
         let why = why_not_counted(hit);
