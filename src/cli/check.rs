@@ -162,8 +162,10 @@ fn rule_report(s: &mut String, r: &Rule) {
     if let Some(p) = &r.program {
         let _ = writeln!(s, "  {:<15}{p}", "program");
     }
-    if let Some(k) = r.source {
-        let _ = writeln!(s, "  {:<15}{}", "source", k.as_str());
+    let sources: Vec<&str> = r.source.kinds().map(|k| k.as_str()).collect();
+    let _ = writeln!(s, "  {:<15}{}", "source", sources.join(" "));
+    if let Some(crate::config::Verify::Conntrack) = r.verify {
+        let _ = writeln!(s, "  {:<15}conntrack", "verify");
     }
     if let Some(f) = &r.file {
         let _ = writeln!(s, "  {:<15}{}", "file", f.display());
