@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use super::{DEFAULT_CONFIG, check, parse, status, test};
+use super::{DEFAULT_CONFIG, bans, check, parse, status, test};
 
 /// What the command line asks for.
 pub enum Command {
@@ -20,6 +20,7 @@ pub enum Command {
     Test(test::Args),
     Parse(parse::Args),
     Status(status::Args),
+    Bans(bans::Command),
 }
 
 /// Why parsing stopped without a command: `--help` (print to stdout, exit 0) or a usage error
@@ -111,6 +112,14 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, Stop> {
             Stop::Usage(format!("Error parsing option '-D' with value '{v}': {e}\n"))
         })?),
     };
+    if let Some(name) = top.sub.filter(|n| bans::NAMES.contains(n)) {
+        let rest: Vec<String> = args.collect();
+        return match bans::parse_args(name, &rest) {
+            Ok(Some(c)) if !help => Ok(Command::Bans(c)),
+            Ok(_) => Err(Stop::Help(bans::HELP)),
+            Err(e) => usage(e),
+        };
+    }
     let (spec, mut found) = match top.sub {
         None => (&TOP, None),
         Some(name) => {
@@ -202,9 +211,11 @@ fn level(
             }
             _ if spec.files && (only_files || !arg.starts_with('-')) => found.files.push(arg),
             _ => {
-                let sub = ["check", "test", "parse", "status"]
-                    .into_iter()
-                    .find(|s| subs && !only_files && arg == *s);
+                let sub = [
+                    "check", "test", "parse", "status", "addr", "bans", "ban", "unban",
+                ]
+                .into_iter()
+                .find(|s| subs && !only_files && arg == *s);
                 if sub.is_none() {
                     return usage(format!("Unrecognized argument: {arg}\n"));
                 }
