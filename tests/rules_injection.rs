@@ -13,8 +13,8 @@
 mod shipped;
 
 use logtrigger::config::Config;
-use logtrigger::pipeline::{Pipeline, Source};
-use logtrigger::track::parse_addr;
+use logtrigger::ipnet::parse_addr;
+use logtrigger::pipeline::{Pipeline, Sender, Source};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
@@ -504,7 +504,7 @@ fn ban_hits(
     now: i64,
 ) -> Vec<BanHit> {
     let mut out = Vec::new();
-    p.process_frame(frame, Source::Unix, now, &mut |hit| {
+    p.process_frame(frame, Source::Unix(Sender::Replayed), now, &mut |hit| {
         let bans = hit
             .rule
             .script
@@ -662,7 +662,7 @@ fn nul_inside_the_address_is_judged_as_the_script_sees_it() {
     let mut p = pipeline();
     let frame = b"<84>Dec  7 02:00:00 dropbear[3001]: Bad password attempt for 'root' from 192.168.1.\x0010:22";
     let mut seen = 0;
-    p.process_frame(frame, Source::Unix, 1, &mut |hit| {
+    p.process_frame(frame, Source::Unix(Sender::Replayed), 1, &mut |hit| {
         if hit.rule.name == "dropbear_bad_password" {
             seen += 1;
             assert!(hit.ignored, "the NUL hid 192.168.1.10 from ignoreip");
