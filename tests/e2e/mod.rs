@@ -8,6 +8,7 @@
 //! mount namespaces (`devlog.sh`). Needs root, iproute2 and util-linux (unshare, mount).
 #![allow(dead_code)]
 
+pub mod router;
 #[path = "../shared/mod.rs"]
 mod shared;
 pub mod uci;
