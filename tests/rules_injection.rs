@@ -670,3 +670,54 @@ fn nul_inside_the_address_is_judged_as_the_script_sees_it() {
     });
     assert_eq!(seen, 1);
 }
+
+/// Every shipped ban rule through the real binary's replay (`logtrigger test --json`): five
+/// genuine lines from an IPv4 and five from an IPv6 sender, in each form the daemon prints
+/// (with or without a port, bracketed or not), fire exactly once each, at the fifth line, with
+/// the sender's address exactly as the key.
+#[test]
+fn replay_fires_at_maxfail_with_the_sender_as_key() {
+    let mut input = String::new();
+    let mut want = BTreeSet::new();
+    for t in TEMPLATES.iter().filter(|t| !t.rule.starts_with("carrier:")) {
+        for (sender, a) in t.senders() {
+            let msg = t.render(&a, &t.defaults());
+            for n in 0..5 {
+                input += &format!("<84>Dec  7 02:0{n}:00 {}: {msg}\n", t.tag);
+            }
+            want.insert((t.rule.to_string(), sender.to_string()));
+        }
+    }
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_logtrigger"))
+        .args(["test", "--json", "-c", "uci/logtrigger", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(input.as_bytes()).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let re = regex::Regex::new(r#""rule":"([^"]+)".*"key":"([^"]*)","count":(\d+),"fired":true"#)
+        .unwrap();
+    let mut got = BTreeSet::new();
+    for c in text.lines().filter_map(|l| re.captures(l)) {
+        let (rule, key, count) = (&c[1], &c[2], &c[3]);
+        if !want.iter().any(|(r, _)| r == rule) {
+            continue;
+        }
+        assert_eq!(count, "5", "{rule} fired for {key} at event {count}");
+        let Some(ip) = parse_addr(key.as_bytes()) else {
+            continue;
+        };
+        assert!(
+            got.insert((rule.to_string(), ip.to_string())),
+            "{rule} fired twice for {ip}"
+        );
+    }
+    assert_eq!(got, want);
+}
