@@ -368,3 +368,32 @@ fn fill_writes_scanset_values() {
     p.fill(s, &c, &mut out);
     assert_eq!(out, b"from 'a b' at 10.0.0.1:22");
 }
+
+#[test]
+fn regex_and_fail2ban_lookalikes_are_compile_errors() {
+    for (p, off, advice) in [
+        (
+            "^%s Failed password for .* from <HOST>( port \\d+)?$",
+            0,
+            "anywhere",
+        ),
+        ("Failed password for %s from <HOST>", 28, "%s"),
+        ("Failed password for %s from .* port %d", 28, "%b"),
+        ("port \\d+", 5, "%d"),
+        ("from (?P<host>\\S+)", 5, "capture"),
+        ("id [0-9]+ done", 3, "%[0-9]"),
+    ] {
+        let e = Pattern::compile(p.as_bytes()).unwrap_err();
+        assert_eq!(e.offset, off, "{p}: {e}");
+        assert!(e.reason.contains(advice), "{p}: {e}");
+    }
+    // The same bytes where a log line holds them, and inside scansets, are text.
+    for p in [
+        "dropbear[%d]: Exit before auth from <%s:%d>: %b",
+        "cost $5 ^ 2 (x) [y] z.",
+        "%[^.*$]",
+        "x%[$]",
+    ] {
+        assert!(Pattern::compile(p.as_bytes()).is_ok(), "{p}");
+    }
+}

@@ -137,6 +137,7 @@ pub(crate) fn parse(src: &[u8]) -> Result<Vec<Elem>, CompileError> {
     if src.is_empty() {
         return Err(err(0, "empty pattern"));
     }
+    super::lookalike::check(src)?;
     let mut elems = Vec::new();
     let mut convs = 0;
     let mut i = 0;

@@ -28,6 +28,7 @@
 
 mod compile;
 mod dfa;
+mod lookalike;
 mod pike;
 mod prefilter;
 mod reverse;
