@@ -13,6 +13,12 @@ use std::time::Duration;
 /// The binary that checks addresses for ipblock.sh (`logtrigger addr`).
 const LOGTRIGGER: &str = env!("CARGO_BIN_EXE_logtrigger");
 
+/// The text tools ipblock.sh uses, taken from busybox as on OpenWrt.
+const BUSYBOX_TOOLS: [&str; 17] = [
+    "awk", "sed", "sort", "tr", "cut", "date", "head", "grep", "wc", "mv", "cp", "rm", "mkdir",
+    "cat", "readlink", "sleep", "kill",
+];
+
 /// One router: a namespace, a scratch directory with the block log and recording stubs.
 struct Router {
     ns: Netns,
@@ -30,7 +36,23 @@ impl Router {
         let (conntrack, conntrack_calls) = dir.recorder("conntrack");
         let (logger, logger_calls) = dir.recorder("logger");
         let blocklog = dir.path("blockedIPs.log");
+        // The router's text tools are busybox's: the script must work with them.
+        let bb = dir.path("busybox");
+        std::fs::create_dir(&bb).unwrap();
+        let busybox = stdout(
+            &Command::new("sh")
+                .args(["-c", "command -v busybox"])
+                .output()
+                .unwrap(),
+        );
+        for tool in BUSYBOX_TOOLS {
+            std::os::unix::fs::symlink(busybox.trim(), bb.join(tool)).unwrap();
+        }
         let env = vec![
+            (
+                "PATH".into(),
+                format!("{}:/usr/sbin:/usr/bin:/sbin:/bin", bb.display()),
+            ),
             ("LOGTRIGGER".into(), LOGTRIGGER.into()),
             ("LT_RUNDIR".into(), dir.path("run").display().to_string()),
             (
@@ -1336,4 +1358,179 @@ fn the_init_script_saves_at_stop_and_restores_at_start() {
     assert!(init(&again, &["start"]).status.success());
     assert!(!again.has("ban4", "198.51.100.130"));
     assert!(again.has("ban6", "2001:db8::130"));
+}
+
+/// A TCP client in `peer`, bound to `from`, connected to the router's echo server at `to`:
+/// each `ping` says whether the echo came back within two seconds.
+struct Flow {
+    child: std::process::Child,
+    lines: std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+}
+
+impl Flow {
+    fn open(peer: &Peer, from: &str, to: &str) -> Flow {
+        use std::io::BufRead;
+        let py = format!(
+            "import socket,sys\ns=socket.create_connection(('{to}',7007),timeout=5,source_address=('{from}',0))\n\
+             print('connected'); sys.stdout.flush()\ns.settimeout(2)\n\
+             for line in sys.stdin:\n  s.sendall(b'ping')\n  try:\n    d=s.recv(4); print('echo' if d else 'closed')\n  \
+             except OSError: print('timeout')\n  sys.stdout.flush()\n"
+        );
+        let mut child = peer
+            .ns
+            .cmd(&["python3", "-c", &py])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3");
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        assert_eq!(lines.next().unwrap().unwrap(), "connected");
+        Flow { child, lines }
+    }
+
+    fn ping(&mut self) -> String {
+        use std::io::Write;
+        writeln!(self.child.stdin.as_mut().unwrap(), "ping").unwrap();
+        self.lines.next().unwrap().unwrap()
+    }
+}
+
+impl Drop for Flow {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The router's tracked TCP flows from `addr` (`conntrack -L`).
+fn tracked(r: &Router, addr: &str) -> usize {
+    let out = r.ns.run(&["conntrack", "-L", "-p", "tcp", "-s", addr]);
+    stdout(&out)
+        .lines()
+        .filter(|l| l.contains("ESTABLISHED"))
+        .count()
+}
+
+#[test]
+fn conntrack_flush_cuts_an_established_tcp_flow_and_its_absence_is_warned() {
+    assert!(
+        package_support::have("conntrack"),
+        "conntrack is installed by scripts/deps.sh"
+    );
+    let r = Router::new();
+    let peer = Peer::new(
+        &r,
+        &["198.51.100.1/24"],
+        &["198.51.100.2/24", "198.51.100.3/24"],
+    );
+    // A router tracks connections (fw4's rules use ct state): so does this one.
+    let out = r.ns.run(&[
+        "nft",
+        "add table inet fw; add chain inet fw input { type filter hook input priority 0; policy accept; }; \
+         add rule inet fw input ct state established,related accept",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let echo = "import socket,threading\nl=socket.socket()\nl.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n\
+                l.bind(('198.51.100.1',7007))\nl.listen(8)\nprint('listening',flush=True)\n\
+                def serve(c):\n  while True:\n    d=c.recv(64)\n    if not d: break\n    c.sendall(d)\n\
+                while True:\n  c,_=l.accept()\n  threading.Thread(target=serve,args=(c,),daemon=True).start()\n";
+    let mut server = Reaped(
+        r.ns.cmd(&["python3", "-c", echo])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    {
+        use std::io::BufRead;
+        let mut l = std::io::BufReader::new(server.0.stdout.take().unwrap()).lines();
+        assert_eq!(l.next().unwrap().unwrap(), "listening");
+    }
+    let mut cut = Flow::open(&peer, "198.51.100.2", "198.51.100.1");
+    let mut kept = Flow::open(&peer, "198.51.100.3", "198.51.100.1");
+    assert_eq!(cut.ping(), "echo");
+    assert_eq!(kept.ping(), "echo");
+    assert_eq!(tracked(&r, "198.51.100.2"), 1);
+    assert_eq!(tracked(&r, "198.51.100.3"), 1);
+    // With the real conntrack tool: the flow's entry is deleted at ban time and the flow stops.
+    let out = r.run(
+        &[],
+        &[
+            ("LT_ip", "198.51.100.2"),
+            ("LT_name", "Test"),
+            ("CONNTRACK", "/usr/sbin/conntrack"),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(tracked(&r, "198.51.100.2"), 0, "the flow is still tracked");
+    assert_eq!(cut.ping(), "timeout");
+    // Without it: banned all the same, the entry stays, and the ban says what that means.
+    let out = r.run(
+        &[],
+        &[
+            ("LT_ip", "198.51.100.3"),
+            ("LT_name", "Test"),
+            ("CONNTRACK", "/nonexistent/conntrack"),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(r.has("ban4", "198.51.100.3"));
+    assert_eq!(tracked(&r, "198.51.100.3"), 1);
+    assert!(
+        read(&r.logger_calls).contains(
+            "-t logtrigger -p daemon.warning ipblock: conntrack not installed: flows of \
+             198.51.100.3 already established (offloaded ones too) are not cut; install conntrack"
+        ),
+        "{}",
+        read(&r.logger_calls)
+    );
+}
+
+/// A child killed and reaped when the test ends, passed or not.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn thousands_of_bans_survive_a_save_and_restore() {
+    let r = Router::new();
+    r.ban("198.51.100.140", "600");
+    // nft prints a long element list over many lines: every element must be read.
+    let mut batch = String::new();
+    for i in 0..3000u32 {
+        batch.push_str(&format!(
+            "add element inet logtrigger ban4 {{ 10.{}.{}.1 timeout 3600s comment \"Test 1 3600\" }}\n",
+            i / 250,
+            i % 250
+        ));
+    }
+    let mut c = r.ns.cmd(&["nft", "-f", "-"]);
+    c.stdin(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(batch.as_bytes())
+            .unwrap();
+    }
+    assert!(child.wait().unwrap().success());
+    let file = r.dir.path("many.save");
+    let file_s = file.display().to_string();
+    r.ok(&["save", &file_s]);
+    assert_eq!(saved_bans(&read(&file)).len(), 3001);
+    let json = r.ok(&["list", "--json"]);
+    assert_eq!(json.matches("\"address\":").count(), 3001);
+    let rebooted = Router::new();
+    assert_eq!(
+        rebooted.ok(&["restore", &file_s]).trim(),
+        format!("restored 3001 bans from {file_s}")
+    );
+    assert_eq!(rebooted.elements("ban4").len(), 3001);
 }

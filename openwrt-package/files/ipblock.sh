@@ -39,7 +39,8 @@
 # - A restore is validated whole and applied in one transaction: never half-applied.
 #
 # Environment (tests and experts only; logtrigger passes none of these): NFT, CONNTRACK, IPSET,
-# IPTABLES, IP6TABLES, LOGGER, LOGTRIGGER (command paths; default: found in PATH), LT_BLOCKLOG
+# IPTABLES, IP6TABLES, LOGGER (command paths; default: found in PATH), LOGTRIGGER (default: the
+# daemon that runs this script, else found in PATH), LT_BLOCKLOG
 # (log file), LT_LOCKDIR (lock directory), LT_RUNDIR (where the RAM snapshot lives),
 # LT_SAVEFILE (the file saved at stop, rewritten when a ban is lifted by hand),
 # LT_ipport=1 (an unbracketed IPv6 value always ends in :port; implied when LT_program is
@@ -68,7 +69,19 @@ IPT_BIN=${IPTABLES:-$(command -v iptables)}
 IP6T_BIN=${IP6TABLES:-$(command -v ip6tables)}
 CT_BIN=${CONNTRACK:-$(command -v conntrack)}
 LOGGER_BIN=${LOGGER:-$(command -v logger)}
-LT_BIN=${LOGTRIGGER:-$(command -v logtrigger || echo /usr/sbin/logtrigger)}
+
+# find_logtrigger: the binary that checks addresses: $LOGTRIGGER, else the daemon that ran this
+# script (its parent), else the one in PATH.
+find_logtrigger() {
+	for _c in "${LOGTRIGGER-}" "$(readlink "/proc/$PPID/exe" 2>/dev/null)" \
+		"$(command -v logtrigger)" /usr/sbin/logtrigger; do
+		case "${_c##*/}" in
+		logtrigger*) [ -x "$_c" ] && { echo "$_c"; return 0; } ;;
+		esac
+	done
+	echo /usr/sbin/logtrigger
+}
+LT_BIN=$(find_logtrigger)
 
 # clean TEXT MAX: TEXT without control bytes, cut to MAX characters (safe to log).
 clean() {
@@ -211,7 +224,8 @@ nft_put() {
 	printf 'add element inet %s %s { %s timeout %ss comment "%s" }\n' "$TABLE" "$1" "$2" "$3" "$4"
 }
 
-nft_table_exists() { "$NFT_BIN" list table inet "$TABLE" >/dev/null 2>&1; }
+# nft_table_exists: asked of the table names (listing the table would list every ban).
+nft_table_exists() { "$NFT_BIN" list tables 2>/dev/null | grep -qx "table inet $TABLE"; }
 
 # ban_set: the set UNIT goes in.
 ban_set() {
@@ -230,8 +244,10 @@ remembered() {
 
 # nft_elements: one line per element of the table: SET ELEMENT TIMEOUT EXPIRES COMMENT-WORDS
 # (seconds; the comment's words, "-" when there is none).
+# Fails when nft cannot list the table (a snapshot is never taken of half a listing).
 nft_elements() {
-	"$NFT_BIN" list table inet "$TABLE" 2>/dev/null | awk '
+	_listing=$("$NFT_BIN" list table inet "$TABLE" 2>/dev/null) || return 1
+	printf '%s\n' "$_listing" | awk '
 	function secs(d,   n, t, c, i) {
 		n = 0; t = 0
 		for (i = 1; i <= length(d); i++) {
@@ -247,8 +263,9 @@ nft_elements() {
 		}
 		return t
 	}
-	function flush_elements(   n, parts, i, w, k, j, to, ex, cm) {
-		n = split(buf, parts, ",")
+	# nft breaks the element list between elements only: each line is read on its own.
+	function elements(text,   n, parts, i, w, k, j, to, ex, cm) {
+		n = split(text, parts, ",")
 		for (i = 1; i <= n; i++) {
 			k = split(parts[i], w, " ")
 			if (k == 0) continue
@@ -264,14 +281,13 @@ nft_elements() {
 			}
 			print set, w[1], to, ex, cm
 		}
-		buf = ""
 	}
 	$1 == "set" { set = $2 }
 	/elements = \{/ { inel = 1; sub(/.*elements = \{/, "") }
 	inel {
 		line = $0
-		if (line ~ /\}/) { sub(/\}.*/, "", line); buf = buf " " line; inel = 0; flush_elements(); next }
-		buf = buf " " line
+		if (line ~ /\}/) { sub(/\}.*/, "", line); inel = 0 }
+		elements(line)
 	}'
 }
 
@@ -281,7 +297,8 @@ nft_elements() {
 snapshot() {
 	mkdir -p "${1%/*}" 2>/dev/null
 	_tmp="$1.tmp.$$"
-	nft_elements | awk -v now="$(date +%s)" '
+	_els=$(nft_elements) || return 1
+	printf '%s\n' "$_els" | awk -v now="$(date +%s)" '
 	BEGIN { print "logtrigger-bans 1"; print "saved " now; n = 0 }
 	$4 <= 0 { next }
 	$1 ~ /^(ban4|ban6|net6)$/ {
@@ -365,6 +382,7 @@ escalate() {
 		STEP=", no escalation (bantime_increment 0)"
 		return 0
 	fi
+	[ "$MAX" -lt "$1" ] && MAX=$1
 	_i=0
 	while [ "$_i" -lt "$2" ] && [ "$BANTIME" -lt "$MAX" ]; do
 		BANTIME=$((BANTIME * FAC))
@@ -383,7 +401,7 @@ do_ban() {
 	need_addr "$1" "$_p6"
 	_base=$(opt_secs bantime "$2" "$DEFAULT_BANTIME")
 	if [ "$3" = auto ]; then
-		_rule=$(printf '%s' "${LT_name:-rule}" | tr -c 'A-Za-z0-9_.@:[]-' '_' | cut -c 1-40)
+		_rule=$(printf '%s' "${LT_name:-rule}" | tr -c 'A-Za-z0-9_.@:-' '_' | cut -c 1-40)
 	else
 		_rule=manual
 	fi
@@ -429,7 +447,21 @@ do_ban() {
 
 do_unban() {
 	PORTMODE=0
-	check_addr "$1" || { echo "ipblock: '$(clean "$1" 64)' is not a bannable address: $WHY" >&2; exit 1; }
+	if [ ! -x "$LT_BIN" ]; then
+		# Lifting a ban needs no safety check: a plain address, as nft reads it, will do.
+		case "$1" in '' | *[!0-9a-fA-F.:]*)
+			echo "ipblock: '$(clean "$1" 64)' is not an address" >&2
+			exit 1
+			;;
+		esac
+		[ "${#1}" -le 45 ] || exit 1
+		case "$1" in *:*) FAM=6 ;; *) FAM=4 ;; esac
+		ADDR=$1
+		UNIT=$1
+	elif ! check_addr "$1"; then
+		echo "ipblock: '$(clean "$1" 64)' is not a bannable address: $WHY" >&2
+		exit 1
+	fi
 	if ! have_nft; then
 		if ! have_cmd "$IPSET_BIN" || ! "$IPSET_BIN" del "logtrigger$FAM" "$ADDR" 2>/dev/null; then
 			echo "$ADDR is not banned" >&2
@@ -559,7 +591,7 @@ validate() {
 	$1 == "end" { if (NF != 2 || $2 != n) bad("end line does not match the " n " entries"); ended = 1; next }
 	$1 == "ban" {
 		if (NF != 7 || $2 !~ /^(ban4|ban6|net6)$/ || !num($4) || !num($5) || !num($7)) bad("malformed ban")
-		if ($6 !~ /^[A-Za-z0-9_.@:\[\]-]+$/ || length($6) > 40) bad("malformed rule name")
+		if ($6 ~ /[^A-Za-z0-9_.@:-]/ || length($6) > 40) bad("malformed rule name")
 	}
 	$1 == "mem" { if (NF != 5 || $2 !~ /^mem[46]$/ || !num($4) || !num($5)) bad("malformed memory") }
 	$1 != "ban" && $1 != "mem" { bad("unknown entry") }

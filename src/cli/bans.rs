@@ -484,6 +484,43 @@ mod tests {
         assert!(refused("::/64", &own));
     }
 
+    fn args(name: &str, line: &str) -> Result<Option<Command>, String> {
+        let v: Vec<String> = line.split_whitespace().map(String::from).collect();
+        parse_args(name, &v)
+    }
+
+    #[test]
+    fn command_lines() {
+        assert!(matches!(
+            args("bans", "--json"),
+            Ok(Some(Command::Admin(Admin::List { json: true })))
+        ));
+        let Ok(Some(Command::Admin(Admin::Ban { addr, time }))) = args("ban", "1.2.3.4 2h") else {
+            panic!("not ban");
+        };
+        assert_eq!((addr.as_str(), time.as_deref()), ("1.2.3.4", Some("2h")));
+        assert!(matches!(
+            args("unban", "--all"),
+            Ok(Some(Command::Admin(Admin::Unban { addr: None })))
+        ));
+        let Ok(Some(Command::Addr(a))) = args("addr", "--port --prefix6=64 -- --port x") else {
+            panic!("not addr");
+        };
+        assert!(a.port && !a.exact && a.prefix6 == Some(64));
+        assert_eq!(a.values, ["--port", "x"], "after -- every word is a value");
+        assert!(matches!(args("ban", "--help"), Ok(None)));
+        for bad in [
+            ("ban", ""),
+            ("ban", "a b c"),
+            ("unban", "a --all"),
+            ("bans", "x"),
+            ("bans", "--js"),
+        ] {
+            assert!(args(bad.0, bad.1).is_err(), "{bad:?}");
+        }
+        assert!(args("addr", "--prefix6=0 x").is_err());
+    }
+
     #[test]
     fn own_addresses_include_loopback() {
         let own = own_addresses();
