@@ -247,6 +247,16 @@ const TEMPLATES: &[Template] = &[
         v6: Some("{ip} port {port}"),
         stderr: false,
     },
+    // After a login the reason ends the line (a valid account is needed).
+    Template {
+        rule: "carrier:sshd_received_disconnect_after_login",
+        tag: "sshd-session[4101]",
+        msg: "Received disconnect from {A}:11: {0}",
+        slots: &[("reason", "disconnected by user", Chars::Any)],
+        v4: Some("{ip} port {port}"),
+        v6: Some("{ip} port {port}"),
+        stderr: false,
+    },
     Template {
         rule: "carrier:chan_sip_fake_auth_rejection",
         tag: "asterisk[2600]",
