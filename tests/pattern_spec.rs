@@ -397,3 +397,24 @@ fn regex_and_fail2ban_lookalikes_are_compile_errors() {
         assert!(Pattern::compile(p.as_bytes()).is_ok(), "{p}");
     }
 }
+
+/// The largest pattern the matcher takes: 254 states (one per literal byte and whitespace run).
+#[test]
+fn patterns_beyond_the_state_limit_are_refused_where_they_go_over() {
+    let at_limit = format!("{}bc", "a ".repeat(126));
+    assert!(Pattern::compile(at_limit.as_bytes()).is_ok());
+    let over = format!("{}bcd %d", "a ".repeat(126));
+    let e = Pattern::compile(over.as_bytes()).unwrap_err();
+    assert_eq!(e.offset, 254, "{e}");
+    assert!(e.reason.contains("at most 254"), "{e}");
+    assert!(e.reason.contains("needs 259 "), "{e}");
+    // Still matched exactly at the limit, on a line 64 KiB long.
+    let mut line = b"a ".repeat(32700);
+    line.extend_from_slice(b"bc");
+    assert_eq!(caps(&at_limit, &line), Some(vec![]));
+    line[65000] = b'c';
+    assert_eq!(caps(&at_limit, &line), Some(vec![]));
+    let near_end = line.len() - 100;
+    line[near_end] = b'c';
+    assert_eq!(caps(&at_limit, &line), None);
+}

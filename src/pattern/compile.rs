@@ -531,6 +531,32 @@ fn emit(node: &Node, out: &mut Vec<Inst>, sets: &mut Vec<ByteSet>) {
     }
 }
 
+/// The byte offset in `src` of each element [`parse`] makes of it (`src` parsed without error).
+pub(crate) fn elem_offsets(src: &[u8]) -> Vec<usize> {
+    let mut offsets = Vec::new();
+    let mut i = 0;
+    while i < src.len() {
+        offsets.push(i);
+        if is_space(src[i]) {
+            i += src[i..].iter().take_while(|&&b| is_space(b)).count();
+        } else if src[i] == b'%' {
+            i += conv_len(&src[i..]);
+        } else {
+            i += 1;
+        }
+    }
+    offsets
+}
+
+/// Number of consuming instructions (`Byte`, `Class`, `Set`) the translation of `elem` has.
+pub(crate) fn states_of(elem: Elem) -> usize {
+    let prog = build(&[elem]);
+    prog.insts
+        .iter()
+        .filter(|i| matches!(i, Inst::Byte(_) | Inst::Class(_) | Inst::Set(_)))
+        .count()
+}
+
 /// Smallest number of subject bytes any match of `elems` consumes.
 pub(crate) fn min_len(elems: &[Elem]) -> usize {
     elems.len()

@@ -35,8 +35,10 @@ use super::pike::{MAX_SLOTS, set_tail};
 /// binary within its flash budget, and the lazy DFA makes the wider sets cost little.
 const SPECIALISE: bool = cfg!(target_pointer_width = "64");
 
-/// Largest bitset, in 64-bit words (patterns with more targets use the Pike VM).
+/// Largest bitset, in 64-bit words (patterns with more targets do not compile).
 pub(crate) const MAX_WORDS: usize = 4;
+/// Most targets a pattern may have: the bitsets also hold END and TAIL.
+pub(crate) const MAX_STATES: usize = 64 * MAX_WORDS - 2;
 /// Positions per checkpoint.
 const BLOCK: usize = 128;
 /// Longest subject this engine takes (its scratch is sized for it); longer ones use the Pike VM.
