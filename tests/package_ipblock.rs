@@ -1534,3 +1534,39 @@ fn thousands_of_bans_survive_a_save_and_restore() {
     );
     assert_eq!(rebooted.elements("ban4").len(), 3001);
 }
+
+#[test]
+fn without_the_checker_bans_are_refused_and_unban_takes_a_plain_address() {
+    let r = Router::new();
+    r.ban("198.51.100.150", "600");
+    r.ban("2001:db8::150", "600");
+    let gone = [("LOGTRIGGER", "/nonexistent/logtrigger")];
+    let out = r.run(
+        &[],
+        &[("LT_ip", "198.51.100.151"), ("LOGTRIGGER", gone[0].1)],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("cannot check addresses"),
+        "{}",
+        text(&out)
+    );
+    assert!(!r.has("ban4", "198.51.100.151"));
+    for bad in ["198.51.100.150; nft flush ruleset", "[::1]:22", "1.2.3.4}"] {
+        assert_eq!(
+            r.run(&["unban", bad], &gone).status.code(),
+            Some(1),
+            "{bad}"
+        );
+    }
+    let out = r.run(&["unban", "198.51.100.150"], &gone);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = r.run(&["unban", "2001:DB8::150"], &gone);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(r.elements("ban4").is_empty() && r.elements("ban6").is_empty());
+    // A firewall it cannot read is an error, not "no bans".
+    assert_eq!(
+        r.run(&["list"], &[("NFT", "/bin/false")]).status.code(),
+        Some(2)
+    );
+}

@@ -512,6 +512,10 @@ do_list() {
 		"$IPSET_BIN" list logtrigger6 2>/dev/null
 		return 0
 	fi
+	if ! "$NFT_BIN" list tables >/dev/null 2>&1; then
+		echo "ipblock: cannot read the firewall (nft list tables failed; root only)" >&2
+		exit 2
+	fi
 	nft_elements | awk -v json="$([ "$1" = --json ] && echo 1)" -v now="$(date +%s)" '
 	function human(s,   o, u, n, i) {
 		split("604800 86400 3600 60", u, " ")

@@ -77,10 +77,16 @@ pub fn parse_args(name: &str, all: &[String]) -> Result<Option<Command>, String>
     let flag = |f: &str| args.iter().any(|a| a == f);
     let mut plain: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
     plain.extend(after);
+    let known: &[&str] = match name {
+        "addr" => &["--port", "--exact"],
+        "bans" => &["--json"],
+        "unban" => &["--all"],
+        _ => &[],
+    };
     if let Some(bad) = args.iter().find(|a| {
         a.starts_with("--")
-            && !["--json", "--all", "--port", "--exact"].contains(&a.as_str())
-            && !a.starts_with("--prefix6=")
+            && !known.contains(&a.as_str())
+            && !(name == "addr" && a.starts_with("--prefix6="))
     }) {
         return Err(format!("Unrecognized argument: {bad}\n"));
     }
@@ -512,9 +518,12 @@ mod tests {
         for bad in [
             ("ban", ""),
             ("ban", "a b c"),
+            ("ban", "--json a"),
             ("unban", "a --all"),
             ("bans", "x"),
             ("bans", "--js"),
+            ("bans", "--all"),
+            ("unban", "--prefix6=64 a"),
         ] {
             assert!(args(bad.0, bad.1).is_err(), "{bad:?}");
         }
