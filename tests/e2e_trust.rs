@@ -366,3 +366,44 @@ fn queue_flooding_by_logging_rules_drops_no_ban() {
         "logit.sh never ran"
     );
 }
+
+/// The pattern-language limit (tests/rules_injection.rs names every case): res_pjsip prints the
+/// caller's Call-ID after the address, so a Call-ID holding a copy of the line reads as a genuine
+/// line naming the victim. `verify conntrack` refuses a victim the router has never seen; a
+/// victim holding a connection is banned (README: out of reach without anchored patterns).
+#[test]
+fn pjsip_call_id_copy_is_refused_only_for_an_address_never_seen() {
+    let mut r = Router::new("callid");
+    let attacker = r.peer("attacker", "203.0.113", &[]);
+    let victim = r.peer("victim", "198.51.100", &[]);
+    r.start(&Options::default());
+    r.hold(&attacker, "203.0.113.2", &router_ip("203.0.113"));
+    r.hold(&victim, "198.51.100.2", &router_ip("198.51.100"));
+    let send = |r: &Router, victim: &str| {
+        for n in 0..5 {
+            let f = format!(
+                "<133>Dec  7 02:00:0{n} asterisk[2600]: NOTICE[2640]: \
+                 res_pjsip/pjsip_distributor.c:676 in log_failed_request: Request 'REGISTER' \
+                 from '<sip:100@pbx>' failed for '203.0.113.2:5060' (callid: {n}' from \
+                 '<sip:100@pbx>' failed for '{victim}:5060' (callid: x) - Failed to authenticate"
+            );
+            r.send_as_root(f.as_bytes());
+        }
+    };
+    send(&r, "192.0.2.99");
+    assert!(counted(&r, "asterisk_pjsip_auth_failed", 5));
+    assert!(
+        poll(LIMIT, || r
+            .rule_num("asterisk_pjsip_auth_failed", "unverified")
+            == Some(1)),
+        "the firing for an address never seen was not refused: {}",
+        r.status()
+    );
+    assert!(!r.is_banned("192.0.2.99"));
+    send(&r, "198.51.100.2");
+    assert!(poll(LIMIT, || r.is_banned("198.51.100.2")));
+    assert!(
+        !r.is_banned("203.0.113.2"),
+        "the attacker's own address never counted"
+    );
+}
