@@ -407,3 +407,41 @@ fn pjsip_call_id_copy_is_refused_only_for_an_address_never_seen() {
         "the attacker's own address never counted"
     );
 }
+
+/// What "a process of that name" is worth against a local attacker: a process names itself
+/// (here a copy of python3 called `dropbear`, run as `nobody`, alive while the daemon looks).
+/// Its lines count, so a compromised local service can name any connected address; root and
+/// PID 1 are the strong part of the sender check. (README: threat model.)
+#[test]
+fn a_local_process_that_names_itself_after_the_daemon_is_trusted() {
+    let mut r = Router::new("comm");
+    let victim = r.peer("victim", "198.51.100", &[]);
+    r.start(&Options::default());
+    r.hold(&victim, "198.51.100.2", &router_ip("198.51.100"));
+    let fake = r.lab.path("dropbear");
+    std::fs::copy("/usr/bin/python3", &fake).expect("copy python3");
+    let script = format!(
+        "import socket, time\n\
+         s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n\
+         for n in range(5):\n    \
+         s.sendto(b\"<84>Dec  7 02:00:00 dropbear[77]: Bad password attempt for 'root' \
+         from 198.51.100.2:%d\" % (40000 + n), {:?})\n\
+         time.sleep(3)\n",
+        r.sock.to_str().unwrap()
+    );
+    must(Command::new("setpriv").args([
+        "--reuid",
+        "nobody",
+        "--regid",
+        "nogroup",
+        "--clear-groups",
+        fake.to_str().unwrap(),
+        "-c",
+        &script,
+    ]));
+    assert!(
+        poll(LIMIT, || r.is_banned("198.51.100.2")),
+        "a self-named local process was refused (the README's threat model is out of date): {}",
+        r.status()
+    );
+}
