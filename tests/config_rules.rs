@@ -144,6 +144,28 @@ fn section_name_is_the_default_rule_name() {
 }
 
 #[test]
+fn anonymous_rules_are_named_as_uci_shows_them() {
+    // libuci counts every section of type rule for `@rule[N]`, named ones included.
+    let c = config(
+        "config logtrigger\n\
+         config rule\n\toption pattern 'a %d'\n\
+         config rule 'named'\n\toption pattern 'b %d'\n\
+         config rule\n\toption pattern 'c %d'\n\
+         config rule\n\toption name 'given'\n\toption pattern 'd %d'\n",
+    );
+    let names: Vec<&str> = c.rules.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["@rule[0]", "named", "@rule[2]", "given"]);
+}
+
+#[test]
+fn option_name_wins_over_the_section_name() {
+    let c = config(&format!(
+        "config rule 'ssh'\n\toption name 'sshd_fail'\n\toption pattern '{SIP}'\n"
+    ));
+    assert_eq!(c.rules[0].name, "sshd_fail");
+}
+
+#[test]
 fn several_rules_keep_their_order_and_global_may_come_last() {
     let c = config(
         "config rule\n\toption name a\n\toption pattern 'x %d'\n\
@@ -160,8 +182,8 @@ fn several_rules_keep_their_order_and_global_may_come_last() {
 fn invalid_rules_name_line_and_reason() {
     let cases: Vec<(String, &str)> = vec![
         (
-            "config rule\n\toption pattern 'x'\n".into(),
-            "cfg:1: rule has no name (add option name)",
+            "config rule\n\toption pattern 'x'\n\toption name ' '\n".into(),
+            "cfg:3: rule name is empty",
         ),
         (
             "config rule\n\toption name r\n".into(),

@@ -238,8 +238,9 @@ fn validate(sections: &[Section], resolve: Resolve) -> Result<Config, Bad> {
         }
     }
     let mut rules: Vec<Rule> = Vec::new();
-    for sec in sections.iter().filter(|s| s.kind == "rule") {
-        let rule = rules::rule(sec, &global)?;
+    // `index` counts sections of type rule as libuci does for `@rule[N]`, named ones included.
+    for (index, sec) in sections.iter().filter(|s| s.kind == "rule").enumerate() {
+        let rule = rules::rule(sec, index, &global)?;
         if let Some(first) = rules.iter().find(|r| r.name == rule.name) {
             return bad(
                 sec.line,

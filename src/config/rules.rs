@@ -27,8 +27,9 @@ pub const MAX_MAXFAIL: u32 = 10_000;
 pub const MAX_KEYS: u32 = 1_000_000;
 
 /// Validates and compiles one `config rule` section.
-pub(super) fn rule(sec: &Section, global: &Global) -> Result<Rule, Bad> {
-    let name = rule_name(sec)?;
+/// `index` is the section's position among the `config rule` sections (uci's `@rule[index]`).
+pub(super) fn rule(sec: &Section, index: usize, global: &Global) -> Result<Rule, Bad> {
+    let name = rule_name(sec, index)?;
     let Some(popt) = sec.get("pattern") else {
         return bad(sec.line, format!("rule '{name}' has no pattern"));
     };
@@ -77,17 +78,21 @@ pub(super) fn rule(sec: &Section, global: &Global) -> Result<Rule, Bad> {
     Ok(rule)
 }
 
-/// `option name`, or else the section's own name (`config rule 'NAME'`).
-fn rule_name(sec: &Section) -> Result<String, Bad> {
-    let (name, line) = match sec.get("name") {
-        Some(opt) => (single(opt)?, opt.line),
-        None => match &sec.name {
-            Some(n) => (n.as_str(), sec.line),
-            None => return bad(sec.line, "rule has no name (add option name)"),
-        },
+/// `option name`, else the section's own name (`config rule 'NAME'`), else the name `uci show`
+/// prints for an anonymous section, `@rule[N]`.
+fn rule_name(sec: &Section, index: usize) -> Result<String, Bad> {
+    let Some(opt) = sec.get("name") else {
+        return Ok(match &sec.name {
+            Some(n) => n.clone(),
+            None => format!("@rule[{index}]"),
+        });
     };
+    let name = single(opt)?;
+    if name.trim().is_empty() {
+        return bad(opt.line, "rule name is empty");
+    }
     if name.chars().any(char::is_control) {
-        return bad(line, "rule name contains control characters");
+        return bad(opt.line, "rule name contains control characters");
     }
     Ok(name.to_string())
 }
