@@ -103,7 +103,7 @@ fn rule_options() {
     let c = config(&rule_text(
         "\toption enabled 'no'\n\toption file '/var/log/messages'\n\toption source 'file'\n\
          \toption max_keys '7'\n\tlist ignoreip 'none'\n\tlist ignoreip '10.0.0.0/8'\n\
-         \toption fields 'user'\n",
+         \toption fields 'user ip'\n",
     ));
     let r = &c.rules[0];
     assert!(!r.enabled);
@@ -115,8 +115,8 @@ fn rule_options() {
         nets(&["10.0.0.0/8"]),
         "'none' drops the global list"
     );
-    assert_eq!(r.fields, ["user"], "fewer names than conversions");
-    assert_eq!(r.key, [0, 1]);
+    assert_eq!(r.fields, ["user", "ip"]);
+    assert_eq!(r.key, [0, 1], "no key: every value");
 }
 
 #[test]
@@ -191,7 +191,7 @@ fn invalid_rules_name_line_and_reason() {
         ),
         (
             rule_text("\toption fields 'user ip extra'\n"),
-            "cfg:4: fields names 3 values but the pattern has 2 conversion(s)",
+            "cfg:4: fields names 3 value(s) but the pattern has 2 conversion(s): name every conversion in pattern order, or none",
         ),
         (
             rule_text("\toption fields 'user user'\n"),
@@ -239,11 +239,11 @@ fn invalid_rules_name_line_and_reason() {
         ),
         (
             rule_text("\toption time '0'\n"),
-            "cfg:4: time '0' is out of range 1..=31536000",
+            "cfg:4: time '0' is out of range 1s..=365d",
         ),
         (
-            rule_text("\toption time '10m'\n"),
-            "cfg:4: time '10m' is not a whole number",
+            rule_text("\toption time '10min'\n"),
+            "cfg:4: time '10min' is not a duration (seconds, or a number with s m h d w: 90, 10m, 1h, 1d)",
         ),
         (
             rule_text("\toption maxfail '0'\n"),

@@ -6,7 +6,8 @@
 
 use super::uci::{Section, Value};
 use super::values::{
-    Bad, abs_path, bad, boolean, integer, is_identifier, items, network, single, size,
+    Bad, abs_path, bad, boolean, duration, integer, is_identifier, items, network, single, size,
+    typo_of,
 };
 use super::{Global, Rule, SourceKind};
 use crate::pattern::Pattern;
@@ -60,7 +61,7 @@ pub(super) fn rule(sec: &Section, index: usize, global: &Global) -> Result<Rule,
         match opt.name.as_str() {
             "name" | "pattern" | "fields" | "key" => {}
             "script" => rule.script = Some(abs_path(opt)?),
-            "time" => rule.time = Some(integer(opt, 1, MAX_TIME.into())? as u32),
+            "time" => rule.time = Some(duration(opt, 1, MAX_TIME.into())? as u32),
             "maxfail" => rule.maxfail = integer(opt, 1, MAX_MAXFAIL.into())? as u32,
             "enabled" => rule.enabled = boolean(opt)?,
             "file" => rule.file = Some(abs_path(opt)?),
@@ -71,6 +72,7 @@ pub(super) fn rule(sec: &Section, index: usize, global: &Global) -> Result<Rule,
             other => {
                 let value = extra_value(&opt.value);
                 check_extra(other, &rule.fields, opt.line)?;
+                check_not_typo(other, opt.line)?;
                 rule.extra.push((other.to_string(), value));
             }
         }
@@ -123,11 +125,13 @@ fn fields(sec: &Section, captures: usize) -> Result<Vec<String>, Bad> {
             out.push(f.to_string());
         }
     }
-    if out.len() > captures {
+    // A partial list would shift every name: `fields 'ip port'` on `for %s from %s:%d` gives
+    // `ip` the user name.
+    if !out.is_empty() && out.len() != captures {
         return bad(
             opt.line,
             format!(
-                "fields names {} values but the pattern has {captures} conversion(s)",
+                "fields names {} value(s) but the pattern has {captures} conversion(s): name every conversion in pattern order, or none",
                 out.len()
             ),
         );
@@ -215,6 +219,25 @@ fn extra_value(v: &Value) -> String {
             words.join(" ")
         }
     }
+}
+
+/// An unknown option close to a known one is a typo, not a value for the script: `maxfial`
+/// would otherwise leave `maxfail` at 1 and fire on the first match. Global options have no
+/// meaning in a rule.
+fn check_not_typo(name: &str, line: usize) -> Result<(), Bad> {
+    if let Some(known) = typo_of(name, KNOWN) {
+        return bad(
+            line,
+            format!("unknown option '{name}': did you mean '{known}'?"),
+        );
+    }
+    if super::GLOBAL_OPTIONS.contains(&name) {
+        return bad(
+            line,
+            format!("'{name}' is a global option: set it in 'config logtrigger', not in a rule"),
+        );
+    }
+    Ok(())
 }
 
 fn check_extra(name: &str, fields: &[String], line: usize) -> Result<(), Bad> {
