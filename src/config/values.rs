@@ -135,7 +135,7 @@ pub(super) fn duration(opt: &Opt, min: u64, max: u64) -> Result<u64, Bad> {
 /// Seconds in the largest unit that divides them exactly: `600` → `10m`, `90` → `90s`.
 pub fn human_duration(secs: u64) -> String {
     for (unit, size) in UNITS {
-        if secs >= size && secs % size == 0 {
+        if secs >= size && secs.is_multiple_of(size) {
             return format!("{}{unit}", secs / size);
         }
     }
@@ -151,9 +151,7 @@ fn edits(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
-    }
+    d[0] = (0..=b.len()).collect();
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
