@@ -20,6 +20,7 @@ use uci::Section;
 use values::{Bad, Resolve, bad};
 
 pub use rules::{BUILTINS, KNOWN as RULE_OPTIONS};
+pub use values::human_duration;
 
 /// A configuration error: `file:line: reason`.
 #[derive(Clone, Debug, PartialEq, Eq)]
