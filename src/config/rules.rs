@@ -30,6 +30,14 @@ pub const MAX_KEYS: u32 = 1_000_000;
 /// Validates and compiles one `config rule` section.
 /// `index` is the section's position among the `config rule` sections (uci's `@rule[index]`).
 pub(super) fn rule(sec: &Section, index: usize, global: &Global) -> Result<Rule, Bad> {
+    // A typo first: `option patern` is the reason there is no pattern.
+    for opt in sec
+        .options
+        .iter()
+        .filter(|o| !KNOWN.contains(&o.name.as_str()))
+    {
+        check_not_typo(&opt.name, opt.line)?;
+    }
     let name = rule_name(sec, index)?;
     let Some(popt) = sec.get("pattern") else {
         return bad(sec.line, format!("rule '{name}' has no pattern"));
@@ -72,7 +80,6 @@ pub(super) fn rule(sec: &Section, index: usize, global: &Global) -> Result<Rule,
             other => {
                 let value = extra_value(&opt.value);
                 check_extra(other, &rule.fields, opt.line)?;
-                check_not_typo(other, opt.line)?;
                 rule.extra.push((other.to_string(), value));
             }
         }

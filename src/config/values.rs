@@ -252,7 +252,15 @@ pub(super) fn listen_addr(name: &str, v: &str, line: usize) -> Result<SocketAddr
 
 /// A network in CIDR notation, or a single address.
 pub(super) fn network(name: &str, v: &str, line: usize) -> Result<IpNet, Bad> {
-    IpNet::parse(v).or_else(|e| bad(line, format!("{name}: {e}")))
+    IpNet::parse(v).or_else(|e| {
+        if v.contains(',') {
+            return bad(
+                line,
+                format!("{name}: '{v}': separate several values with blanks, not commas"),
+            );
+        }
+        bad(line, format!("{name}: {e}"))
+    })
 }
 
 /// Whether host names in `forward_udp` may be looked up.
