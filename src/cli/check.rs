@@ -67,7 +67,8 @@ pub fn is_ban_rule(rule: &Rule) -> bool {
         .is_some_and(|n| n == BAN_SCRIPT)
 }
 
-/// Whether the rule asks for proof of presence (`option verify`).
+/// Whether the rule asks for proof of presence (`option verify`; read from the options passed
+/// on to the script until the rule itself carries the setting).
 fn verifies(rule: &Rule) -> bool {
     rule.extra.iter().any(|(k, _)| k == "verify")
 }

@@ -74,7 +74,12 @@ fn load(args: &Args) -> Result<Config, String> {
             if let Some(f) = &args.fields {
                 text += &format!("\toption fields {}\n", quote(f));
             }
-            Config::parse(text.as_bytes(), "-p")
+            // The lines of this made-up file mean nothing to the user: say which option it was.
+            Config::parse(text.as_bytes(), "-p").map_err(|mut e| {
+                e.file = if e.line == 4 { "-f" } else { "-p" }.to_string();
+                e.line = 0;
+                e
+            })
         }
         None => Config::load(&args.config),
     }
