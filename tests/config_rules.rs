@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use logtrigger::config::{Config, SourceKind};
+use logtrigger::config::{Config, SourceKind, Sources};
 use logtrigger::ipnet::IpNet;
 
 const SIP: &str = "Freeswitch: SIP registration failed User:%s IP:%s";
@@ -60,7 +60,7 @@ fn full_rule_is_understood() {
     assert_eq!(r.maxfail, 5);
     assert!(r.enabled);
     assert_eq!(r.program.as_deref(), Some("freeswitch"));
-    assert_eq!(r.source, Some(SourceKind::Udp));
+    assert_eq!(r.source, Sources::NONE.with(SourceKind::Udp));
     assert_eq!(r.file, None);
     assert_eq!(
         r.ignoreip,
@@ -94,8 +94,9 @@ fn rule_defaults() {
     assert!(r.extra.is_empty());
     assert_eq!(
         (r.program.as_ref(), r.source, r.file.as_ref()),
-        (None, None, None)
+        (None, Sources::LOCAL, None)
     );
+    assert_eq!(r.verify, None);
 }
 
 #[test]
@@ -108,7 +109,7 @@ fn rule_options() {
     let r = &c.rules[0];
     assert!(!r.enabled);
     assert_eq!(r.file, Some(PathBuf::from("/var/log/messages")));
-    assert_eq!(r.source, Some(SourceKind::File));
+    assert_eq!(r.source, Sources::NONE.with(SourceKind::File));
     assert_eq!(r.max_keys, 7);
     assert_eq!(
         r.ignoreip,

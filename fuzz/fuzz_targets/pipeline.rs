@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use libfuzzer_sys::fuzz_target;
 use logtrigger::config::Config;
-use logtrigger::pipeline::{self, Pipeline, Source};
+use logtrigger::pipeline::{self, Pipeline, Sender, Source};
 
 static PIPELINE: Mutex<Option<Pipeline>> = Mutex::new(None);
 
@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
     });
     let udp = Source::Udp("192.0.2.1:514".parse().unwrap());
     for (i, frame) in data.split(|&b| b == b'\n').enumerate() {
-        let source = if i % 2 == 0 { Source::Unix } else { udp };
+        let source = if i % 2 == 0 { Source::Unix(Sender::Replayed) } else { udp };
         p.process_frame(frame, source, i as i64, &mut |hit| {
             assert!(hit.key.len() <= hit.subject.len() + hit.caps.len());
             for c in 0..hit.caps.len() {

@@ -67,10 +67,9 @@ pub fn is_ban_rule(rule: &Rule) -> bool {
         .is_some_and(|n| n == BAN_SCRIPT)
 }
 
-/// Whether the rule asks for proof of presence (`option verify`; read from the options passed
-/// on to the script until the rule itself carries the setting).
+/// Whether the rule asks for proof of presence (`option verify`).
 fn verifies(rule: &Rule) -> bool {
-    rule.extra.iter().any(|(k, _)| k == "verify")
+    rule.verify.is_some()
 }
 
 /// Words that make a field name an address: `ip`, `src_ip`, `remote_addr`, `peer`…
@@ -289,8 +288,10 @@ fn rule_report(s: &mut String, r: &Rule) {
     if let Some(p) = &r.program {
         let _ = writeln!(s, "  {:<15}{p}", "program");
     }
-    if let Some(k) = r.source {
-        let _ = writeln!(s, "  {:<15}{}", "source", k.as_str());
+    let sources: Vec<&str> = r.source.kinds().map(|k| k.as_str()).collect();
+    let _ = writeln!(s, "  {:<15}{}", "source", sources.join(" "));
+    if let Some(crate::config::Verify::Conntrack) = r.verify {
+        let _ = writeln!(s, "  {:<15}conntrack", "verify");
     }
     if let Some(f) = &r.file {
         let _ = writeln!(s, "  {:<15}{}", "file", f.display());

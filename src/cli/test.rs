@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::action::{Limits, Runner};
 use crate::config::Config;
-use crate::pipeline::{Hit, Pipeline, Source};
+use crate::pipeline::{Hit, Pipeline, Sender, Source};
 use crate::syslog;
 
 /// Replay log lines (file lines or raw frames) through the rules.
@@ -209,9 +209,9 @@ impl Replay {
         let when = when
             .or_else(|| msg.timestamp.and_then(|ts| cached_epoch(last_ts, ts, now)))
             .unwrap_or(now);
-        pipeline.process_message(&msg, Source::Unix, when, &mut |h| {
-            report(h, when, Source::Unix)
-        });
+        // A replayed line: its sender was vouched for by the logger, not by credentials here.
+        let source = Source::Unix(Sender::Replayed);
+        pipeline.process_message(&msg, source, when, &mut |h| report(h, when, source));
         if let Some(r) = runner.as_mut() {
             r.service(Instant::now());
         }

@@ -43,13 +43,14 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// Where a message came from, for the rule option `source`.
+pub use crate::source::{SourceKind, Sources};
+
+/// A proof the kernel must give before a rule fires (`option verify`, SPEC §6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SourceKind {
-    Unix,
-    Udp,
-    File,
-    Kmsg,
+pub enum Verify {
+    /// The connection tracking table holds a connection whose original source is the key's
+    /// address.
+    Conntrack,
 }
 
 /// The `config logtrigger` section. `None` for a socket/control means `none` (turned off).
@@ -92,7 +93,10 @@ pub struct Rule {
     pub enabled: bool,
     pub file: Option<PathBuf>,
     pub program: Option<String>,
-    pub source: Option<SourceKind>,
+    /// The inputs the rule takes (`source`; default the local ones, SPEC §2 Trust).
+    pub source: Sources,
+    /// `verify`: what the kernel must confirm before the rule fires.
+    pub verify: Option<Verify>,
     /// Global `ignoreip` followed by the rule's own.
     pub ignoreip: Vec<IpNet>,
     pub max_keys: usize,
@@ -107,18 +111,6 @@ pub struct Rule {
 pub struct Config {
     pub global: Global,
     pub rules: Vec<Rule>,
-}
-
-impl SourceKind {
-    /// The name used by the rule option `source`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SourceKind::Unix => "unix",
-            SourceKind::Udp => "udp",
-            SourceKind::File => "file",
-            SourceKind::Kmsg => "kmsg",
-        }
-    }
 }
 
 /// The options of `config logtrigger`.

@@ -9,7 +9,7 @@ use super::values::{
     Bad, abs_path, bad, boolean, duration, integer, is_identifier, items, network, single, size,
     typo_of,
 };
-use super::{Global, Rule, SourceKind};
+use super::{Global, Rule, SourceKind, Sources, Verify};
 use crate::pattern::Pattern;
 
 /// Environment variables every firing sets (`LT_<name>`); field and extra names must not clash.
@@ -19,7 +19,7 @@ pub const BUILTINS: &[&str] = &crate::action::BUILTIN_NAMES;
 /// Options with a meaning; any other option of a rule is exported as `LT_<option>`.
 pub const KNOWN: &[&str] = &[
     "name", "pattern", "fields", "key", "script", "time", "maxfail", "enabled", "file", "program",
-    "source", "ignoreip", "max_keys",
+    "source", "ignoreip", "max_keys", "verify",
 ];
 
 /// Largest `time` window: one year.
@@ -59,7 +59,8 @@ pub(super) fn rule(sec: &Section, index: usize, global: &Global) -> Result<Rule,
         enabled: true,
         file: None,
         program: None,
-        source: None,
+        source: Sources::LOCAL,
+        verify: None,
         ignoreip: global.ignoreip.clone(),
         max_keys: global.max_keys,
         extra: Vec::new(),
@@ -74,7 +75,8 @@ pub(super) fn rule(sec: &Section, index: usize, global: &Global) -> Result<Rule,
             "enabled" => rule.enabled = boolean(opt)?,
             "file" => rule.file = Some(abs_path(opt)?),
             "program" => rule.program = Some(non_empty(single(opt)?, "program", opt.line)?),
-            "source" => rule.source = Some(source(single(opt)?, opt.line)?),
+            "source" => rule.source = sources(opt)?,
+            "verify" => rule.verify = Some(verify(single(opt)?, opt.line)?),
             "max_keys" => rule.max_keys = size(opt, 1, MAX_KEYS)?,
             "ignoreip" => ignoreip(&mut rule, opt)?,
             other => {
@@ -197,15 +199,32 @@ fn ignoreip(rule: &mut Rule, opt: &super::uci::Opt) -> Result<(), Bad> {
     Ok(())
 }
 
-fn source(v: &str, line: usize) -> Result<SourceKind, Bad> {
+/// `option source 'unix udp'` (or a `list`): the inputs a rule takes.
+fn sources(opt: &super::uci::Opt) -> Result<Sources, Bad> {
+    let mut set = Sources::NONE;
+    for (v, line) in items(opt) {
+        for word in v.split_ascii_whitespace() {
+            let Some(kind) = SourceKind::from_name(word) else {
+                return bad(
+                    line,
+                    format!("source '{word}' is not one of unix, udp, file, kmsg"),
+                );
+            };
+            set = set.with(kind);
+        }
+    }
+    if set == Sources::NONE {
+        return bad(opt.line, "source names no input (unix, udp, file, kmsg)");
+    }
+    Ok(set)
+}
+
+fn verify(v: &str, line: usize) -> Result<Verify, Bad> {
     match v {
-        "unix" => Ok(SourceKind::Unix),
-        "udp" => Ok(SourceKind::Udp),
-        "file" => Ok(SourceKind::File),
-        "kmsg" => Ok(SourceKind::Kmsg),
+        "conntrack" => Ok(Verify::Conntrack),
         _ => bad(
             line,
-            format!("source '{v}' is not one of unix, udp, file, kmsg"),
+            format!("verify '{v}' is not known (the only proof is 'conntrack')"),
         ),
     }
 }

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 use super::log;
 use super::status::{Entry, Report};
-use crate::action::{Limits, Runner};
+use crate::action::{Limits, Runner, Submitted};
 use crate::config::{Global, Rule};
-use crate::pipeline::{self, Hit, Pipeline, Source};
+use crate::pipeline::{self, Hit, Pipeline, Refusal, Source};
 
 /// Pipeline and runner together.
 pub struct Engine {
@@ -124,7 +124,10 @@ impl Engine {
                     .with("ignored", s.ignored)
                     .with("firings", s.firings)
                     .with("keys", s.keys)
-                    .with("evicted", s.evicted),
+                    .with("evicted", s.evicted)
+                    .with("untrusted", s.untrusted)
+                    .with("truncated", s.truncated)
+                    .with("unverified", s.unverified),
             );
         }
         let s = self.runner.stats();
@@ -157,11 +160,14 @@ fn on_hit(hit: &Hit<'_>, source: Source<'_>, now: i64, debug: u8, runner: &mut R
         if debug >= 1 {
             log(format_args!("[{name}] fired for '{key}' ({count} events)"));
         }
-        if let Some(job) = pipeline::job(hit, source, now) {
-            runner.submit(job, Instant::now());
+        if let Some(job) = pipeline::job(hit, source, now)
+            && runner.submit(job, Instant::now()) == Submitted::Dropped
+        {
+            // Not run: the key's next event fires again (SPEC §6).
+            hit.keep_history();
         }
     } else if debug >= 5 {
-        let why = if hit.ignored { ", ignoreip" } else { "" };
+        let why = why_not_counted(hit);
         let window = hit
             .rule
             .time
@@ -171,10 +177,20 @@ fn on_hit(hit: &Hit<'_>, source: Source<'_>, now: i64, debug: u8, runner: &mut R
             hit.rule.maxfail, hit.tracked
         ));
     } else if debug >= 2 {
-        let why = if hit.ignored { ", ignoreip" } else { "" };
+        let why = why_not_counted(hit);
         log(format_args!(
             "[{name}] matched '{key}' ({count} of {}{why})",
             hit.rule.maxfail
         ));
+    }
+}
+
+/// The `-D` note on a match that did not count.
+fn why_not_counted(hit: &Hit) -> &'static str {
+    match hit.refused {
+        Some(Refusal::Untrusted) => ", sender may not speak for the program",
+        Some(Refusal::Truncated) => ", frame cut",
+        None if hit.ignored => ", ignoreip",
+        None => "",
     }
 }

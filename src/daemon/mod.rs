@@ -23,7 +23,7 @@ use crate::input::forward::Outbox;
 use crate::input::kmsg::Kmsg;
 use crate::input::udp::{self, UdpInput};
 use crate::input::unix::{UnixConfig, UnixInput};
-use crate::pipeline::Source;
+use crate::pipeline::{Sender, Source};
 use control::{Control, Format};
 use engine::Engine;
 use pace::Pacer;
@@ -496,14 +496,15 @@ impl Daemon {
         let Some(u) = unix.as_mut() else { return };
         let engine = &mut self.engine;
         let debug = self.debug;
-        self.turn.local += u.recv(&mut |frame, _meta| {
+        self.turn.local += u.recv(&mut |frame, meta| {
             for r in remotes.iter_mut() {
                 r.send(frame);
             }
             if debug >= 9 {
                 trace("unix", frame);
             }
-            engine.process(frame, Source::Unix, now);
+            let sender = meta.cred.map_or(Sender::Unknown, Sender::Cred);
+            engine.process(frame, Source::Unix(sender), now);
         });
         // A refused forward marks the takeover suspect: check it now, not on the next event.
         self.maintain_unix_if_suspect();
