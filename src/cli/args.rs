@@ -143,6 +143,20 @@ fn debug_level(v: &str) -> Result<u8, String> {
     })
 }
 
+/// The options that take a value.
+const TAKE_VALUES: &[&str] = &[
+    "-c",
+    "--config",
+    "-D",
+    "--debug",
+    "-r",
+    "--rule",
+    "-p",
+    "--pattern",
+    "-f",
+    "--fields",
+];
+
 /// Standard input on the command line: `-` (argh reads a lone `-` as an option, so it is passed
 /// through as this path and turned back into `-` for the file arguments).
 const STDIN: &str = "/dev/stdin";
@@ -150,10 +164,25 @@ const STDIN: &str = "/dev/stdin";
 /// Parses the arguments after the program name; `name` is the program's name for the help
 /// texts.
 pub fn parse(name: &str, args: impl IntoIterator<Item = String>) -> Result<Command, Stop> {
-    let args: Vec<String> = args
-        .into_iter()
-        .map(|a| if a == "-" { STDIN.to_string() } else { a })
-        .collect();
+    let mut split: Vec<String> = Vec::new();
+    let mut options_ended = false;
+    for a in args {
+        options_ended |= a == "--";
+        // The value of an option is never split, whatever it looks like (`-p '--x=1'`).
+        let is_value = split
+            .last()
+            .is_some_and(|p| TAKE_VALUES.contains(&p.as_str()));
+        match a.split_once('=') {
+            // `--config=FILE` as GNU tools take it (argh itself wants `--config FILE`).
+            Some((name, value)) if !options_ended && !is_value && name.starts_with("--") => {
+                split.push(name.to_string());
+                split.push(value.to_string());
+            }
+            _ if a == "-" => split.push(STDIN.to_string()),
+            _ => split.push(a),
+        }
+    }
+    let args = split;
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let top = Top::from_args(&[name], &args).map_err(|e| match e.status {
         Ok(()) => Stop::Help(e.output),
@@ -244,6 +273,22 @@ mod tests {
             panic!("not check");
         };
         assert_eq!(c.config, Path::new("/dev/stdin"), "an option value `-`");
+    }
+
+    #[test]
+    fn long_options_take_their_value_after_an_equals_sign() {
+        let Ok(Command::Test(t)) = run("test --config=/x --rule=a=b -- --json=1") else {
+            panic!("not test");
+        };
+        assert_eq!(t.config, Path::new("/x"));
+        assert_eq!(t.rule.as_deref(), Some("a=b"));
+        assert_eq!(t.files, ["--json=1"], "a file after --");
+        assert!(!t.json);
+        let Ok(Command::Test(t)) = run("test -p --x=1 --fields=a") else {
+            panic!("not test");
+        };
+        assert_eq!(t.pattern.as_deref(), Some("--x=1"), "an option's value");
+        assert_eq!(t.fields.as_deref(), Some("a"));
     }
 
     #[test]
