@@ -36,6 +36,7 @@ fn main() {
         Command::Test(a) => cli::test::run(a),
         Command::Parse(a) => cli::parse::run(a),
         Command::Status(a) => cli::status::run(a),
+        Command::Bans(c) => cli::bans::run(c),
     };
     std::process::exit(code);
 }

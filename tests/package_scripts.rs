@@ -6,7 +6,13 @@ mod package_support;
 use package_support::{SHELLS, Scratch, read, shipped, text};
 use std::process::Command;
 
-const SCRIPTS: [&str; 3] = ["ipblock.sh", "logit.sh", "logtrigger.init"];
+const SCRIPTS: [&str; 5] = [
+    "ipblock.sh",
+    "logit.sh",
+    "logtrigger.init",
+    "logtrigger.fw4",
+    "logtrigger.uci-defaults",
+];
 
 #[test]
 fn every_script_parses_under_sh_and_busybox_ash() {
@@ -150,5 +156,66 @@ fn logit_rotates_to_dot_one_and_stays_bounded() {
         assert!(old > 1000, "{shell:?}: rotated file holds {old} bytes");
         assert!(!dir.path("ddns.log.2").exists());
         assert_eq!((cur + old) % 100, 0, "only whole lines");
+    }
+}
+
+#[test]
+fn uci_defaults_registers_the_firewall_include_once() {
+    let prefix = package_support::openwrt_prefix()
+        .expect("OpenWrt's uci is built by scripts/deps.sh (shared/tools/openwrt-build.sh)");
+    let dir = Scratch::new("ucidef");
+    let conf = dir.path("config");
+    std::fs::create_dir(&conf).unwrap();
+    std::fs::write(
+        conf.join("firewall"),
+        "config defaults\n\toption input 'ACCEPT'\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path("bin")).unwrap();
+    // The script calls plain `uci` (on the router: /etc/config); here it edits the scratch copy.
+    dir.script(
+        "bin/uci",
+        &format!(
+            "exec '{}' -c '{}' \"$@\"",
+            prefix.join("bin/uci").display(),
+            conf.display()
+        ),
+    );
+    for shell in SHELLS {
+        for _ in 0..2 {
+            let out = Command::new(shell[0])
+                .args(&shell[1..])
+                .arg(shipped("logtrigger.uci-defaults"))
+                .env_clear()
+                .env(
+                    "PATH",
+                    format!(
+                        "{}:/usr/sbin:/usr/bin:/sbin:/bin",
+                        dir.path("bin").display()
+                    ),
+                )
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", text(&out));
+        }
+    }
+    let show = Command::new(dir.path("bin/uci"))
+        .args(["show", "firewall"])
+        .output()
+        .unwrap();
+    let show = String::from_utf8_lossy(&show.stdout).into_owned();
+    assert_eq!(
+        show.lines().filter(|l| l.ends_with("=include")).count(),
+        1,
+        "{show}"
+    );
+    for want in [
+        "firewall.logtrigger=include",
+        "firewall.logtrigger.type='script'",
+        "firewall.logtrigger.path='/usr/share/logtrigger/fw4.include'",
+        "firewall.logtrigger.fw4_compatible='1'",
+        "firewall.@defaults[0].input='ACCEPT'",
+    ] {
+        assert!(show.lines().any(|l| l == want), "{want} not in {show}");
     }
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use argh::FromArgs;
 
-use super::{DEFAULT_CONFIG, check, parse, status, test};
+use super::{DEFAULT_CONFIG, bans, check, parse, status, test};
 
 /// What the command line asks for.
 pub enum Command {
@@ -23,6 +23,7 @@ pub enum Command {
     Test(test::Args),
     Parse(parse::Args),
     Status(status::Args),
+    Bans(bans::Command),
 }
 
 /// Why parsing stopped without a command: `--help` (print to stdout, exit 0) or a usage error
@@ -63,6 +64,10 @@ enum Sub {
     Test(TestCmd),
     Parse(ParseCmd),
     Status(StatusCmd),
+    Bans(BansCmd),
+    Ban(BanCmd),
+    Unban(UnbanCmd),
+    Addr(AddrCmd),
 }
 
 #[derive(FromArgs)]
@@ -123,6 +128,64 @@ struct StatusCmd {
     /// print JSON
     #[argh(switch)]
     json: bool,
+}
+
+#[derive(FromArgs)]
+#[argh(subcommand, name = "bans", help_triggers("-h", "--help", "help"))]
+/// Show the bans: address, rule, remaining time, bantime, times banned.
+struct BansCmd {
+    /// one JSON object with the list of bans
+    #[argh(switch)]
+    json: bool,
+}
+
+#[derive(FromArgs)]
+#[argh(subcommand, name = "ban", help_triggers("-h", "--help", "help"))]
+/// Ban an address by hand.
+struct BanCmd {
+    /// the address to ban
+    #[argh(positional)]
+    addr: String,
+    /// for how long: seconds or 10m 2h 1d 1w (default 1h)
+    #[argh(positional)]
+    time: Option<String>,
+}
+
+#[derive(FromArgs)]
+#[argh(subcommand, name = "unban", help_triggers("-h", "--help", "help"))]
+/// Lift one ban, or every ban with --all.
+struct UnbanCmd {
+    /// lift every ban
+    #[argh(switch)]
+    all: bool,
+    /// the address to unban
+    #[argh(positional)]
+    addr: Option<String>,
+}
+
+#[derive(FromArgs)]
+#[argh(subcommand, name = "addr", help_triggers("-h", "--help", "help"))]
+/// Check values as bannable addresses (used by ipblock.sh).
+struct AddrCmd {
+    /// an unbracketed IPv6 value always ends in `:port` (dropbear's spelling)
+    #[argh(switch)]
+    port: bool,
+    /// ban IPv6 addresses by this prefix length (1..=128)
+    #[argh(option, from_str_fn(prefix6))]
+    prefix6: Option<u8>,
+    /// each value must be spelled exactly as it is printed (a saved file's entries)
+    #[argh(switch)]
+    exact: bool,
+    /// values to check: an address (`:port`, `[v6]`, `[v6]:port` allowed) or an IPv6 network
+    #[argh(positional)]
+    values: Vec<String>,
+}
+
+fn prefix6(v: &str) -> Result<u8, String> {
+    v.parse::<u8>()
+        .ok()
+        .filter(|n| (1..=128).contains(n))
+        .ok_or_else(|| "not 1..=128".to_string())
 }
 
 fn default_config() -> PathBuf {
@@ -188,18 +251,19 @@ pub fn parse(name: &str, args: impl IntoIterator<Item = String>) -> Result<Comma
         Ok(()) => Stop::Help(e.output),
         Err(()) => Stop::Usage(e.output),
     })?;
-    Ok(command(top))
+    command(top)
 }
 
-fn command(top: Top) -> Command {
+fn command(top: Top) -> Result<Command, Stop> {
     if top.version {
-        return Command::Version;
+        return Ok(Command::Version);
     }
     let files = |files: Vec<String>| -> Vec<String> {
         let stdin = |f: String| if f == STDIN { "-".to_string() } else { f };
         files.into_iter().map(stdin).collect()
     };
-    match top.command {
+    let admin = |a: bans::Admin| Ok(Command::Bans(bans::Command::Admin(a)));
+    Ok(match top.command {
         None => Command::Daemon {
             config: top.config,
             debug: top.debug,
@@ -222,7 +286,29 @@ fn command(top: Top) -> Command {
             config: s.config,
             json: s.json,
         }),
-    }
+        Some(Sub::Bans(b)) => return admin(bans::Admin::List { json: b.json }),
+        Some(Sub::Ban(b)) => {
+            return admin(bans::Admin::Ban {
+                addr: b.addr,
+                time: b.time,
+            });
+        }
+        Some(Sub::Unban(u)) => {
+            if u.all == u.addr.is_some() {
+                return Err(Stop::Usage(
+                    "usage: logtrigger unban: an address or --all (see logtrigger unban --help)\n"
+                        .to_string(),
+                ));
+            }
+            return admin(bans::Admin::Unban { addr: u.addr });
+        }
+        Some(Sub::Addr(a)) => Command::Bans(bans::Command::Addr(bans::AddrArgs {
+            port: a.port,
+            prefix6: a.prefix6,
+            exact: a.exact,
+            values: a.values,
+        })),
+    })
 }
 
 /// The `--version` text.
@@ -356,6 +442,35 @@ mod tests {
         assert!(help("parse a --help").starts_with("Usage: logtrigger parse [--hex]"));
         assert!(help("test -h").contains("--run             really run the scripts"));
         assert!(matches!(run("parse -- --help"), Ok(Command::Parse(_))));
+    }
+
+    #[test]
+    fn ban_commands() {
+        use super::bans::{Admin, Command as B};
+        let Ok(Command::Bans(B::Admin(Admin::List { json: true }))) = run("bans --json") else {
+            panic!("bans");
+        };
+        let Ok(Command::Bans(B::Admin(Admin::Ban { addr, time }))) = run("ban 192.0.2.1 10m")
+        else {
+            panic!("ban");
+        };
+        assert_eq!((addr.as_str(), time.as_deref()), ("192.0.2.1", Some("10m")));
+        assert!(matches!(
+            run("unban --all"),
+            Ok(Command::Bans(B::Admin(Admin::Unban { addr: None })))
+        ));
+        assert!(matches!(run("unban"), Err(Stop::Usage(_))));
+        assert!(matches!(run("unban --all 192.0.2.1"), Err(Stop::Usage(_))));
+        let Ok(Command::Bans(B::Addr(a))) = run("addr --prefix6=64 --port -- 2001:db8::1:22")
+        else {
+            panic!("addr");
+        };
+        assert_eq!((a.prefix6, a.port, a.exact), (Some(64), true, false));
+        assert_eq!(a.values, ["2001:db8::1:22"]);
+        assert_eq!(
+            error("addr --prefix6 0 x"),
+            "Error parsing option '--prefix6' with value '0': not 1..=128\n"
+        );
     }
 
     #[test]

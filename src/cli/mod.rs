@@ -2,6 +2,7 @@
 //! input, 2 runtime failure).
 
 pub mod args;
+pub mod bans;
 pub mod check;
 pub mod parse;
 pub mod status;

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 #[path = "../shared/mod.rs"]
 mod shared;
 #[allow(unused_imports)]
-pub use shared::{have, poll, repo, stdout, text};
+pub use shared::{have, openwrt_prefix, poll, repo, stdout, text};
 
 static SEQ: AtomicU32 = AtomicU32::new(0);
 
