@@ -235,3 +235,30 @@ fn status_of_three_thousand_rules_is_whole_in_text_and_json() {
     );
     stop(&mut d, &s);
 }
+
+#[test]
+fn check_refuses_a_configuration_that_could_exhaust_memory() {
+    let s = Setup::new("memory", "");
+    s.write_config(
+        "\nconfig rule\n\toption name 'huge'\n\toption pattern 'bad login from %s'\n\
+         \toption max_keys '1000000'\n\toption maxfail '10000'\n\toption time '600'\n",
+    );
+    let out = std::process::Command::new(BIN)
+        .arg("check")
+        .arg("-c")
+        .arg(&s.config)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    let want = format!(
+        "{}:7: rule 'huge' needs up to 74.5 GiB for its key table (max_keys 1000000 × maxfail 10000)",
+        s.config.display()
+    );
+    assert!(err.contains(&want), "{err}");
+    assert!(err.contains("above the memory limit of 16.0 MiB"), "{err}");
+    // The daemon refuses it at start the same way, before allocating anything.
+    let mut d = s.start(&[]);
+    assert_eq!(wait_exit(&mut d), Some(1), "{}", s.stderr());
+    assert!(s.stderr().contains(&want), "{}", s.stderr());
+}
