@@ -262,3 +262,121 @@ fn check_refuses_a_configuration_that_could_exhaust_memory() {
     assert_eq!(wait_exit(&mut d), Some(1), "{}", s.stderr());
     assert!(s.stderr().contains(&want), "{}", s.stderr());
 }
+
+/// A network namespace of its own, deleted when dropped.
+struct Netns(String);
+
+impl Netns {
+    fn new(tag: &str) -> Netns {
+        let name = format!("lt-{tag}-{}", std::process::id());
+        let _ = std::process::Command::new("ip")
+            .args(["netns", "del", &name])
+            .output();
+        run(&["ip", "netns", "add", &name]);
+        let ns = Netns(name);
+        ns.exec(&["ip", "link", "set", "lo", "up"]);
+        ns
+    }
+
+    fn exec(&self, cmd: &[&str]) {
+        let mut full = vec!["ip", "netns", "exec", &self.0];
+        full.extend_from_slice(cmd);
+        run(&full);
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("ip")
+            .args(["netns", "del", &self.0])
+            .output();
+    }
+}
+
+fn run(cmd: &[&str]) {
+    let out = std::process::Command::new(cmd[0])
+        .args(&cmd[1..])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_udp_address_configured_after_start_is_bound_and_receives() {
+    if !have("ip") || !have("logger") {
+        return;
+    }
+    let ns = Netns::new("freebind");
+    let s = Setup::new("freebind", "");
+    s.write_config(
+        "\tlist udp '10.99.0.1:5514'\n\tlist udp '[fd99::1]:5514'\n\
+         \nconfig rule\n\toption name 'remote'\n\toption pattern 'bad login from %s'\n",
+    );
+    // The daemon starts in the namespace before either address exists there.
+    let log = fs::File::create(s.dir.join("stderr")).unwrap();
+    let mut d = Daemon(
+        std::process::Command::new("ip")
+            .args(["netns", "exec", &ns.0, BIN, "-c"])
+            .arg(&s.config)
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+    );
+    // The status client's abstract socket lives in a network namespace: ask from inside.
+    let status = |json: bool| {
+        let mut c = std::process::Command::new("ip");
+        c.args(["netns", "exec", &ns.0, BIN, "status", "-c"])
+            .arg(&s.config);
+        if json {
+            c.arg("--json");
+        }
+        let out = c.output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(
+        wait_for(10_000, || status(false).contains("udp:10.99.0.1:5514")),
+        "{}",
+        s.stderr()
+    );
+    let text = status(false);
+    assert!(text.contains("udp:[fd99::1]:5514"), "{text}");
+
+    // Then the addresses appear (netifd bringing the LAN up) and remote messages arrive.
+    ns.exec(&["ip", "addr", "add", "10.99.0.1/24", "dev", "lo"]);
+    ns.exec(&[
+        "ip",
+        "-6",
+        "addr",
+        "add",
+        "fd99::1/128",
+        "dev",
+        "lo",
+        "nodad",
+    ]);
+    for host in ["10.99.0.1", "fd99::1"] {
+        ns.exec(&[
+            "logger",
+            "-d",
+            "-n",
+            host,
+            "-P",
+            "5514",
+            "-t",
+            "app",
+            "bad login from x",
+        ]);
+    }
+    assert!(
+        wait_for(5000, || rule_num(&status(true), "remote", "matches")
+            == Some(2)),
+        "{}",
+        status(true)
+    );
+    signal(&d, libc::SIGTERM);
+    assert_eq!(wait_exit(&mut d), Some(0), "{}", s.stderr());
+}
