@@ -5,6 +5,7 @@
 //! `forward_udp` are resolved at load, unless [`Config::parse_offline`] is used); a bad file is
 //! refused whole, never half applied.
 
+pub mod budget;
 mod resolve;
 mod rules;
 pub mod uci;
@@ -74,6 +75,8 @@ pub struct Global {
     pub max_keys: usize,
     pub ignoreip: Vec<IpNet>,
     pub control: Option<PathBuf>,
+    /// Bytes the worst case of the configuration may reach (`budget`).
+    pub max_memory: u64,
 }
 
 /// One `config rule` section, validated and compiled.
@@ -132,6 +135,7 @@ pub const GLOBAL_OPTIONS: &[&str] = &[
     "max_keys",
     "ignoreip",
     "control",
+    "max_memory",
 ];
 
 /// Bounds of the global numbers, checked at load.
@@ -179,6 +183,7 @@ impl Default for Global {
             max_keys: 1024,
             ignoreip: nets(&["127.0.0.0/8", "::1"]),
             control: Some(PathBuf::from("/var/run/logtrigger.sock")),
+            max_memory: budget::DEFAULT_LIMIT,
         }
     }
 }
@@ -271,6 +276,7 @@ fn validate(sections: &[Section], resolve: Resolve) -> Result<Config, Bad> {
         }
         rules.push(rule);
     }
+    budget::check(&global, &rules, global_line.unwrap_or(1))?;
     Ok(Config { global, rules })
 }
 
@@ -312,6 +318,7 @@ fn parse_global(sec: &Section, resolve: Resolve) -> Result<Global, Bad> {
                 )? as u32
             }
             "max_keys" => g.max_keys = size(opt, 1, rules::MAX_KEYS)?,
+            "max_memory" => g.max_memory = budget::limit(opt)?,
             _ => return bad(opt.line, unknown_global(name)),
         }
     }
