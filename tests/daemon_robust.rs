@@ -314,7 +314,8 @@ fn a_udp_address_configured_after_start_is_bound_and_receives() {
     let s = Setup::new("freebind", "");
     s.write_config(
         "\tlist udp '10.99.0.1:5514'\n\tlist udp '[fd99::1]:5514'\n\
-         \nconfig rule\n\toption name 'remote'\n\toption pattern 'bad login from %s'\n",
+         \nconfig rule\n\toption name 'remote'\n\toption pattern 'bad login from %s'\n\
+         \toption source 'udp'\n",
     );
     // The daemon starts in the namespace before either address exists there.
     let log = fs::File::create(s.dir.join("stderr")).unwrap();
