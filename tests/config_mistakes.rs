@@ -11,13 +11,15 @@ use logtrigger::config::Config;
 enum Verdict {
     /// Refused: the whole `file:line: reason` message.
     Refused(&'static str),
+    /// Refused with a message that starts so (for figures computed from internal layouts).
+    RefusedStarting(&'static str),
     /// Accepted, with exactly these `check` warnings (after `file:line: warning: rule 'NAME': `).
     Warned(&'static [&'static str]),
     /// Accepted without warnings, and meaning what the check asserts.
     Means(fn(&Config)),
 }
 
-use Verdict::{Means, Refused, Warned};
+use Verdict::{Means, Refused, RefusedStarting, Warned};
 
 /// The dropbear line as a rule: name, pattern and every field named (lines 1–4), then `body`.
 fn dropbear(body: &str) -> String {
@@ -261,6 +263,34 @@ fn cases() -> Vec<(&'static str, String, Verdict)> {
             global("\toption debug '999'\n"),
             Means(|c| assert_eq!(c.global.debug, 9)),
         ),
+        (
+            "verify misspelt as an option name",
+            ban("\toption verfy 'conntrack'\n"),
+            Refused("cfg:9: unknown option 'verfy': did you mean 'verify'?"),
+        ),
+        (
+            "verify misspelt as a value",
+            dropbear("\toption verify 'conntrak'\n"),
+            Refused("cfg:5: verify 'conntrak' is not known (the only proof is 'conntrack')"),
+        ),
+        (
+            "source naming a network instead of an input",
+            dropbear("\toption source 'lan'\n"),
+            Refused("cfg:5: source 'lan' is not one of unix, udp, file, kmsg"),
+        ),
+        (
+            "source: two inputs in one option",
+            dropbear("\toption source 'unix udp'\n"),
+            Means(|c| {
+                let kinds: Vec<&str> = c.rules[0].source.kinds().map(|k| k.as_str()).collect();
+                assert_eq!(kinds, ["unix", "udp"]);
+            }),
+        ),
+        (
+            "a key table far beyond a router's memory",
+            dropbear("\toption max_keys '1000000'\n\toption maxfail '10000'\n"),
+            RefusedStarting("cfg:1: rule 'ssh' needs up to "),
+        ),
         // --- other values ---
         (
             "a relative script path",
@@ -342,6 +372,9 @@ fn admin_mistakes_get_their_verdict() {
             (Refused(want), Err(e)) if e.to_string() == *want => None,
             (Refused(want), Err(e)) => Some(format!("refused with\n  {e}\nnot\n  {want}")),
             (Refused(want), Ok(_)) => Some(format!("accepted, not refused with {want}")),
+            (RefusedStarting(want), Err(e)) if e.to_string().starts_with(want) => None,
+            (RefusedStarting(want), Err(e)) => Some(format!("refused with\n  {e}\nnot\n  {want}…")),
+            (RefusedStarting(want), Ok(_)) => Some(format!("accepted, not refused with {want}…")),
             (_, Err(e)) => Some(format!("refused: {e}")),
             (Warned(want), Ok(c)) => {
                 let prefix = format!("cfg:1: warning: rule '{}': ", c.rules[0].name);
