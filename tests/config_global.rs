@@ -169,10 +169,6 @@ fn invalid_values_name_line_and_reason() {
             "cfg:2: kmsg '2' is not a boolean (use 1/0, yes/no, on/off, true/false)",
         ),
         (
-            "\n\toption debug '10'\n",
-            "cfg:3: debug '10' is out of range 0..=9",
-        ),
-        (
             "\toption debug 'x'\n",
             "cfg:2: debug 'x' is not a whole number",
         ),
@@ -194,7 +190,7 @@ fn invalid_values_name_line_and_reason() {
         ),
         (
             "\toption script_timeout '0'\n",
-            "cfg:2: script_timeout '0' is out of range 1..=86400",
+            "cfg:2: script_timeout '0' is out of range 1s..=1d",
         ),
         (
             "\toption max_keys '0'\n",
@@ -237,8 +233,8 @@ fn invalid_values_name_line_and_reason() {
             "cfg:4: ignoreip: 'localhost' is not an IP address or CIDR network",
         ),
         (
-            "\tlist forward_udp 'a b'\n",
-            "cfg:2: forward_udp 'a b' is not HOST:PORT",
+            "\tlist forward_udp 'a/b'\n",
+            "cfg:2: forward_udp 'a/b' is not HOST:PORT",
         ),
         (
             "\tlist forward_udp 'host:70000'\n",
@@ -250,7 +246,7 @@ fn invalid_values_name_line_and_reason() {
         ),
         (
             "\toption sokcet '/dev/log'\n",
-            "cfg:2: unknown option 'sokcet' in config logtrigger",
+            "cfg:2: unknown option 'sokcet' in config logtrigger: did you mean 'socket'?",
         ),
     ];
     for (body, want) in cases {
@@ -293,7 +289,7 @@ fn section_errors() {
         Error {
             file: "f".into(),
             line: 3,
-            reason: "unknown section type 'rulez' (expected 'logtrigger' or 'rule')".into()
+            reason: "unknown section type 'rulez': did you mean 'rule'?".into()
         }
     );
 }

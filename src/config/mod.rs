@@ -5,6 +5,7 @@
 //! `forward_udp` are resolved at load, unless [`Config::parse_offline`] is used); a bad file is
 //! refused whole, never half applied.
 
+pub mod budget;
 mod resolve;
 mod rules;
 pub mod uci;
@@ -20,6 +21,7 @@ use uci::Section;
 use values::{Bad, Resolve, bad};
 
 pub use rules::{BUILTINS, KNOWN as RULE_OPTIONS};
+pub use values::human_duration;
 
 /// A configuration error: `file:line: reason`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,6 +75,8 @@ pub struct Global {
     pub max_keys: usize,
     pub ignoreip: Vec<IpNet>,
     pub control: Option<PathBuf>,
+    /// Bytes the worst case of the configuration may reach (`budget`).
+    pub max_memory: u64,
 }
 
 /// One `config rule` section, validated and compiled.
@@ -80,7 +84,7 @@ pub struct Global {
 pub struct Rule {
     pub name: String,
     pub pattern: Pattern,
-    /// Field names, one per conversion of the pattern (may be fewer; unnamed ones have none).
+    /// Field names, one per conversion of the pattern, or none at all.
     pub fields: Vec<String>,
     /// Indices of the captures that form the key; all captures when the rule has no `key`.
     pub key: Vec<usize>,
@@ -111,6 +115,28 @@ pub struct Config {
     pub global: Global,
     pub rules: Vec<Rule>,
 }
+
+/// The options of `config logtrigger`.
+pub const GLOBAL_OPTIONS: &[&str] = &[
+    "socket",
+    "takeover",
+    "forward",
+    "udp",
+    "udp_allow",
+    "udp_forward",
+    "rcvbuf",
+    "forward_udp",
+    "kmsg",
+    "debug",
+    "max_message",
+    "max_jobs",
+    "max_queue",
+    "script_timeout",
+    "max_keys",
+    "ignoreip",
+    "control",
+    "max_memory",
+];
 
 /// Bounds of the global numbers, checked at load.
 pub const RCVBUF_RANGE: (u32, u32) = (4096, 64 << 20);
@@ -157,6 +183,7 @@ impl Default for Global {
             max_keys: 1024,
             ignoreip: nets(&["127.0.0.0/8", "::1"]),
             control: Some(PathBuf::from("/var/run/logtrigger.sock")),
+            max_memory: budget::DEFAULT_LIMIT,
         }
     }
 }
@@ -222,16 +249,22 @@ fn validate(sections: &[Section], resolve: Resolve) -> Result<Config, Bad> {
             }
             "rule" => {}
             other => {
-                return bad(
-                    sec.line,
-                    format!("unknown section type '{other}' (expected 'logtrigger' or 'rule')"),
-                );
+                let reason = match values::typo_of(other, &["logtrigger", "rule"]) {
+                    Some(known) => {
+                        format!("unknown section type '{other}': did you mean '{known}'?")
+                    }
+                    None => {
+                        format!("unknown section type '{other}' (expected 'logtrigger' or 'rule')")
+                    }
+                };
+                return bad(sec.line, reason);
             }
         }
     }
     let mut rules: Vec<Rule> = Vec::new();
-    for sec in sections.iter().filter(|s| s.kind == "rule") {
-        let rule = rules::rule(sec, &global)?;
+    // `index` counts sections of type rule as libuci does for `@rule[N]`, named ones included.
+    for (index, sec) in sections.iter().filter(|s| s.kind == "rule").enumerate() {
+        let rule = rules::rule(sec, index, &global)?;
         if let Some(first) = rules.iter().find(|r| r.name == rule.name) {
             return bad(
                 sec.line,
@@ -243,6 +276,7 @@ fn validate(sections: &[Section], resolve: Resolve) -> Result<Config, Bad> {
         }
         rules.push(rule);
     }
+    budget::check(&global, &rules, global_line.unwrap_or(1))?;
     Ok(Config { global, rules })
 }
 
@@ -266,7 +300,8 @@ fn parse_global(sec: &Section, resolve: Resolve) -> Result<Global, Bad> {
             "takeover" => g.takeover = boolean(opt)?,
             "udp_forward" => g.udp_forward = boolean(opt)?,
             "kmsg" => g.kmsg = boolean(opt)?,
-            "debug" => g.debug = integer(opt, 0, 9)? as u8,
+            // 9 and above mean everything (`-D 999`, as the seed manual has it).
+            "debug" => g.debug = integer(opt, 0, u64::from(u32::MAX))?.min(9) as u8,
             "udp" => g.udp = addresses(opt, None)?,
             "forward_udp" => g.forward_udp = addresses(opt, Some(resolve))?,
             "udp_allow" => g.udp_allow = networks(opt)?,
@@ -276,19 +311,15 @@ fn parse_global(sec: &Section, resolve: Resolve) -> Result<Global, Bad> {
             "max_jobs" => g.max_jobs = size(opt, MAX_JOBS_RANGE.0, MAX_JOBS_RANGE.1)?,
             "max_queue" => g.max_queue = size(opt, MAX_QUEUE_RANGE.0, MAX_QUEUE_RANGE.1)?,
             "script_timeout" => {
-                g.script_timeout = integer(
+                g.script_timeout = duration(
                     opt,
                     SCRIPT_TIMEOUT_RANGE.0.into(),
                     SCRIPT_TIMEOUT_RANGE.1.into(),
                 )? as u32
             }
             "max_keys" => g.max_keys = size(opt, 1, rules::MAX_KEYS)?,
-            _ => {
-                return bad(
-                    opt.line,
-                    format!("unknown option '{name}' in config logtrigger"),
-                );
-            }
+            "max_memory" => g.max_memory = budget::limit(opt)?,
+            _ => return bad(opt.line, unknown_global(name)),
         }
     }
     if g.socket.as_ref() == Some(&g.forward) {
@@ -298,4 +329,15 @@ fn parse_global(sec: &Section, resolve: Resolve) -> Result<Global, Bad> {
         );
     }
     Ok(g)
+}
+
+/// Why an option is not a global one, with the option meant when it looks like a typo.
+fn unknown_global(name: &str) -> String {
+    if let Some(known) = values::typo_of(name, GLOBAL_OPTIONS) {
+        return format!("unknown option '{name}' in config logtrigger: did you mean '{known}'?");
+    }
+    if RULE_OPTIONS.contains(&name) {
+        return format!("'{name}' is a rule option: set it in a 'config rule' section");
+    }
+    format!("unknown option '{name}' in config logtrigger")
 }

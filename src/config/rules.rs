@@ -6,7 +6,8 @@
 
 use super::uci::{Section, Value};
 use super::values::{
-    Bad, abs_path, bad, boolean, integer, is_identifier, items, network, single, size,
+    Bad, abs_path, bad, boolean, duration, integer, is_identifier, items, network, single, size,
+    typo_of,
 };
 use super::{Global, Rule, SourceKind, Sources, Verify};
 use crate::pattern::Pattern;
@@ -27,8 +28,17 @@ pub const MAX_MAXFAIL: u32 = 10_000;
 pub const MAX_KEYS: u32 = 1_000_000;
 
 /// Validates and compiles one `config rule` section.
-pub(super) fn rule(sec: &Section, global: &Global) -> Result<Rule, Bad> {
-    let name = rule_name(sec)?;
+/// `index` is the section's position among the `config rule` sections (uci's `@rule[index]`).
+pub(super) fn rule(sec: &Section, index: usize, global: &Global) -> Result<Rule, Bad> {
+    // A typo first: `option patern` is the reason there is no pattern.
+    for opt in sec
+        .options
+        .iter()
+        .filter(|o| !KNOWN.contains(&o.name.as_str()))
+    {
+        check_not_typo(&opt.name, opt.line)?;
+    }
+    let name = rule_name(sec, index)?;
     let Some(popt) = sec.get("pattern") else {
         return bad(sec.line, format!("rule '{name}' has no pattern"));
     };
@@ -60,7 +70,7 @@ pub(super) fn rule(sec: &Section, global: &Global) -> Result<Rule, Bad> {
         match opt.name.as_str() {
             "name" | "pattern" | "fields" | "key" => {}
             "script" => rule.script = Some(abs_path(opt)?),
-            "time" => rule.time = Some(integer(opt, 1, MAX_TIME.into())? as u32),
+            "time" => rule.time = Some(duration(opt, 1, MAX_TIME.into())? as u32),
             "maxfail" => rule.maxfail = integer(opt, 1, MAX_MAXFAIL.into())? as u32,
             "enabled" => rule.enabled = boolean(opt)?,
             "file" => rule.file = Some(abs_path(opt)?),
@@ -79,17 +89,21 @@ pub(super) fn rule(sec: &Section, global: &Global) -> Result<Rule, Bad> {
     Ok(rule)
 }
 
-/// `option name`, or else the section's own name (`config rule 'NAME'`).
-fn rule_name(sec: &Section) -> Result<String, Bad> {
-    let (name, line) = match sec.get("name") {
-        Some(opt) => (single(opt)?, opt.line),
-        None => match &sec.name {
-            Some(n) => (n.as_str(), sec.line),
-            None => return bad(sec.line, "rule has no name (add option name)"),
-        },
+/// `option name`, else the section's own name (`config rule 'NAME'`), else the name `uci show`
+/// prints for an anonymous section, `@rule[N]`.
+fn rule_name(sec: &Section, index: usize) -> Result<String, Bad> {
+    let Some(opt) = sec.get("name") else {
+        return Ok(match &sec.name {
+            Some(n) => n.clone(),
+            None => format!("@rule[{index}]"),
+        });
     };
+    let name = single(opt)?;
+    if name.trim().is_empty() {
+        return bad(opt.line, "rule name is empty");
+    }
     if name.chars().any(char::is_control) {
-        return bad(line, "rule name contains control characters");
+        return bad(opt.line, "rule name contains control characters");
     }
     Ok(name.to_string())
 }
@@ -120,11 +134,13 @@ fn fields(sec: &Section, captures: usize) -> Result<Vec<String>, Bad> {
             out.push(f.to_string());
         }
     }
-    if out.len() > captures {
+    // A partial list would shift every name: `fields 'ip port'` on `for %s from %s:%d` gives
+    // `ip` the user name.
+    if !out.is_empty() && out.len() != captures {
         return bad(
             opt.line,
             format!(
-                "fields names {} values but the pattern has {captures} conversion(s)",
+                "fields names {} value(s) but the pattern has {captures} conversion(s): name every conversion in pattern order, or none",
                 out.len()
             ),
         );
@@ -229,6 +245,25 @@ fn extra_value(v: &Value) -> String {
             words.join(" ")
         }
     }
+}
+
+/// An unknown option close to a known one is a typo, not a value for the script: `maxfial`
+/// would otherwise leave `maxfail` at 1 and fire on the first match. Global options have no
+/// meaning in a rule.
+fn check_not_typo(name: &str, line: usize) -> Result<(), Bad> {
+    if let Some(known) = typo_of(name, KNOWN) {
+        return bad(
+            line,
+            format!("unknown option '{name}': did you mean '{known}'?"),
+        );
+    }
+    if super::GLOBAL_OPTIONS.contains(&name) {
+        return bad(
+            line,
+            format!("'{name}' is a global option: set it in 'config logtrigger', not in a rule"),
+        );
+    }
+    Ok(())
 }
 
 fn check_extra(name: &str, fields: &[String], line: usize) -> Result<(), Bad> {
