@@ -47,6 +47,8 @@
 //! (it is not older than `window`), nothing panics, and the recency order used for eviction is the
 //! order events arrived in, not their timestamps.
 
+pub mod conntrack;
+
 use std::hash::{BuildHasher, RandomState};
 
 /// Address reading lives with the networks it is compared to; re-exported for callers of `track`.
