@@ -90,6 +90,16 @@ fn nets(items: &[IpNet]) -> String {
     join(items)
 }
 
+/// `base` (a `join`) followed by host names that the daemon looks up when it runs.
+fn and_hosts(base: String, hosts: impl Iterator<Item = String>) -> String {
+    let hosts: Vec<String> = hosts.map(|h| format!("{h} (host name)")).collect();
+    match (base.as_str(), hosts.is_empty()) {
+        (_, true) => base,
+        ("none", false) => hosts.join(" "),
+        _ => format!("{base} {}", hosts.join(" ")),
+    }
+}
+
 fn yes(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }
@@ -103,7 +113,13 @@ fn global(s: &mut String, g: &Global) {
         ("udp_allow", nets(&g.udp_allow)),
         ("udp_forward", yes(g.udp_forward).into()),
         ("rcvbuf", g.rcvbuf.to_string()),
-        ("forward_udp", join(&g.forward_udp)),
+        (
+            "forward_udp",
+            and_hosts(
+                join(&g.forward_udp),
+                g.forward_hosts.iter().map(|(h, p)| format!("{h}:{p}")),
+            ),
+        ),
         ("kmsg", yes(g.kmsg).into()),
         ("debug", g.debug.to_string()),
         ("max_message", g.max_message.to_string()),
@@ -111,7 +127,10 @@ fn global(s: &mut String, g: &Global) {
         ("max_queue", g.max_queue.to_string()),
         ("script_timeout", format!("{} s", g.script_timeout)),
         ("max_keys", g.max_keys.to_string()),
-        ("ignoreip", nets(&g.ignoreip)),
+        (
+            "ignoreip",
+            and_hosts(nets(&g.ignoreip), g.ignore_hosts.iter().cloned()),
+        ),
         ("control", or_none(&g.control)),
     ];
     s.push_str("global\n");
@@ -158,7 +177,8 @@ fn rule_report(s: &mut String, r: &Rule) {
     };
     let _ = writeln!(s, "  {:<15}{window}", "fires after");
     let _ = writeln!(s, "  {:<15}{}", "max_keys", r.max_keys);
-    let _ = writeln!(s, "  {:<15}{}", "ignoreip", nets(&r.ignoreip));
+    let ignoreip = and_hosts(nets(&r.ignoreip), r.ignore_hosts.iter().cloned());
+    let _ = writeln!(s, "  {:<15}{ignoreip}", "ignoreip");
     if let Some(p) = &r.program {
         let _ = writeln!(s, "  {:<15}{p}", "program");
     }

@@ -90,7 +90,7 @@ fn buffers(g: &Global, rules: &[Rule]) -> u64 {
         sum += batch + retry * m.max(FORWARD_FRAME_MIN);
     }
     sum += g.udp.len() as u64 * (batch + g.rcvbuf as u64);
-    sum += g.forward_udp.len() as u64 * retry * m;
+    sum += (g.forward_udp.len() + g.forward_hosts.len()) as u64 * retry * m;
     let mut files: Vec<&std::path::Path> = Vec::new();
     for f in rules
         .iter()

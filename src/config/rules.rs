@@ -5,9 +5,7 @@
 //! looks at other rules (uniqueness is checked by the caller).
 
 use super::uci::{Section, Value};
-use super::values::{
-    Bad, abs_path, bad, boolean, integer, is_identifier, items, network, single, size,
-};
+use super::values::{Bad, abs_path, bad, boolean, integer, is_identifier, items, single, size};
 use super::{Global, Rule, SourceKind};
 use crate::pattern::Pattern;
 
@@ -51,6 +49,7 @@ pub(super) fn rule(sec: &Section, global: &Global) -> Result<Rule, Bad> {
         program: None,
         source: None,
         ignoreip: global.ignoreip.clone(),
+        ignore_hosts: global.ignore_hosts.clone(),
         max_keys: global.max_keys,
         extra: Vec::new(),
         line: sec.line,
@@ -174,9 +173,13 @@ fn ignoreip(rule: &mut Rule, opt: &super::uci::Opt) -> Result<(), Bad> {
         // see logins from 127.0.0.1 too.
         if v == "none" {
             rule.ignoreip.clear();
+            rule.ignore_hosts.clear();
             continue;
         }
-        rule.ignoreip.push(network("ignoreip", v, line)?);
+        match super::resolve::ignore("ignoreip", v, line)? {
+            super::resolve::Ignore::Net(n) => rule.ignoreip.push(n),
+            super::resolve::Ignore::Host(h) => rule.ignore_hosts.push(h),
+        }
     }
     Ok(())
 }
