@@ -493,6 +493,18 @@ fn host_names_are_looked_up_off_the_loop_and_retried() {
         .recv_timeout(std::time::Duration::from_secs(10))
         .unwrap();
     assert_eq!(frame, b"<13>app: bad login from 10.0.0.5");
+    // Every name found: the lookup thread has ended.
+    let threads = || {
+        fs::read_to_string(format!("/proc/{}/status", d.id()))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("Threads:").map(|n| n.trim().to_string()))
+    };
+    assert!(
+        wait_for(5000, || threads().as_deref() == Some("1")),
+        "{:?}",
+        threads()
+    );
     signal(&d, libc::SIGTERM);
     assert_eq!(wait_exit(&mut d), Some(0), "{}", s.stderr());
 }

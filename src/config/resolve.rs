@@ -11,12 +11,12 @@
 //! Never: runs on the loop's thread (a query blocks up to `TRIES × TIMEOUT` per server and
 //! type), search domains, TCP, caching, or writes to stderr itself (the loop logs).
 
-use std::io;
+use std::io::{self, Read};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::os::fd::{AsRawFd, RawFd};
-use std::os::unix::net::UnixDatagram;
-use std::sync::mpsc;
 use std::time::Duration;
+
+use socket2::{Domain, Socket, Type};
 
 use super::uci::Opt;
 use super::values::{Bad, bad, items};
@@ -157,14 +157,13 @@ pub enum Found {
     Note(String),
 }
 
-/// Lookups of one configuration's host names, running on their own thread. Dropping it ends
-/// the thread at its next step (its results are then discarded).
+/// Lookups of one configuration's host names, running on their own thread. Results come back
+/// as messages on a SOCK_SEQPACKET pair (no channel type: std's costs ~20 KB on the router);
+/// dropping this end makes the thread stop at its next step.
 pub struct Lookups {
-    found: mpsc::Receiver<Found>,
-    /// Readable when results are waiting: the loop polls it.
-    wake: UnixDatagram,
-    /// Dropped with `self`: wakes the thread out of a retry wait and makes it stop.
-    _stop: mpsc::Sender<()>,
+    sock: Socket,
+    /// The thread is done (every name found): its end is closed.
+    done: bool,
 }
 
 /// The first wait before a failed name is tried again, and the longest.
@@ -173,8 +172,7 @@ const RETRY_MAX: Duration = Duration::from_secs(300);
 
 impl Lookups {
     /// Starts looking up `forward` hosts (with ports) and `ignore` hosts; `None` when there
-    /// is nothing to look up or no thread could be started (logged by the caller as `Note`s
-    /// never come).
+    /// is nothing to look up.
     pub fn start(forward: &[(String, u16)], ignore: &[String]) -> io::Result<Option<Lookups>> {
         let mut names: Vec<(String, Option<u16>)> = Vec::new();
         for (h, p) in forward {
@@ -188,19 +186,14 @@ impl Lookups {
         if names.is_empty() {
             return Ok(None);
         }
-        let (wake, wake_tx) = UnixDatagram::pair()?;
-        wake.set_nonblocking(true)?;
-        let (found_tx, found) = mpsc::channel();
-        let (stop, stop_rx) = mpsc::channel::<()>();
+        let (sock, theirs) = Socket::pair(Domain::UNIX, Type::SEQPACKET, None)?;
+        sock.set_nonblocking(true)?;
+        sock.set_cloexec(true)?;
+        theirs.set_cloexec(true)?;
         std::thread::Builder::new()
-            .name("lookup".into())
             .stack_size(64 * 1024)
-            .spawn(move || lookup_all(names, &found_tx, &wake_tx, &stop_rx))?;
-        Ok(Some(Lookups {
-            found,
-            wake,
-            _stop: stop,
-        }))
+            .spawn(move || lookup_all(names, &theirs))?;
+        Ok(Some(Lookups { sock, done: false }))
     }
 
     /// Starts the lookups of a configuration: its `forward_udp` host names and the `ignoreip`
@@ -220,29 +213,53 @@ impl Lookups {
             .map_err(|e| format!("host name lookups not started: {e}"))
     }
 
-    /// The fd to poll for reading.
-    pub fn fd(&self) -> RawFd {
-        self.wake.as_raw_fd()
+    /// The fd to poll for reading; `None` once every name was found (the thread ended).
+    pub fn fd(&self) -> Option<RawFd> {
+        (!self.done).then(|| self.sock.as_raw_fd())
     }
 
     /// Hands every waiting result to `f`.
     pub fn collect(&mut self, f: &mut dyn FnMut(Found)) {
-        let mut byte = [0u8; 16];
-        while self.wake.recv(&mut byte).is_ok() {}
-        while let Ok(found) = self.found.try_recv() {
-            f(found);
+        let mut buf = [0u8; 512];
+        loop {
+            match (&self.sock).read(&mut buf) {
+                Ok(0) => {
+                    self.done = true;
+                    return;
+                }
+                Ok(n) => f(Found::decode(&buf[..n.min(buf.len())])),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return,
+            }
+        }
+    }
+}
+
+impl Found {
+    /// One message: a tag byte, then `HOST ADDRESS` or the note's text.
+    fn encode(&self) -> Vec<u8> {
+        match self {
+            Found::Forward(h, a) => format!("F{h} {a}"),
+            Found::Ignore(h, ip) => format!("I{h} {ip}"),
+            Found::Note(t) => format!("N{t}"),
+        }
+        .into_bytes()
+    }
+
+    fn decode(m: &[u8]) -> Found {
+        let text = String::from_utf8_lossy(m.get(1..).unwrap_or_default());
+        let pair = text.split_once(' ');
+        match (m.first(), pair) {
+            (Some(b'F'), Some((h, a))) if let Ok(a) = a.parse() => Found::Forward(h.into(), a),
+            (Some(b'I'), Some((h, ip))) if let Ok(ip) = ip.parse() => Found::Ignore(h.into(), ip),
+            _ => Found::Note(text.into_owned()),
         }
     }
 }
 
 /// The thread: every name once, then the failed ones again with a growing wait, until all are
-/// found or the loop drops its [`Lookups`].
-fn lookup_all(
-    mut names: Vec<(String, Option<u16>)>,
-    found: &mpsc::Sender<Found>,
-    wake: &UnixDatagram,
-    stop: &mpsc::Receiver<()>,
-) {
+/// found or the loop drops its [`Lookups`] (its end closed: the wait ends early, a send fails).
+fn lookup_all(mut names: Vec<(String, Option<u16>)>, sock: &Socket) {
     let mut wait = RETRY_FIRST;
     let mut failed_before: Vec<String> = Vec::new();
     loop {
@@ -253,11 +270,10 @@ fn lookup_all(
             } else {
                 "ignoreip"
             };
-            let result = addresses(&host);
             let mut out = Vec::new();
-            match &result {
+            match addresses(&host) {
                 Ok(ips) if !ips.is_empty() => {
-                    for &ip in ips {
+                    for ip in ips {
                         out.push(match port {
                             Some(p) => Found::Forward(host.clone(), SocketAddr::new(ip, p)),
                             None => Found::Ignore(host.clone(), ip),
@@ -270,7 +286,7 @@ fn lookup_all(
                         out.push(Found::Note(format!("{what} '{host}': resolved")));
                     }
                 }
-                _ => {
+                result => {
                     let why = match result {
                         Err(e) => e.to_string(),
                         Ok(_) => "it has no address".into(),
@@ -286,18 +302,26 @@ fn lookup_all(
                 }
             }
             for f in out {
-                if found.send(f).is_err() {
-                    return;
+                if sock.send(&f.encode()).is_err() {
+                    return; // the loop dropped its end
                 }
             }
-            let _ = wake.send(b"!");
         }
         if left.is_empty() {
             return;
         }
         names = left;
-        match stop.recv_timeout(wait) {
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        // Wait on our end: data never comes, so only the timeout or the loop closing its end
+        // (a zero-length read) ends it.
+        if sock.set_read_timeout(Some(wait)).is_err() {
+            return;
+        }
+        match (&*sock).read(&mut [0u8; 1]) {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) => {}
             _ => return,
         }
         wait = (wait * 2).min(RETRY_MAX);
@@ -595,6 +619,17 @@ mod tests {
     }
 
     #[test]
+    fn results_survive_their_encoding() {
+        for f in [
+            Found::Forward("a.lan".into(), "[fd00::1]:514".parse().unwrap()),
+            Found::Ignore("b".into(), "192.0.2.1".parse().unwrap()),
+            Found::Note("ignoreip 'x': cannot resolve host: timed out".into()),
+        ] {
+            assert_eq!(Found::decode(&f.encode()), f);
+        }
+    }
+
+    #[test]
     fn lookups_find_hosts_file_names() {
         // `localhost` is in every /etc/hosts.
         let mut l = Lookups::start(&[("localhost".into(), 5514)], &["localhost".into()])
@@ -616,5 +651,15 @@ mod tests {
             matches!(&got[1], Found::Ignore(h, ip) if h == "localhost" && ip.is_loopback()),
             "{got:?}"
         );
+        // Every name found: the thread ends and the fd is no longer polled.
+        for _ in 0..500 {
+            l.collect(&mut |f| got.push(f));
+            if l.fd().is_none() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(l.fd(), None);
+        assert_eq!(got.len(), 2, "{got:?}");
     }
 }

@@ -488,7 +488,7 @@ impl Daemon {
             self.add(fd, libc::POLLIN, Token::Script);
         }
         self.script_fds = script_fds;
-        if let Some(fd) = self.lookups.as_ref().map(|l| l.fd()) {
+        if let Some(fd) = self.lookups.as_ref().and_then(|l| l.fd()) {
             self.add(fd, libc::POLLIN, Token::Lookups);
         }
     }
