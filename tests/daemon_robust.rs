@@ -505,6 +505,31 @@ fn host_names_are_looked_up_off_the_loop_and_retried() {
         "{:?}",
         threads()
     );
+
+    // A reload looks the names up again and applies them without duplicating the collector.
+    signal(&d, libc::SIGHUP);
+    assert!(wait_for(5000, || num(
+        &status(true),
+        "\"daemon\":{",
+        "reloads"
+    ) == Some(1)));
+    assert!(wait_for(5000, || threads().as_deref() == Some("1")));
+    // One turn of the loop after the thread's results were waiting: they are applied.
+    let _ = status(false);
+    s.send(b"<13>app: bad login from 10.0.0.5");
+    assert!(wait_for(5000, || rule_num(
+        &status(true),
+        "login",
+        "ignored"
+    ) == Some(2)));
+    let v = parse(&status(true));
+    let collectors = v["forwards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["target"] == "udp:127.0.0.1:5515")
+        .count();
+    assert_eq!(collectors, 1, "{v}");
     signal(&d, libc::SIGTERM);
     assert_eq!(wait_exit(&mut d), Some(0), "{}", s.stderr());
 }
