@@ -63,8 +63,9 @@ fn script_problem(script: &Path) -> Option<&'static str> {
 pub fn report(config: &Config, file: &str) -> String {
     let enabled = config.rules.iter().filter(|r| r.enabled).count();
     let mut s = format!(
-        "{file}: OK, {} rule(s), {enabled} enabled\n\n",
-        config.rules.len()
+        "{file}: OK, {} rule(s), {enabled} enabled\n{}\n\n",
+        config.rules.len(),
+        crate::config::budget::summary(&config.global, &config.rules)
     );
     global(&mut s, &config.global);
     for rule in &config.rules {

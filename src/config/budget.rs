@@ -149,6 +149,18 @@ pub(super) fn check(global: &Global, rules: &[Rule], global_line: usize) -> Resu
     )
 }
 
+/// One line for `check`: the worst case and the limit.
+pub fn summary(global: &Global, rules: &[Rule]) -> String {
+    let u = worst_case(global, rules);
+    format!(
+        "memory: up to {} ({} key tables, {} buffers), limit {} (option max_memory)",
+        Bytes(u.total()),
+        Bytes(u.tables),
+        Bytes(u.buffers),
+        Bytes(global.max_memory)
+    )
+}
+
 /// `option max_memory`: bytes, or a number with `K`, `M` or `G` (powers of 1024).
 pub(super) fn limit(opt: &Opt) -> Result<u64, Bad> {
     let v = single(opt)?;
@@ -187,7 +199,7 @@ impl std::fmt::Display for Bytes {
             n if n >= 1 << 10 => (1 << 10, "KiB"),
             _ => return write!(f, "{n} B"),
         };
-        let tenths = n / (unit / 10);
+        let tenths = (u128::from(n) * 10 / u128::from(unit)) as u64;
         write!(f, "{}.{} {name}", tenths / 10, tenths % 10)
     }
 }
@@ -207,6 +219,7 @@ mod tests {
         assert_eq!(Bytes(16 << 20).to_string(), "16.0 MiB");
         assert_eq!(Bytes(3 << 29).to_string(), "1.5 GiB");
         assert_eq!(Bytes(1536).to_string(), "1.5 KiB");
+        assert_eq!(Bytes(917_504).to_string(), "896.0 KiB");
     }
 
     #[test]
@@ -270,7 +283,7 @@ mod tests {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/uci/logtrigger");
         let c = Config::parse_offline(&std::fs::read(path).unwrap(), path).unwrap();
         let u = worst_case(&c.global, &c.rules);
-        eprintln!("shipped worst case: {} ({u:?})", Bytes(u.total()));
+        eprintln!("{}", summary(&c.global, &c.rules));
         assert!(u.total() < DEFAULT_LIMIT / 2, "{u:?}");
     }
 }
