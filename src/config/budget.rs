@@ -69,8 +69,7 @@ pub fn worst_case(global: &Global, rules: &[Rule]) -> Usage {
         biggest: None,
     };
     for (i, r) in rules.iter().enumerate().filter(|(_, r)| r.enabled) {
-        let table =
-            KeyTracker::memory_for(r.max_keys, r.maxfail, r.time).map_or(u64::MAX, |n| n as u64);
+        let table = table_bytes(r.max_keys, r.maxfail, r.time);
         usage.tables = usage.tables.saturating_add(table);
         usage.buffers = usage.buffers.saturating_add(RULE_BYTES);
         if usage.biggest.is_none_or(|(_, b)| table > b) {
@@ -78,6 +77,30 @@ pub fn worst_case(global: &Global, rules: &[Rule]) -> Usage {
         }
     }
     usage
+}
+
+/// The size of a full key table: the tracker's own figure, or, when that does not fit this
+/// target's `usize` (a 32-bit router), the same layout computed in `u64` from the tracker's size
+/// of a one-key table (one record and an index of two cells).
+fn table_bytes(max_keys: usize, maxfail: u32, window: Option<u32>) -> u64 {
+    if let Some(n) = KeyTracker::memory_for(max_keys, maxfail, window) {
+        return n as u64;
+    }
+    wide_table_bytes(max_keys, maxfail, window)
+}
+
+fn wide_table_bytes(max_keys: usize, maxfail: u32, window: Option<u32>) -> u64 {
+    const ONE_KEY_INDEX: u64 = 2 * 4;
+    let Some(one) = KeyTracker::memory_for(1, maxfail, window) else {
+        return u64::MAX;
+    };
+    if one == 0 {
+        return 0; // maxfail 1: no table
+    }
+    let keys = max_keys.max(1) as u64;
+    let index = (2 * keys).next_power_of_two().saturating_mul(4);
+    keys.saturating_mul(one as u64 - ONE_KEY_INDEX)
+        .saturating_add(index)
 }
 
 /// Buffers sized from the globals.
@@ -222,6 +245,24 @@ mod tests {
         assert_eq!(Bytes(3 << 29).to_string(), "1.5 GiB");
         assert_eq!(Bytes(1536).to_string(), "1.5 KiB");
         assert_eq!(Bytes(917_504).to_string(), "896.0 KiB");
+    }
+
+    #[test]
+    fn the_wide_layout_is_the_trackers() {
+        for (keys, maxfail, window) in [
+            (1024, 5, Some(600)),
+            (1, 2, None),
+            (1000, 10_000, Some(60)),
+            (1_000_000, 3, Some(1)),
+            (7, 1, Some(10)),
+        ] {
+            let want = KeyTracker::memory_for(keys, maxfail, window).unwrap() as u64;
+            assert_eq!(
+                wide_table_bytes(keys, maxfail, window),
+                want,
+                "{keys} {maxfail}"
+            );
+        }
     }
 
     #[test]
