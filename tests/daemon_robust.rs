@@ -533,3 +533,29 @@ fn host_names_are_looked_up_off_the_loop_and_retried() {
     signal(&d, libc::SIGTERM);
     assert_eq!(wait_exit(&mut d), Some(0), "{}", s.stderr());
 }
+
+#[test]
+fn a_fifo_at_the_config_path_never_blocks_a_reload() {
+    let s = Setup::new("config-fifo", "");
+    let mut d = s.start_ready(&[]);
+    fs::remove_file(&s.config).unwrap();
+    mkfifo(&s.config);
+    signal(&d, libc::SIGHUP);
+    assert!(
+        wait_for(5000, || s.stderr().contains("reload refused")),
+        "{}",
+        s.stderr()
+    );
+    assert!(s.stderr().contains("not a regular file"), "{}", s.stderr());
+    // The loop still runs: the old configuration answers (asked through the socket directly:
+    // `status` would read the FIFO too, and wait).
+    let text = logtrigger::daemon::control::query(
+        &s.control,
+        logtrigger::daemon::control::Format::Text,
+        std::time::Duration::from_secs(5),
+    )
+    .unwrap();
+    assert!(text.contains("reload_errors 1"), "{text}");
+    signal(&d, libc::SIGTERM);
+    assert_eq!(wait_exit(&mut d), Some(0), "{}", s.stderr());
+}

@@ -186,7 +186,7 @@ impl Config {
     /// Reads and validates a file.
     pub fn load(path: &Path) -> Result<Config, Error> {
         let file = path.display().to_string();
-        match std::fs::read(path) {
+        match crate::input::file::read_regular(path) {
             Ok(text) => Config::parse(&text, &file),
             Err(e) => Err(Error {
                 file,
