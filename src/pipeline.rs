@@ -206,6 +206,19 @@ impl Pipeline {
         self.key = Vec::with_capacity(max + 64);
     }
 
+    /// Adds `ip` to the `ignoreip` of every rule that names `host` there (an address found
+    /// by the daemon's host lookups).
+    pub fn ignore_host(&mut self, host: &str, ip: std::net::IpAddr) {
+        let Ok(net) = crate::ipnet::IpNet::parse(&ip.to_string()) else {
+            return;
+        };
+        for r in &mut self.rules {
+            if r.ignore_hosts.iter().any(|h| h == host) && !r.ignoreip.contains(&net) {
+                r.ignoreip.push(net);
+            }
+        }
+    }
+
     /// Sets the `-D` level that decides what is traced to stderr (3: rules tried).
     pub fn set_trace(&mut self, level: u8) {
         self.trace = level;

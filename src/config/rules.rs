@@ -6,8 +6,7 @@
 
 use super::uci::{Section, Value};
 use super::values::{
-    Bad, abs_path, bad, boolean, duration, integer, is_identifier, items, network, single, size,
-    typo_of,
+    Bad, abs_path, bad, boolean, duration, integer, is_identifier, items, single, size, typo_of,
 };
 use super::{Global, Rule, SourceKind, Sources, Verify};
 use crate::pattern::Pattern;
@@ -62,6 +61,7 @@ pub(super) fn rule(sec: &Section, index: usize, global: &Global) -> Result<Rule,
         source: Sources::LOCAL,
         verify: None,
         ignoreip: global.ignoreip.clone(),
+        ignore_hosts: global.ignore_hosts.clone(),
         max_keys: global.max_keys,
         extra: Vec::new(),
         line: sec.line,
@@ -192,9 +192,13 @@ fn ignoreip(rule: &mut Rule, opt: &super::uci::Opt) -> Result<(), Bad> {
         // see logins from 127.0.0.1 too.
         if v == "none" {
             rule.ignoreip.clear();
+            rule.ignore_hosts.clear();
             continue;
         }
-        rule.ignoreip.push(network("ignoreip", v, line)?);
+        match super::resolve::ignore("ignoreip", v, line)? {
+            super::resolve::Ignore::Net(n) => rule.ignoreip.push(n),
+            super::resolve::Ignore::Host(h) => rule.ignore_hosts.push(h),
+        }
     }
     Ok(())
 }
