@@ -8,7 +8,7 @@ use super::uci::{Section, Value};
 use super::values::{
     Bad, abs_path, bad, boolean, integer, is_identifier, items, network, single, size,
 };
-use super::{Global, Rule, SourceKind, Sources, Verify};
+use super::{Global, Rule, RuleOptions, SourceKind, Sources, Verify};
 use crate::pattern::Pattern;
 
 /// Environment variables every firing sets (`LT_<name>`); field and extra names must not clash.
@@ -37,9 +37,8 @@ pub(super) fn rule(sec: &Section, global: &Global) -> Result<Rule, Bad> {
     let captures = pattern.captures_len();
     let fields = fields(sec, captures)?;
     let (key, key_src) = key(sec, &fields, captures)?;
-    let mut rule = Rule {
+    let mut rule = RuleOptions {
         name,
-        pattern,
         fields,
         key,
         key_src,
@@ -76,7 +75,10 @@ pub(super) fn rule(sec: &Section, global: &Global) -> Result<Rule, Bad> {
             }
         }
     }
-    Ok(rule)
+    Ok(Rule {
+        options: rule,
+        pattern,
+    })
 }
 
 /// `option name`, or else the section's own name (`config rule 'NAME'`).
@@ -169,7 +171,7 @@ fn key(sec: &Section, fields: &[String], captures: usize) -> Result<(Vec<usize>,
     Ok((key, words.join(" ")))
 }
 
-fn ignoreip(rule: &mut Rule, opt: &super::uci::Opt) -> Result<(), Bad> {
+fn ignoreip(rule: &mut RuleOptions, opt: &super::uci::Opt) -> Result<(), Bad> {
     let items = items(opt);
     for (v, line) in items {
         // `list ignoreip 'none'` in a rule drops the global list: a logging rule may want to
