@@ -83,11 +83,32 @@ pub struct Global {
     pub max_memory: u64,
 }
 
-/// One `config rule` section, validated and compiled.
+/// One `config rule` section, validated and compiled: its options and its compiled pattern,
+/// two values (the daemon keeps the options per rule and the patterns in one rule set). Reads
+/// as its options (`rule.name`).
 #[derive(Clone, Debug)]
 pub struct Rule {
-    pub name: String,
+    pub options: RuleOptions,
     pub pattern: Pattern,
+}
+
+impl std::ops::Deref for Rule {
+    type Target = RuleOptions;
+    fn deref(&self) -> &RuleOptions {
+        &self.options
+    }
+}
+
+impl std::ops::DerefMut for Rule {
+    fn deref_mut(&mut self) -> &mut RuleOptions {
+        &mut self.options
+    }
+}
+
+/// The options of one rule, everything but its compiled pattern.
+#[derive(Clone, Debug)]
+pub struct RuleOptions {
+    pub name: String,
     /// Field names, one per conversion of the pattern, or none at all.
     pub fields: Vec<String>,
     /// Indices of the captures that form the key; all captures when the rule has no `key`.

@@ -8,7 +8,7 @@ use super::uci::{Section, Value};
 use super::values::{
     Bad, abs_path, bad, boolean, duration, integer, is_identifier, items, single, size, typo_of,
 };
-use super::{Global, Rule, SourceKind, Sources, Verify};
+use super::{Global, Rule, RuleOptions, SourceKind, Sources, Verify};
 use crate::pattern::Pattern;
 
 /// Environment variables every firing sets (`LT_<name>`); field and extra names must not clash.
@@ -46,9 +46,8 @@ pub(super) fn rule(sec: &Section, index: usize, global: &Global) -> Result<Rule,
     let captures = pattern.captures_len();
     let fields = fields(sec, captures)?;
     let (key, key_src) = key(sec, &fields, captures)?;
-    let mut rule = Rule {
+    let mut rule = RuleOptions {
         name,
-        pattern,
         fields,
         key,
         key_src,
@@ -86,7 +85,10 @@ pub(super) fn rule(sec: &Section, index: usize, global: &Global) -> Result<Rule,
             }
         }
     }
-    Ok(rule)
+    Ok(Rule {
+        options: rule,
+        pattern,
+    })
 }
 
 /// `option name`, else the section's own name (`config rule 'NAME'`), else the name `uci show`
@@ -185,7 +187,7 @@ fn key(sec: &Section, fields: &[String], captures: usize) -> Result<(Vec<usize>,
     Ok((key, words.join(" ")))
 }
 
-fn ignoreip(rule: &mut Rule, opt: &super::uci::Opt) -> Result<(), Bad> {
+fn ignoreip(rule: &mut RuleOptions, opt: &super::uci::Opt) -> Result<(), Bad> {
     let items = items(opt);
     for (v, line) in items {
         // `list ignoreip 'none'` in a rule drops the global list: a logging rule may want to
