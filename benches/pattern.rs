@@ -105,6 +105,84 @@ fn rule_set_benches(c: &mut Criterion) {
     g.finish();
 }
 
+/// The res_pjsip rule written with scansets (SPEC §5), on the line it is for and on a quiet line.
+const PJSIP: &str = "from '%[^']' failed for '%s:%d' (callid: %[^']) - Failed to authenticate";
+const PJSIP_LINE: &str = "asterisk[2211]: NOTICE[2260]: res_pjsip/pjsip_distributor.c:676 log_failed_request: Request 'REGISTER' from '\"100\" <sip:100@pbx>' failed for '198.51.100.7:5060' (callid: 1f2e3d4c5b6a7988@198.51.100.7) - Failed to authenticate";
+
+fn scanset_benches(c: &mut Criterion) {
+    let mut g = c.benchmark_group("scanset");
+    let mut cache = Cache::default();
+    let mut caps = Captures::default();
+    let p = Pattern::compile(PJSIP.as_bytes()).unwrap();
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("pjsip_matching_line", |b| {
+        b.iter(|| p.find(black_box(PJSIP_LINE.as_bytes()), &mut cache, &mut caps))
+    });
+    g.throughput(Throughput::Elements(QUIET.len() as u64));
+    g.bench_function("pjsip_quiet_lines", |b| {
+        b.iter(|| {
+            QUIET
+                .iter()
+                .filter(|s| p.find(black_box(s.as_bytes()), &mut cache, &mut caps))
+                .count()
+        })
+    });
+    // The rule set with the scanset rule added: its quiet lines.
+    let mut rules: Vec<Pattern> = RULES
+        .iter()
+        .map(|p| Pattern::compile(p.as_bytes()).unwrap())
+        .collect();
+    rules.push(p.clone());
+    let set = RuleSet::new(rules);
+    g.bench_function("ruleset13_quiet_lines", |b| {
+        b.iter(|| {
+            QUIET
+                .iter()
+                .map(|s| run_set(&set, black_box(s.as_bytes()), &mut cache))
+                .sum::<usize>()
+        })
+    });
+    g.finish();
+}
+
+/// The largest pattern that compiles, a long literal with many blanks (`a a a … b`, 126 words:
+/// 253 NFA states), on subjects of `a ` that end with its suffix: every position could start
+/// a match that lives for 253 bytes.
+fn big_pattern_cases() -> Vec<(String, String, Vec<u8>)> {
+    let pattern = format!("{}b", "a ".repeat(126));
+    let mut cases = Vec::new();
+    for (size, name) in [(8192, "8k"), (65536, "64k")] {
+        let mut hit = b"a ".repeat(size / 2 - 1);
+        hit.extend_from_slice(b" b");
+        // One word 100 from the end spoilt: no match, every prefilter passes.
+        let mut miss = hit.clone();
+        let at = miss.len() - 200;
+        miss[at] = b'c';
+        cases.push((format!("big_literal_{name}_matches"), pattern.clone(), hit));
+        cases.push((
+            format!("big_literal_{name}_near_miss"),
+            pattern.clone(),
+            miss,
+        ));
+    }
+    cases
+}
+
+fn big_pattern_benches(c: &mut Criterion) {
+    let mut g = c.benchmark_group("big_pattern");
+    g.sample_size(10);
+    let mut cache = Cache::default();
+    let mut caps = Captures::default();
+    for (name, pattern, subject) in big_pattern_cases() {
+        let p = Pattern::compile(pattern.as_bytes()).unwrap();
+        g.throughput(Throughput::Bytes(subject.len() as u64));
+        g.bench_function(&name, |b| {
+            b.iter(|| p.find(black_box(&subject), &mut cache, &mut caps))
+        });
+    }
+    g.finish();
+}
+
 fn adversarial_benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("adversarial_64k");
     g.sample_size(20);
@@ -146,6 +224,18 @@ fn adversarial_benches(c: &mut Criterion) {
     let mut late = b"x ".repeat(32760);
     late.extend_from_slice(b"from 1.2.3.4");
     cases.push(("trailing_s_late_match", "from %s", late));
+    // Scansets: quoted parts repeated without the end the rule needs, and one long run.
+    let mut quoted = b"from 'x' failed for 'a:1' (callid: ".repeat(1820);
+    quoted.extend_from_slice(b"z) - Failed to authenticate");
+    cases.push(("scanset_pjsip_late_match", PJSIP, quoted.clone()));
+    quoted.truncate(65536 - 28);
+    quoted.extend_from_slice(b"z) - Failed to authenticate");
+    let at = quoted.len() - 30;
+    quoted[at] = b'\'';
+    cases.push(("scanset_pjsip_near_miss", PJSIP, quoted));
+    let mut run = vec![b'a'; 65535];
+    run.push(b'>');
+    cases.push(("scanset_run_near_miss", "<%[a-z]>", run));
 
     for (name, pattern, subject) in &cases {
         let p = Pattern::compile(pattern.as_bytes()).unwrap();
@@ -157,5 +247,11 @@ fn adversarial_benches(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(group, rule_set_benches, adversarial_benches);
+criterion_group!(
+    group,
+    rule_set_benches,
+    scanset_benches,
+    big_pattern_benches,
+    adversarial_benches
+);
 criterion_main!(group);

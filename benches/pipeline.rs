@@ -7,7 +7,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use logtrigger::config::Config;
-use logtrigger::pipeline::{Pipeline, Source};
+use logtrigger::pipeline::{Pipeline, Sender, Source};
 
 fn pipeline() -> Pipeline {
     let text = std::fs::read("uci/logtrigger").unwrap();
@@ -32,7 +32,7 @@ fn benches(c: &mut Criterion) {
             let mut hits = 0u32;
             p.process_frame(
                 black_box(f),
-                Source::Unix,
+                Source::Unix(Sender::Replayed),
                 1_000_000 + i as i64,
                 &mut |_| hits += 1,
             );
@@ -43,7 +43,14 @@ fn benches(c: &mut Criterion) {
     let noise = b"<30>Nov 28 12:00:01 dnsmasq-dhcp[4273]: DHCPREQUEST(br-lan) 192.168.1.153 00:11:22:33:44:55";
     let mut p = pipeline();
     g.bench_function("no_rule_matches", |b| {
-        b.iter(|| p.process_frame(black_box(noise), Source::Unix, 1, &mut |_| {}))
+        b.iter(|| {
+            p.process_frame(
+                black_box(noise),
+                Source::Unix(Sender::Replayed),
+                1,
+                &mut |_| {},
+            )
+        })
     });
 
     let attack = b"<84>Nov 28 12:00:01 dropbear[17137]: Bad password attempt for 'root' from 203.0.113.5:51234";
@@ -52,7 +59,12 @@ fn benches(c: &mut Criterion) {
     g.bench_function("dropbear_bad_password", |b| {
         b.iter(|| {
             t += 1;
-            p.process_frame(black_box(attack), Source::Unix, t, &mut |_| {})
+            p.process_frame(
+                black_box(attack),
+                Source::Unix(Sender::Replayed),
+                t,
+                &mut |_| {},
+            )
         })
     });
     g.finish();

@@ -14,12 +14,12 @@
 //! --format frames`), BURST the frames per burst (default 32, lt_flood's).
 
 use logtrigger::config::Config;
-use logtrigger::pipeline::{Pipeline, Source};
+use logtrigger::pipeline::{Pipeline, Sender, Source};
 
 #[inline(never)]
 fn run(p: &mut Pipeline, frames: &[&[u8]], now: i64, hits: &mut u64) {
     for f in frames {
-        p.process_frame(f, Source::Unix, now, &mut |_| *hits += 1);
+        p.process_frame(f, Source::Unix(Sender::Replayed), now, &mut |_| *hits += 1);
     }
 }
 

@@ -4,7 +4,8 @@
 //! `input` (sockets, files, kmsg) → `syslog` (frame parsing) → `pattern` (rule matching)
 //! → `track` (counting windows per key) → `action` (running scripts).
 //! `config` loads the UCI file, `pipeline` wires parse → match → count for one message,
-//! `daemon` owns the poll loop, and `cli` holds the sub-commands.
+//! `daemon` owns the poll loop, and `cli` holds the sub-commands. `source` (where a message came
+//! from, who sent it) is the leaf the others share.
 
 pub mod action;
 pub mod cli;
@@ -14,5 +15,6 @@ pub mod input;
 pub mod ipnet;
 pub mod pattern;
 pub mod pipeline;
+pub mod source;
 pub mod syslog;
 pub mod track;

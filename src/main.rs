@@ -11,7 +11,7 @@ fn main() {
     let name = name
         .as_deref()
         .map_or("logtrigger", |a| a.rsplit('/').next().unwrap_or(a));
-    let command = cli::args::parse(argv).unwrap_or_else(|stop| {
+    let command = cli::args::parse(name, argv).unwrap_or_else(|stop| {
         match stop {
             Stop::Help(text) => cli::print(format!("{text}\n").as_bytes()),
             Stop::Usage(text) => {
@@ -28,6 +28,10 @@ fn main() {
     });
     let code = match command {
         Command::Daemon { config, debug } => daemon::run(&config, debug),
+        Command::Version => {
+            cli::print(cli::args::version().as_bytes());
+            0
+        }
         Command::Check(a) => cli::check::run(a),
         Command::Test(a) => cli::test::run(a),
         Command::Parse(a) => cli::parse::run(a),

@@ -69,12 +69,17 @@ fn limits(max_jobs: usize, max_queue: usize, timeout: Duration) -> Limits {
 }
 
 fn job(script: &Path, env: &[(&str, &str)]) -> Job {
+    job_of("test", script, env)
+}
+
+/// A job of rule `rule`.
+fn job_of(rule: &str, script: &Path, env: &[(&str, &str)]) -> Job {
     let env = env
         .iter()
         .map(|(n, v)| (OsString::from(n), OsString::from(v)))
         .collect();
     Job {
-        rule: "test".to_string(),
+        rule: rule.to_string(),
         script: script.to_path_buf(),
         env,
     }
@@ -304,8 +309,10 @@ fn max_jobs_is_never_exceeded() {
     );
     let mut runner = Runner::new(limits(3, 200, Duration::ZERO));
     let now = Instant::now();
+    // Three rules in turn: each may take a slot while it runs nothing.
+    let rules = ["a", "b", "c"];
     let results: Vec<Submitted> = (0..200)
-        .map(|_| runner.submit(job(&script, &[]), now))
+        .map(|i| runner.submit(job_of(rules[i % 3], &script, &[]), now))
         .collect();
     assert_eq!(results[..3], [Submitted::Started; 3]);
     assert!(results[3..].iter().all(|&r| r == Submitted::Queued));
@@ -485,10 +492,10 @@ fn shutdown_terminates_kills_and_reaps_everything() {
     );
     let mut runner = Runner::new(limits(3, 5, Duration::ZERO));
     let now = Instant::now();
-    runner.submit(job(&polite, &[("LT_n", "0")]), now);
-    runner.submit(job(&stubborn, &[("LT_n", "1")]), now);
-    runner.submit(job(&polite, &[("LT_n", "2")]), now);
-    runner.submit(job(&polite, &[("LT_n", "3")]), now);
+    runner.submit(job_of("a", &polite, &[("LT_n", "0")]), now);
+    runner.submit(job_of("b", &stubborn, &[("LT_n", "1")]), now);
+    runner.submit(job_of("c", &polite, &[("LT_n", "2")]), now);
+    runner.submit(job_of("c", &polite, &[("LT_n", "3")]), now);
     assert_eq!((runner.running(), runner.queued()), (3, 1));
     for n in 0..3 {
         wait_for_file(&mut runner, &scratch.path(&format!("ready_{n}")));
@@ -572,5 +579,78 @@ fn debug_2_shows_output_line_by_line_without_blocking() {
         );
     }
     assert!(log.len() < 64 * 1024, "the long line was cut, not copied");
+    assert_no_children();
+}
+
+#[test]
+fn a_rule_keeps_the_last_slot_free_and_queues_are_per_rule() {
+    let scratch = Scratch::new();
+    let script = scratch.script(
+        "wait.sh",
+        "while [ ! -e @/go ]; do sleep 0.02; done; echo \"$LT_n\" >> @/order",
+    );
+    let mut runner = Runner::new(limits(3, 4, Duration::ZERO));
+    let now = Instant::now();
+    let n = |i: usize| i.to_string();
+    // A logging rule fires 20 times: it takes two slots, never the third, and its queue of 4
+    // overflows.
+    let results: Vec<Submitted> = (0..20)
+        .map(|i| runner.submit(job_of("log", &script, &[("LT_n", &n(i))]), now))
+        .collect();
+    use Submitted::*;
+    assert_eq!(
+        results[..6],
+        [Started, Started, Queued, Queued, Queued, Queued]
+    );
+    assert!(results[6..].iter().all(|&r| r == Dropped));
+    assert_eq!((runner.running(), runner.queued()), (2, 4));
+    // A ban fires now: it starts at once in the kept slot; the next one waits in its own queue,
+    // which the full logging queue does not touch.
+    let ban = |i: usize| job_of("ban", &script, &[("LT_n", &format!("ban{i}"))]);
+    assert_eq!(runner.submit(ban(0), now), Started);
+    for i in 1..5 {
+        assert_eq!(runner.submit(ban(i), now), Queued);
+    }
+    assert_eq!(runner.submit(ban(5), now), Dropped, "the ban queue holds 4");
+    fs::write(scratch.path("go"), "").unwrap();
+    assert!(service_until(&mut runner, BOUND, |r| {
+        assert!(r.running() <= 3);
+        idle(r)
+    }));
+    let order = fs::read_to_string(scratch.path("order")).unwrap();
+    let mut bans: Vec<&str> = order.lines().filter(|l| l.starts_with("ban")).collect();
+    bans.sort();
+    assert_eq!(bans, ["ban0", "ban1", "ban2", "ban3", "ban4"]);
+    assert_eq!(order.lines().count(), 2 + 4 + 5);
+    assert_eq!(runner.stats().dropped, 14 + 1);
+    assert_no_children();
+}
+
+#[test]
+fn free_slots_go_to_the_rules_in_turn() {
+    let scratch = Scratch::new();
+    let script = scratch.script(
+        "wait.sh",
+        "while [ ! -e @/go ]; do sleep 0.02; done; echo \"$LT_n\" >> @/order",
+    );
+    let mut runner = Runner::new(limits(1, 64, Duration::ZERO));
+    let now = Instant::now();
+    // With one slot: the first logging job runs, 9 more wait, then 3 bans wait behind them.
+    for i in 0..10 {
+        runner.submit(job_of("log", &script, &[("LT_n", &format!("log{i}"))]), now);
+    }
+    for i in 0..3 {
+        runner.submit(job_of("ban", &script, &[("LT_n", &format!("ban{i}"))]), now);
+    }
+    fs::write(scratch.path("go"), "").unwrap();
+    assert!(service_until(&mut runner, BOUND, idle));
+    let order = fs::read_to_string(scratch.path("order")).unwrap();
+    let order: Vec<&str> = order.lines().collect();
+    // Served in turn: a ban never waits behind more than one logging job.
+    assert_eq!(
+        order[..7],
+        ["log0", "ban0", "log1", "ban1", "log2", "ban2", "log3"]
+    );
+    assert_eq!(order.len(), 13);
     assert_no_children();
 }

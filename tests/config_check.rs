@@ -122,8 +122,8 @@ fn broken_files_print_file_line_reason_and_exit_1() {
     let cases: &[(&[u8], usize, &str)] = &[
         (b"config rule\n\toption name 'x\n", 2, "unterminated ' (end of file inside quotes)"),
         (b"config logtrigger\n\n\toption debug 'lots'\n", 3, "debug 'lots' is not a whole number"),
-        (b"config logtrigger\n\toption sokcet '/dev/log'\n", 2, "unknown option 'sokcet' in config logtrigger"),
-        (b"config rules\n", 1, "unknown section type 'rules' (expected 'logtrigger' or 'rule')"),
+        (b"config logtrigger\n\toption sokcet '/dev/log'\n", 2, "unknown option 'sokcet' in config logtrigger: did you mean 'socket'?"),
+        (b"config rules\n", 1, "unknown section type 'rules': did you mean 'rule'?"),
         (b"config rule\n\toption name r\n\toption pattern 'a %s %s'\n\toption fields 'user host'\n", 4,
          "field 'host' would overwrite the built-in LT_host"),
         (b"config rule\n\toption name r\n\toption pattern 'a %s'\n\toption maxfail 0\n", 4,

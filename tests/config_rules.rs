@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use logtrigger::config::{Config, SourceKind};
+use logtrigger::config::{Config, SourceKind, Sources};
 use logtrigger::ipnet::IpNet;
 
 const SIP: &str = "Freeswitch: SIP registration failed User:%s IP:%s";
@@ -60,7 +60,7 @@ fn full_rule_is_understood() {
     assert_eq!(r.maxfail, 5);
     assert!(r.enabled);
     assert_eq!(r.program.as_deref(), Some("freeswitch"));
-    assert_eq!(r.source, Some(SourceKind::Udp));
+    assert_eq!(r.source, Sources::NONE.with(SourceKind::Udp));
     assert_eq!(r.file, None);
     assert_eq!(
         r.ignoreip,
@@ -94,8 +94,9 @@ fn rule_defaults() {
     assert!(r.extra.is_empty());
     assert_eq!(
         (r.program.as_ref(), r.source, r.file.as_ref()),
-        (None, None, None)
+        (None, Sources::LOCAL, None)
     );
+    assert_eq!(r.verify, None);
 }
 
 #[test]
@@ -103,20 +104,20 @@ fn rule_options() {
     let c = config(&rule_text(
         "\toption enabled 'no'\n\toption file '/var/log/messages'\n\toption source 'file'\n\
          \toption max_keys '7'\n\tlist ignoreip 'none'\n\tlist ignoreip '10.0.0.0/8'\n\
-         \toption fields 'user'\n",
+         \toption fields 'user ip'\n",
     ));
     let r = &c.rules[0];
     assert!(!r.enabled);
     assert_eq!(r.file, Some(PathBuf::from("/var/log/messages")));
-    assert_eq!(r.source, Some(SourceKind::File));
+    assert_eq!(r.source, Sources::NONE.with(SourceKind::File));
     assert_eq!(r.max_keys, 7);
     assert_eq!(
         r.ignoreip,
         nets(&["10.0.0.0/8"]),
         "'none' drops the global list"
     );
-    assert_eq!(r.fields, ["user"], "fewer names than conversions");
-    assert_eq!(r.key, [0, 1]);
+    assert_eq!(r.fields, ["user", "ip"]);
+    assert_eq!(r.key, [0, 1], "no key: every value");
 }
 
 #[test]
@@ -144,6 +145,28 @@ fn section_name_is_the_default_rule_name() {
 }
 
 #[test]
+fn anonymous_rules_are_named_as_uci_shows_them() {
+    // libuci counts every section of type rule for `@rule[N]`, named ones included.
+    let c = config(
+        "config logtrigger\n\
+         config rule\n\toption pattern 'a %d'\n\
+         config rule 'named'\n\toption pattern 'b %d'\n\
+         config rule\n\toption pattern 'c %d'\n\
+         config rule\n\toption name 'given'\n\toption pattern 'd %d'\n",
+    );
+    let names: Vec<&str> = c.rules.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["@rule[0]", "named", "@rule[2]", "given"]);
+}
+
+#[test]
+fn option_name_wins_over_the_section_name() {
+    let c = config(&format!(
+        "config rule 'ssh'\n\toption name 'sshd_fail'\n\toption pattern '{SIP}'\n"
+    ));
+    assert_eq!(c.rules[0].name, "sshd_fail");
+}
+
+#[test]
 fn several_rules_keep_their_order_and_global_may_come_last() {
     let c = config(
         "config rule\n\toption name a\n\toption pattern 'x %d'\n\
@@ -160,8 +183,8 @@ fn several_rules_keep_their_order_and_global_may_come_last() {
 fn invalid_rules_name_line_and_reason() {
     let cases: Vec<(String, &str)> = vec![
         (
-            "config rule\n\toption pattern 'x'\n".into(),
-            "cfg:1: rule has no name (add option name)",
+            "config rule\n\toption pattern 'x'\n\toption name ' '\n".into(),
+            "cfg:3: rule name is empty",
         ),
         (
             "config rule\n\toption name r\n".into(),
@@ -169,7 +192,7 @@ fn invalid_rules_name_line_and_reason() {
         ),
         (
             rule_text("\toption fields 'user ip extra'\n"),
-            "cfg:4: fields names 3 values but the pattern has 2 conversion(s)",
+            "cfg:4: fields names 3 value(s) but the pattern has 2 conversion(s): name every conversion in pattern order, or none",
         ),
         (
             rule_text("\toption fields 'user user'\n"),
@@ -217,11 +240,11 @@ fn invalid_rules_name_line_and_reason() {
         ),
         (
             rule_text("\toption time '0'\n"),
-            "cfg:4: time '0' is out of range 1..=31536000",
+            "cfg:4: time '0' is out of range 1s..=365d",
         ),
         (
-            rule_text("\toption time '10m'\n"),
-            "cfg:4: time '10m' is not a whole number",
+            rule_text("\toption time '10min'\n"),
+            "cfg:4: time '10min' is not a duration (seconds, or a number with s m h d w: 90, 10m, 1h, 1d)",
         ),
         (
             rule_text("\toption maxfail '0'\n"),

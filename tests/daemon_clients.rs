@@ -24,7 +24,7 @@ fn client(name: &str) -> Client {
     let script = s.env_script("env.sh", &out);
     s.write_config(&format!(
         "\tlist udp '127.0.0.1:{port}'\n\
-         \nconfig rule\n\toption name 'bad_pw'\n\
+         \nconfig rule\n\toption name 'bad_pw'\n\toption source 'unix udp'\n\
          \toption pattern 'Bad password for %s from %s'\n\toption fields 'user ip'\n\
          \toption key 'ip'\n\toption bantime '600'\n\toption script '{}'\n",
         script.display()

@@ -104,8 +104,8 @@ fn ten_thousand_firings_then_malformed_flood() {
     let alive = s.env_script("alive.sh", &alive_out);
     s.write_config(&format!(
         "\tlist udp '127.0.0.1:{port}'\n\toption max_jobs '{MAX_JOBS}'\n\toption max_queue '8'\n\
-         \nconfig rule\n\toption name 'flood'\n\toption pattern 'flood %d'\n\toption script '{}'\n\
-         \nconfig rule\n\toption name 'alive'\n\toption pattern 'still alive %s'\n\
+         \nconfig rule\n\toption name 'flood'\n\toption pattern 'flood %d'\n\toption source 'unix udp'\n\toption script '{}'\n\
+         \nconfig rule\n\toption name 'alive'\n\toption pattern 'still alive %s'\n\toption source 'unix udp'\n\
          \toption script '{}'\n",
         rec.display(),
         alive.display()

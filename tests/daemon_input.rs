@@ -220,8 +220,8 @@ fn long_datagrams_are_truncated_counted_and_kept() {
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].0, vec![b'a'; 16]);
     assert!(got[0].1);
-    let (pid, _uid) = got[0].2.expect("SO_PASSCRED credentials");
-    assert_eq!(pid as u32, std::process::id());
+    let cred = got[0].2.expect("SO_PASSCRED credentials");
+    assert_eq!(cred.pid, std::process::id());
     assert_eq!(input.stats.truncated, 1);
 }
 

@@ -138,7 +138,7 @@ fn own_messages_never_fire() {
     );
     s.write_config(&format!(
         "\tlist udp '127.0.0.1:{port}'\n{}",
-        rule("loop", "loop %s", "", &sh)
+        rule("loop", "loop %s", "\toption source 'unix udp'\n", &sh)
     ));
     let mut d = s.start_ready(&["-D", "2"]);
     let own: [&[u8]; 4] = [

@@ -20,7 +20,7 @@ fn sender_outside_udp_allow_is_dropped_and_counted() {
     let out = s.dir.join("env");
     s.write_config(&format!(
         "\tlist udp '127.0.0.1:{port}'\n\tlist udp_allow '127.0.0.2/32'\n\
-         \nconfig rule\n\toption name 'remote'\n\toption pattern 'from %s'\n\
+         \nconfig rule\n\toption name 'remote'\n\toption pattern 'from %s'\n\toption source 'udp'\n\
          \toption script '{}'\n",
         s.env_script("env.sh", &out).display()
     ));

@@ -49,6 +49,8 @@ const PATTERNS: &[&str] = &[
     "%s a %s a %s b",
     "t=%f x=%x i=%i o=%o u=%u c=%c %%",
     "%b:%b:%b!",
+    "from '%[^']' failed for '%s:%d' (callid: %[^']) - Failed to authenticate",
+    "%[a-c]%[^ ]",
 ];
 
 fn subjects() -> Vec<Vec<u8>> {
@@ -59,6 +61,8 @@ fn subjects() -> Vec<Vec<u8>> {
         b"t=1.5e3 x=0xff i=017 o=7 u=3 c=! %".to_vec(),
         b"kernel: nothing to see here".to_vec(),
         b"a:b:c:d!".to_vec(),
+        b"Request 'REGISTER' from '\"100\" <sip:100@pbx>' failed for '198.51.100.7:5060' (callid: 1f2e) - Failed to authenticate".to_vec(),
+        b"abcab+x".to_vec(),
     ];
     let mut long = b"a a ".repeat(64);
     long.extend_from_slice(b" b");
@@ -120,6 +124,10 @@ fn presized_cache_never_allocates() {
     let mut subjects = subjects();
     subjects.push(long);
     subjects.push(late);
+    // Scansets on a long subject: the reverse engine.
+    let mut quoted = b"from 'x' failed for 'a:1' (callid: ".repeat(1000);
+    quoted.extend_from_slice(b"z) - Failed to authenticate");
+    subjects.push(quoted);
     COUNTING.with(|c| c.set(true));
     let before = allocs();
     let mut matches = 0;

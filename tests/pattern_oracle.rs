@@ -11,6 +11,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 static PAIRS: AtomicUsize = AtomicUsize::new(0);
 static MATCHED: AtomicUsize = AtomicUsize::new(0);
+/// Pairs whose pattern has a scanset, and those of them that matched.
+static SCAN_PAIRS: AtomicUsize = AtomicUsize::new(0);
+static SCAN_MATCHED: AtomicUsize = AtomicUsize::new(0);
 
 /// SPEC §5 translation, written from the table independently of the matcher's compiler.
 fn translate(pattern: &[u8]) -> String {
@@ -26,6 +29,12 @@ fn translate(pattern: &[u8]) -> String {
                 i += 1;
             }
             out_parts.push(r"\s+".into());
+            continue;
+        }
+        if b == b'%' && pattern[i + 1] == b'[' {
+            let (class, len) = scanset_class(&pattern[i..]);
+            out_parts.push(format!("({class}+)"));
+            i += len;
             continue;
         }
         if b == b'%' {
@@ -60,16 +69,42 @@ fn translate(pattern: &[u8]) -> String {
     re
 }
 
+/// The regex class of the scanset at the start of `text` (`%[...]`), and the scanset's length:
+/// C scanf's rules (`^` first negates, `]` first is a member, `a-z` a range, `-` last a member).
+fn scanset_class(text: &[u8]) -> (String, usize) {
+    let mut i = 2;
+    let negate = text[i] == b'^';
+    if negate {
+        i += 1;
+    }
+    let first = i;
+    let mut class = String::from(if negate { "[^" } else { "[" });
+    while text[i] != b']' || i == first {
+        let lo = text[i];
+        if text.get(i + 1) == Some(&b'-') && text.get(i + 2).is_some_and(|&h| h != b']') {
+            class.push_str(&format!(r"\x{lo:02X}-\x{:02X}", text[i + 2]));
+            i += 3;
+        } else {
+            class.push_str(&format!(r"\x{lo:02X}"));
+            i += 1;
+        }
+    }
+    class.push(']');
+    (class, i + 1)
+}
+
 const LITERALS: &[&[u8]] = &[
     b"a", b"b", b"ab", b"x", b":", b"[", b"]", b"'", b"IP", b"0", b"1", b".", b"e", b"-", b"%%",
 ];
 const CONVS: &[&[u8]] = &[
-    b"%d", b"%i", b"%u", b"%f", b"%o", b"%x", b"%X", b"%c", b"%s", b"%b",
+    b"%d", b"%i", b"%u", b"%f", b"%o", b"%x", b"%X", b"%c", b"%s", b"%b", b"%[^']", b"%[a-c]",
+    b"%[]x]", b"%[^ :]", b"%[0-9.]", b"%[^]a]", b"%[-a]", b"%[^\t ]", b"%[ab-]",
 ];
 const SPACES: &[&[u8]] = &[b" ", b"  ", b"\t", b" \n"];
 const FRAGMENTS: &[&[u8]] = &[
     b"12", b"-3", b"+7", b"0x1f", b"0X", b"07", b"08", b"0", b"1.5e3", b".5", b"5.", b"e+2",
-    b"abc", b"a", b"b", b"IP:", b"\xff", b"\x00", b"%", b"x", b"q", b"::",
+    b"abc", b"a", b"b", b"IP:", b"\xff", b"\x00", b"%", b"x", b"q", b"::", b"'", b"a'b", b"]x",
+    b"-a", b"1.2",
 ];
 
 fn piece(kind: u8, i: usize) -> &'static [u8] {
@@ -102,6 +137,12 @@ fn build_subject(pattern: &[u8], recipe: &[(u8, usize)]) -> Vec<u8> {
         if pattern[i] == b'%' {
             if pattern[i + 1] == b'%' {
                 s.push(b'%');
+            } else if pattern[i + 1] == b'[' {
+                for _ in 0..=(k % 3) {
+                    s.extend_from_slice(FRAGMENTS[n % FRAGMENTS.len()]);
+                }
+                i += scanset_class(&pattern[i..]).1;
+                continue;
             } else {
                 for _ in 0..=(k % 3) {
                     s.extend_from_slice(FRAGMENTS[n % FRAGMENTS.len()]);
@@ -153,6 +194,10 @@ fn check(
     PAIRS.fetch_add(1, Ordering::Relaxed);
     if got {
         MATCHED.fetch_add(1, Ordering::Relaxed);
+    }
+    if pattern.windows(2).any(|w| w == b"%[") {
+        SCAN_PAIRS.fetch_add(1, Ordering::Relaxed);
+        SCAN_MATCHED.fetch_add(usize::from(got), Ordering::Relaxed);
     }
     let want = re.captures(subject);
     prop_assert_eq!(
@@ -300,6 +345,12 @@ fn property_ran_enough_pairs() {
         "{} of {pairs} pairs matched",
         MATCHED.load(Ordering::Relaxed)
     );
+    let (scan, scan_hits) = (
+        SCAN_PAIRS.load(Ordering::Relaxed),
+        SCAN_MATCHED.load(Ordering::Relaxed),
+    );
+    eprintln!("scansets: {scan_hits} of {scan} pairs matched");
+    assert!(scan >= 3000 && scan_hits >= 300, "{scan_hits} of {scan}");
 }
 
 /// Long subjects (the reverse engine's and the Pike VM's territory) against the oracle.

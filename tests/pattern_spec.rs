@@ -257,3 +257,164 @@ fn adversarial_long_subjects() {
     let words = b"w ".repeat(32768);
     assert_eq!(caps(p, &words), None);
 }
+
+/// The res_pjsip rule of SPEC §5: one way to match a genuine line, none for a forged one.
+const PJSIP: &str = "from '%[^']' failed for '%s:%d' (callid: %[^']) - Failed to authenticate";
+
+#[test]
+fn scanset_takes_text_up_to_the_quote() {
+    let line = b"res_pjsip/pjsip_distributor.c: Request 'REGISTER' from '\"100\" <sip:100@pbx>' failed for '198.51.100.7:5060' (callid: 1f2e3d4c@pbx) - Failed to authenticate";
+    assert_eq!(
+        caps(PJSIP, line),
+        vals(&[
+            "\"100\" <sip:100@pbx>",
+            "198.51.100.7",
+            "5060",
+            "1f2e3d4c@pbx"
+        ])
+    );
+    let v6 = b"Request 'INVITE' from '<sip:x@y>' failed for '2001:db8::7:5060' (callid: a b) - Failed to authenticate";
+    assert_eq!(
+        caps(PJSIP, v6),
+        vals(&["<sip:x@y>", "2001:db8::7", "5060", "a b"])
+    );
+}
+
+#[test]
+fn scanset_refuses_an_injected_address() {
+    // A From display name or Call-ID that forges `' failed for '…'` needs a quote inside it.
+    for line in [
+        &b"Request 'REGISTER' from '' failed for '6.6.6.6:1' (callid: x) - Failed to authenticate' failed for '198.51.100.7:5060' (callid: 1) - Failed to authenticate"[..],
+        b"Request 'REGISTER' from 'x' failed for '198.51.100.7:5060' (callid: ' failed for '6.6.6.6:1' (callid: y) - Failed to authenticate",
+        b"Request 'REGISTER' from 'a' failed for '6.6.6.6:1' (callid: ') - Failed to authenticate",
+    ] {
+        let got = caps(PJSIP, line);
+        assert!(
+            got.as_ref().is_none_or(|v| v[1] != b"6.6.6.6"),
+            "{}: {got:?}",
+            line.escape_ascii()
+        );
+    }
+    // Without the quote in them, the attacker's parts are just values.
+    let plain = b"Request 'REGISTER' from 'failed for 6.6.6.6:1' failed for '198.51.100.7:5060' (callid: (callid: 6.6.6.6)) - Failed to authenticate";
+    assert_eq!(caps(PJSIP, plain).unwrap()[1], b"198.51.100.7");
+}
+
+#[test]
+fn scanset_members_ranges_and_negation() {
+    assert_eq!(caps("<%[a-c]>", b"<abcab>"), vals(&["abcab"]));
+    assert_eq!(caps("<%[a-c]>", b"<abd>"), None);
+    // A `]` right after `[` or `[^` is a member; a `-` first or last is a member.
+    assert_eq!(caps("<%[]x]>", b"<x]x]>"), vals(&["x]x]"]));
+    assert_eq!(caps("<%[^]>]>", b"<ab>"), vals(&["ab"]));
+    assert_eq!(caps("<%[^]>]>", b"<a]b>"), None);
+    assert_eq!(caps("=%[-a]", b"=a-a"), vals(&["a-a"]));
+    assert_eq!(caps("=%[a-]", b"=-a-"), vals(&["-a-"]));
+    // Spaces in a set are members, not `\s+`.
+    assert_eq!(caps("=%[a ]!", b"=a a !"), vals(&["a a "]));
+    assert_eq!(caps("=%[a ]!", b"=a\ta!"), None);
+}
+
+#[test]
+fn scanset_is_greedy_non_empty_without_skipping() {
+    // Greedy: the set takes its whole run when the rest can still match...
+    assert_eq!(caps("%[0-9]%d", b"12345"), vals(&["1234", "5"]));
+    // ...and gives bytes back when it must.
+    assert_eq!(caps("%[a-z]z", b"xyzz"), vals(&["xyz"]));
+    // Non-empty.
+    assert_eq!(caps("'%[^']'", b"''"), None);
+    // No whitespace skipping, unlike %s.
+    assert_eq!(caps("=%[a-z]", b"= abc"), None);
+    assert_eq!(caps("=%[a-z]", b"=abc"), vals(&["abc"]));
+    // Not a trailing %s: it must reach the end with its own bytes.
+    assert_eq!(caps("=%[a-z]", b"=abc!"), None);
+    // Newlines and any byte in a negated set.
+    assert_eq!(
+        caps("'%[^']'", b"'a\n\xff'"),
+        Some(vec![b"a\n\xff".to_vec()])
+    );
+}
+
+#[test]
+fn scanset_compile_errors_name_the_offset() {
+    for (p, off, word) in [
+        ("ab %[^'", 3, "unterminated"),
+        ("%[", 0, "unterminated"),
+        ("x%[]", 1, "unterminated"),
+        ("x%[^]", 1, "unterminated"),
+        ("%[a-z] %[z-a]", 9, "reversed"),
+    ] {
+        let e = Pattern::compile(p.as_bytes()).unwrap_err();
+        assert_eq!(e.offset, off, "{p:?}: {e}");
+        assert!(e.reason.contains(word), "{p:?}: {e}");
+    }
+    // A negated set of every byte matches nothing.
+    let mut all = b"%[^]".to_vec();
+    all.extend((0..=255u8).filter(|&b| b != b']'));
+    all.push(b']');
+    let e = Pattern::compile(&all).unwrap_err();
+    assert!(e.reason.contains("empty"), "{e}");
+    assert!(Pattern::compile("%[^']".repeat(16).as_bytes()).is_ok());
+    assert!(Pattern::compile("%[^']".repeat(17).as_bytes()).is_err());
+}
+
+#[test]
+fn fill_writes_scanset_values() {
+    let p = Pattern::compile(b"from '%[^']' at %[0-9.]:%d").unwrap();
+    let s = b"x from 'a b' at 10.0.0.1:22";
+    let (mut cache, mut c) = (Cache::default(), Captures::default());
+    assert!(p.find(s, &mut cache, &mut c));
+    let mut out = Vec::new();
+    p.fill(s, &c, &mut out);
+    assert_eq!(out, b"from 'a b' at 10.0.0.1:22");
+}
+
+#[test]
+fn regex_and_fail2ban_lookalikes_are_compile_errors() {
+    for (p, off, advice) in [
+        (
+            "^%s Failed password for .* from <HOST>( port \\d+)?$",
+            0,
+            "anywhere",
+        ),
+        ("Failed password for %s from <HOST>", 28, "%s"),
+        ("Failed password for %s from .* port %d", 28, "%b"),
+        ("port \\d+", 5, "%d"),
+        ("from (?P<host>\\S+)", 5, "capture"),
+        ("id [0-9]+ done", 3, "%[0-9]"),
+    ] {
+        let e = Pattern::compile(p.as_bytes()).unwrap_err();
+        assert_eq!(e.offset, off, "{p}: {e}");
+        assert!(e.reason.contains(advice), "{p}: {e}");
+    }
+    // The same bytes where a log line holds them, and inside scansets, are text.
+    for p in [
+        "dropbear[%d]: Exit before auth from <%s:%d>: %b",
+        "cost $5 ^ 2 (x) [y] z.",
+        "%[^.*$]",
+        "x%[$]",
+    ] {
+        assert!(Pattern::compile(p.as_bytes()).is_ok(), "{p}");
+    }
+}
+
+/// The largest pattern the matcher takes: 254 states (one per literal byte and whitespace run).
+#[test]
+fn patterns_beyond_the_state_limit_are_refused_where_they_go_over() {
+    let at_limit = format!("{}bc", "a ".repeat(126));
+    assert!(Pattern::compile(at_limit.as_bytes()).is_ok());
+    let over = format!("{}bcd %d", "a ".repeat(126));
+    let e = Pattern::compile(over.as_bytes()).unwrap_err();
+    assert_eq!(e.offset, 254, "{e}");
+    assert!(e.reason.contains("at most 254"), "{e}");
+    assert!(e.reason.contains("needs 259 "), "{e}");
+    // Still matched exactly at the limit, on a line 64 KiB long.
+    let mut line = b"a ".repeat(32700);
+    line.extend_from_slice(b"bc");
+    assert_eq!(caps(&at_limit, &line), Some(vec![]));
+    line[65000] = b'c';
+    assert_eq!(caps(&at_limit, &line), Some(vec![]));
+    let near_end = line.len() - 100;
+    line[near_end] = b'c';
+    assert_eq!(caps(&at_limit, &line), None);
+}

@@ -85,7 +85,7 @@ fn replay(input: &str) -> (BTreeMap<String, Counts>, Fires) {
         );
         assert!(summary.contains(&want), "summary lacks {want}: {summary}");
     }
-    assert!(summary.contains("\"lines\":353"), "{summary}");
+    assert!(summary.contains("\"lines\":448"), "{summary}");
     (counts, fires)
 }
 

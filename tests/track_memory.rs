@@ -8,7 +8,7 @@ use std::cell::Cell;
 
 use logtrigger::config::Config;
 use logtrigger::pattern::{Pattern, RuleSet};
-use logtrigger::pipeline::{Pipeline, Source};
+use logtrigger::pipeline::{Pipeline, Sender, Source};
 use logtrigger::track::KeyTracker;
 
 struct Counting;
@@ -123,7 +123,7 @@ fn pipeline_holds_one_compiled_copy_of_each_pattern_and_no_idle_table() {
         b"<86>Nov  6 21:52:13 dropbear[1]: Bad password attempt for 'root' from 198.51.100.7:5555";
     let mut counted = Vec::with_capacity(config.rules.len());
     let ((), grown) = held(|| {
-        p.process_frame(line, Source::Unix, 100, &mut |h| {
+        p.process_frame(line, Source::Unix(Sender::Replayed), 100, &mut |h| {
             if !h.ignored {
                 counted.push(h.index)
             }
@@ -144,6 +144,7 @@ fn pipeline_holds_one_compiled_copy_of_each_pattern_and_no_idle_table() {
         tables as i64 + cache_bytes,
         "the first message allocates the match cache and the tables of the rules it counts"
     );
-    let ((), again) = held(|| p.process_frame(line, Source::Unix, 101, &mut |_| {}));
+    let ((), again) =
+        held(|| p.process_frame(line, Source::Unix(Sender::Replayed), 101, &mut |_| {}));
     assert_eq!(again, 0, "later events allocate nothing");
 }

@@ -6,7 +6,7 @@
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
-use crate::pipeline::Source;
+use crate::source::Source;
 use crate::syslog::{facility_name, severity_name};
 
 /// The only inherited-looking variable: scripts find `nft`, `logger`… here.
@@ -131,7 +131,7 @@ fn var_value(value: &[u8]) -> OsString {
 /// and the port of a UDP sender is arbitrary), `file:PATH` or `kmsg`.
 fn source_value(source: &Source) -> Vec<u8> {
     match source {
-        Source::Unix => b"unix".to_vec(),
+        Source::Unix(_) => b"unix".to_vec(),
         // An IPv4 sender seen on a dual-stack socket (`::ffff:a.b.c.d`) is shown as IPv4.
         Source::Udp(addr) => format!("udp:{}", addr.ip().to_canonical()).into_bytes(),
         Source::File(path) => [b"file:", path.as_os_str().as_bytes()].concat(),
@@ -142,7 +142,7 @@ fn source_value(source: &Source) -> Vec<u8> {
 /// `syslog` for sockets, the file path for files, `kmsg` for the kernel.
 fn generator_value<'a>(source: &Source<'a>) -> &'a [u8] {
     match *source {
-        Source::Unix | Source::Udp(_) => b"syslog",
+        Source::Unix(_) | Source::Udp(_) => b"syslog",
         Source::File(path) => path.as_os_str().as_bytes(),
         Source::Kmsg => b"kmsg",
     }
@@ -223,7 +223,11 @@ mod tests {
     fn every_builtin_variable_in_order() {
         let fields: [(&str, &[u8]); 2] = [("user", b"evil"), ("ip", b"9.9.9.9")];
         let extra = [("bantime".to_string(), "3600".to_string())];
-        let env = build_env(&info(Source::Unix, &fields, &extra));
+        let env = build_env(&info(
+            Source::Unix(crate::source::Sender::Replayed),
+            &fields,
+            &extra,
+        ));
         let names: Vec<&[u8]> = env.iter().map(|(n, _)| n.as_bytes()).collect();
         let mut expected: Vec<Vec<u8>> = vec![b"PATH".to_vec()];
         expected.extend(BUILTIN_NAMES.iter().map(|n| format!("LT_{n}").into_bytes()));
@@ -279,7 +283,11 @@ mod tests {
         let mapped: SocketAddr = "[::ffff:10.0.0.7]:514".parse().unwrap();
         let cases: [(Source, &[u8], &[u8]); 6] = [
             (Source::Udp(mapped), b"udp:10.0.0.7", b"syslog"),
-            (Source::Unix, b"unix", b"syslog"),
+            (
+                Source::Unix(crate::source::Sender::Replayed),
+                b"unix",
+                b"syslog",
+            ),
             (Source::Udp(udp4), b"udp:192.168.1.5", b"syslog"),
             (Source::Udp(udp6), b"udp:fd00::1", b"syslog"),
             (
@@ -339,7 +347,11 @@ mod tests {
             ("ip".to_string(), "5.6.7.8".to_string()),
             ("count".to_string(), "9".into()),
         ];
-        let env = build_env(&info(Source::Unix, &fields, &extra));
+        let env = build_env(&info(
+            Source::Unix(crate::source::Sender::Replayed),
+            &fields,
+            &extra,
+        ));
         assert_eq!(env.len(), 1 + BUILTIN_NAMES.len() + 1);
         assert_eq!(
             lookup(&env, "LT_name").as_deref(),
@@ -360,7 +372,9 @@ mod tests {
             if wide { 4_102_444_800 } else { 1 << 30 },
         ];
         for when in whens {
-            let env = build_env(&info(Source::Unix, &[], &[]).with_when(when));
+            let env = build_env(
+                &info(Source::Unix(crate::source::Sender::Replayed), &[], &[]).with_when(when),
+            );
             assert_eq!(lookup(&env, "LT_date"), Some(date_cmd(when, "%Y/%m/%d")));
             assert_eq!(lookup(&env, "LT_time"), Some(date_cmd(when, "%H:%M:%S")));
             assert_eq!(

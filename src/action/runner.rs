@@ -1,8 +1,19 @@
 //! The bounded script runner (SPEC §7): at most `max_jobs` scripts at once, a FIFO queue of
-//! `max_queue`, TERM at `script_timeout` then KILL 5 s later, every child reaped.
+//! `max_queue` per rule served round-robin, TERM at `script_timeout` then KILL 5 s later, every
+//! child reaped.
+//!
+//! # Fairness
+//!
+//! A rule that fires on every line (a logging rule) must never delay or drop another rule's
+//! firing (a ban). So each rule has its own queue, bounded by `max_queue`: a flood of one rule's
+//! firings fills only its own queue. A free slot goes to the rules with waiting jobs in turn
+//! (round-robin), oldest job first within a rule. And a rule that already runs a script never
+//! takes the last free slot: that one is kept for a rule running nothing, so a ban starts at
+//! once even while a logging rule's scripts hold the other slots (with `max_jobs` 1 there is
+//! nothing to keep).
 //!
 //! Owns: spawning (direct exec, clean environment, own process group, default signal state),
-//! the queue, timeouts, reaping its own children, draining their output at debug ≥ 2, counters.
+//! the queues, timeouts, reaping its own children, draining their output at debug ≥ 2, counters.
 //! Never: blocks (except [`Runner::shutdown`]), waits for a child it did not start, holds more
 //! than one bounded line of a script's output in memory.
 
@@ -39,7 +50,7 @@ pub struct Job {
 pub struct Limits {
     /// Scripts running at once; 0 is taken as 1.
     pub max_jobs: usize,
-    /// Jobs waiting for a slot; beyond it jobs are dropped.
+    /// Jobs of one rule waiting for a slot; beyond it that rule's jobs are dropped.
     pub max_queue: usize,
     /// Running time before SIGTERM; `Duration::ZERO` means no timeout.
     pub timeout: Duration,
@@ -55,7 +66,7 @@ pub enum Submitted {
     Started,
     /// All slots are busy; it waits in the queue.
     Queued,
-    /// The queue is full; it was discarded and counted in [`Stats::dropped`].
+    /// Its rule's queue is full; it was discarded and counted in [`Stats::dropped`].
     Dropped,
 }
 
@@ -85,8 +96,18 @@ pub struct Stats {
 pub struct Runner {
     limits: Limits,
     running: Vec<Running>,
-    queue: VecDeque<Job>,
+    /// One FIFO per rule that has fired, served round-robin.
+    queues: Vec<RuleQueue>,
+    /// The queue served last: the search for the next job starts after it.
+    last: usize,
     stats: Stats,
+}
+
+/// The waiting jobs of one rule.
+#[derive(Debug)]
+struct RuleQueue {
+    rule: String,
+    jobs: VecDeque<Job>,
 }
 
 /// A spawned script. Its pid is also its process group id (the child calls `setpgid(0, 0)`).
@@ -122,7 +143,8 @@ impl Runner {
         Runner {
             limits,
             running: Vec::with_capacity(limits.max_jobs.max(1)),
-            queue: VecDeque::with_capacity(limits.max_queue),
+            queues: Vec::new(),
+            last: 0,
             stats: Stats::default(),
         }
     }
@@ -131,26 +153,32 @@ impl Runner {
     /// counted from their start. Queued jobs stay queued even if the queue is now smaller.
     pub fn set_limits(&mut self, limits: Limits) {
         self.limits = limits;
-        let missing = limits.max_queue.saturating_sub(self.queue.capacity());
-        self.queue.reserve(missing);
+        // Rules that have nothing waiting may be gone with the old configuration.
+        self.queues.retain(|q| !q.jobs.is_empty());
+        self.last = 0;
     }
 
-    /// Starts `job` if a slot is free, else queues it, else drops it. Never blocks.
+    /// Starts `job` if a slot is free for its rule and nothing of its rule waits, else queues it
+    /// behind its rule's other jobs, else (its rule's queue is full) drops it. Never blocks.
     pub fn submit(&mut self, job: Job, now: Instant) -> Submitted {
         self.start_queued(now);
-        if self.running.len() < self.max_jobs() {
+        let q = self.queue_of(&job.rule);
+        if self.queues[q].jobs.is_empty() && self.may_start(&job.rule) {
+            // Its turn is taken: the other rules' waiting jobs come next.
+            self.last = q;
             self.start(job, now);
             return Submitted::Started;
         }
-        if self.queue.len() < self.limits.max_queue {
+        let waiting = self.queues[q].jobs.len();
+        if waiting < self.limits.max_queue {
             if self.limits.debug >= 1 {
                 log(format_args!(
                     "[{}] queued ({} waiting)",
                     job.rule,
-                    self.queue.len() + 1
+                    waiting + 1
                 ));
             }
-            self.queue.push_back(job);
+            self.queues[q].jobs.push_back(job);
             return Submitted::Queued;
         }
         self.stats.dropped += 1;
@@ -207,7 +235,7 @@ impl Runner {
     }
 
     pub fn queued(&self) -> usize {
-        self.queue.len()
+        self.queues.iter().map(|q| q.jobs.len()).sum()
     }
 
     pub fn stats(&self) -> Stats {
@@ -218,8 +246,8 @@ impl Runner {
     /// group, waits up to `grace` for them, then SIGKILLs the rest and reaps everything.
     /// Blocks for at most about `grace`.
     pub fn shutdown(&mut self, grace: Duration) {
-        self.stats.dropped += self.queue.len() as u64;
-        self.queue.clear();
+        self.stats.dropped += self.queued() as u64;
+        self.queues.clear();
         let start = Instant::now();
         for job in &mut self.running {
             job.signal(libc::SIGTERM);
@@ -241,13 +269,47 @@ impl Runner {
         }
     }
 
-    /// Fills free slots from the queue, oldest first.
+    /// Fills free slots from the rules' queues in turn, oldest job of a rule first.
     fn start_queued(&mut self, now: Instant) {
-        while self.running.len() < self.max_jobs() {
-            let Some(job) = self.queue.pop_front() else {
-                break;
-            };
-            self.start(job, now);
+        while let Some(q) = self.next_queue() {
+            self.last = q;
+            if let Some(job) = self.queues[q].jobs.pop_front() {
+                self.start(job, now);
+            }
+        }
+    }
+
+    /// The first queue after `last` (round the list) whose oldest job may start now.
+    fn next_queue(&self) -> Option<usize> {
+        let n = self.queues.len();
+        (1..=n).map(|k| (self.last + k) % n).find(|&q| {
+            let queue = &self.queues[q];
+            !queue.jobs.is_empty() && self.may_start(&queue.rule)
+        })
+    }
+
+    /// Whether a job of `rule` may take a slot now: one is free, and it is not the last free
+    /// one while `rule` already runs a script (that one is kept for another rule).
+    fn may_start(&self, rule: &str) -> bool {
+        let free = self.max_jobs() - self.running.len().min(self.max_jobs());
+        match free {
+            0 => false,
+            1 => self.max_jobs() == 1 || !self.running.iter().any(|r| r.rule == rule),
+            _ => true,
+        }
+    }
+
+    /// The index of `rule`'s queue, created empty on its first firing.
+    fn queue_of(&mut self, rule: &str) -> usize {
+        match self.queues.iter().position(|q| q.rule == rule) {
+            Some(q) => q,
+            None => {
+                self.queues.push(RuleQueue {
+                    rule: rule.to_string(),
+                    jobs: VecDeque::new(),
+                });
+                self.queues.len() - 1
+            }
         }
     }
 

@@ -1,11 +1,13 @@
-//! The command line grammar of SPEC §9, parsed by hand (a derive-based parser cost ~10 KB of the
-//! router binary).
+//! The command line grammar of SPEC §9, declared as argh types: one struct per command, one enum
+//! of sub-commands. argh writes the `--help` texts from the doc comments below and the usage
+//! errors.
 //!
-//! Owns: turning `argv` into a [`Command`], the `--help` texts and the usage errors. The texts and
-//! errors are those the binary always printed (argh's wording). Never: opens files or looks at
-//! option values beyond `-D`'s number.
+//! Owns: turning `argv` into a [`Command`]. Never: opens files or looks at option values beyond
+//! `-D`'s number.
 
 use std::path::PathBuf;
+
+use argh::FromArgs;
 
 use super::{DEFAULT_CONFIG, bans, check, parse, status, test};
 
@@ -16,6 +18,7 @@ pub enum Command {
         config: PathBuf,
         debug: Option<u8>,
     },
+    Version,
     Check(check::Args),
     Test(test::Args),
     Parse(parse::Args),
@@ -27,283 +30,291 @@ pub enum Command {
 /// (print to stderr with a hint, exit 1).
 #[derive(Debug, PartialEq, Eq)]
 pub enum Stop {
-    Help(&'static str),
+    Help(String),
     Usage(String),
 }
 
-/// One option: its short and long spelling and whether it takes a value (else it is a switch).
-struct Flag(&'static str, &'static str, bool);
+#[derive(FromArgs)]
+#[argh(help_triggers("-h", "--help", "help"))]
+/// logtrigger: a programmable syslog receiver. Without a sub-command, runs the daemon in the
+/// foreground.
+struct Top {
+    /// configuration file (default /etc/config/logtrigger)
+    #[argh(option, short = 'c', default = "default_config()")]
+    config: PathBuf,
 
-/// A command's grammar: its options, whether it takes file arguments, and its help text.
-struct Spec {
-    flags: &'static [Flag],
-    files: bool,
-    help: &'static str,
+    /// debug level to stderr: 1 triggers, 2 matches and environments, 3 rules tried, 5 counts
+    /// and windows, 9 (or more) everything
+    #[argh(option, short = 'D', from_str_fn(debug_level))]
+    debug: Option<u8>,
+
+    /// print the version and exit
+    #[argh(switch, short = 'V')]
+    version: bool,
+
+    #[argh(subcommand)]
+    command: Option<Sub>,
 }
 
-const CONFIG: Flag = Flag("-c", "--config", true);
+/// The sub-commands; each variant's type is its grammar.
+#[derive(FromArgs)]
+#[argh(subcommand)]
+enum Sub {
+    Check(CheckCmd),
+    Test(TestCmd),
+    Parse(ParseCmd),
+    Status(StatusCmd),
+    Bans(BansCmd),
+    Ban(BanCmd),
+    Unban(UnbanCmd),
+    Addr(AddrCmd),
+}
 
-const TOP: Spec = Spec {
-    flags: &[CONFIG, Flag("-D", "--debug", true)],
-    files: false,
-    help: HELP_TOP,
-};
-const CHECK: Spec = Spec {
-    flags: &[CONFIG],
-    files: false,
-    help: HELP_CHECK,
-};
-const TEST: Spec = Spec {
-    flags: &[
-        CONFIG,
-        Flag("-r", "--rule", true),
-        Flag("-p", "--pattern", true),
-        Flag("-f", "--fields", true),
-        Flag("", "--json", false),
-        Flag("", "--run", false),
-    ],
-    files: true,
-    help: HELP_TEST,
-};
-const PARSE: Spec = Spec {
-    flags: &[Flag("", "--hex", false)],
-    files: true,
-    help: HELP_PARSE,
-};
-const STATUS: Spec = Spec {
-    flags: &[CONFIG, Flag("", "--json", false)],
-    files: false,
-    help: HELP_STATUS,
-};
+#[derive(FromArgs)]
+#[argh(subcommand, name = "check", help_triggers("-h", "--help", "help"))]
+/// Parse and compile the configuration; print each rule as understood.
+struct CheckCmd {
+    /// configuration file (default /etc/config/logtrigger)
+    #[argh(option, short = 'c', default = "default_config()")]
+    config: PathBuf,
+}
 
-/// What one command's arguments held: per flag its value (`Some("")` for a given switch), the
-/// file arguments, and the sub-command name where the top level stopped.
-struct Found {
-    values: Vec<Option<String>>,
+#[derive(FromArgs)]
+#[argh(subcommand, name = "test", help_triggers("-h", "--help", "help"))]
+/// Replay log lines (file lines or raw frames) through the rules.
+struct TestCmd {
+    /// configuration file (default /etc/config/logtrigger)
+    #[argh(option, short = 'c', default = "default_config()")]
+    config: PathBuf,
+    /// only this rule
+    #[argh(option, short = 'r')]
+    rule: Option<String>,
+    /// an ad-hoc pattern instead of the configured rules
+    #[argh(option, short = 'p')]
+    pattern: Option<String>,
+    /// field names for the ad-hoc pattern
+    #[argh(option, short = 'f')]
+    fields: Option<String>,
+    /// one JSON object per match, then a summary object
+    #[argh(switch)]
+    json: bool,
+    /// really run the scripts of firing rules
+    #[argh(switch)]
+    run: bool,
+    /// input files (default or `-`: standard input)
+    #[argh(positional)]
     files: Vec<String>,
-    sub: Option<&'static str>,
 }
 
-impl Found {
-    fn take(&mut self, i: usize) -> Option<String> {
-        self.values[i].take()
-    }
-
-    fn config(&mut self) -> PathBuf {
-        PathBuf::from(self.take(0).unwrap_or_else(|| DEFAULT_CONFIG.into()))
-    }
-
-    fn switch(&self, i: usize) -> bool {
-        self.values[i].is_some()
-    }
+#[derive(FromArgs)]
+#[argh(subcommand, name = "parse", help_triggers("-h", "--help", "help"))]
+/// Print each input frame parsed, one JSON object per line.
+struct ParseCmd {
+    /// each input line is a frame's bytes in hex
+    #[argh(switch)]
+    hex: bool,
+    /// input files (default or `-`: standard input)
+    #[argh(positional)]
+    files: Vec<String>,
 }
 
-/// Parses the arguments after the program name. A lone `-` stands for standard input and is
-/// passed on as `/dev/stdin`, as an option value too.
-pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, Stop> {
-    let mut args = args
-        .into_iter()
-        .map(|a| if a == "-" { "/dev/stdin".into() } else { a });
-    let mut help = false;
-    let mut top = level(&TOP, &mut args, &mut help, true)?;
-    let debug = match top.take(1) {
-        None => None,
-        Some(v) => Some(v.parse::<u8>().map_err(|e| {
-            Stop::Usage(format!("Error parsing option '-D' with value '{v}': {e}\n"))
-        })?),
-    };
-    if let Some(name) = top.sub.filter(|n| bans::NAMES.contains(n)) {
-        let rest: Vec<String> = args.collect();
-        return match bans::parse_args(name, &rest) {
-            Ok(Some(c)) if !help => Ok(Command::Bans(c)),
-            Ok(_) => Err(Stop::Help(bans::HELP)),
-            Err(e) => usage(e),
-        };
+#[derive(FromArgs)]
+#[argh(subcommand, name = "status", help_triggers("-h", "--help", "help"))]
+/// Print the running daemon's counters.
+struct StatusCmd {
+    /// configuration file naming the control socket (default /etc/config/logtrigger)
+    #[argh(option, short = 'c', default = "default_config()")]
+    config: PathBuf,
+    /// print JSON
+    #[argh(switch)]
+    json: bool,
+}
+
+#[derive(FromArgs)]
+#[argh(subcommand, name = "bans", help_triggers("-h", "--help", "help"))]
+/// Show the bans: address, rule, remaining time, bantime, times banned.
+struct BansCmd {
+    /// one JSON object with the list of bans
+    #[argh(switch)]
+    json: bool,
+}
+
+#[derive(FromArgs)]
+#[argh(subcommand, name = "ban", help_triggers("-h", "--help", "help"))]
+/// Ban an address by hand.
+struct BanCmd {
+    /// the address to ban
+    #[argh(positional)]
+    addr: String,
+    /// for how long: seconds or 10m 2h 1d 1w (default 1h)
+    #[argh(positional)]
+    time: Option<String>,
+}
+
+#[derive(FromArgs)]
+#[argh(subcommand, name = "unban", help_triggers("-h", "--help", "help"))]
+/// Lift one ban, or every ban with --all.
+struct UnbanCmd {
+    /// lift every ban
+    #[argh(switch)]
+    all: bool,
+    /// the address to unban
+    #[argh(positional)]
+    addr: Option<String>,
+}
+
+#[derive(FromArgs)]
+#[argh(subcommand, name = "addr", help_triggers("-h", "--help", "help"))]
+/// Check values as bannable addresses (used by ipblock.sh).
+struct AddrCmd {
+    /// an unbracketed IPv6 value always ends in `:port` (dropbear's spelling)
+    #[argh(switch)]
+    port: bool,
+    /// ban IPv6 addresses by this prefix length (1..=128)
+    #[argh(option, from_str_fn(prefix6))]
+    prefix6: Option<u8>,
+    /// each value must be spelled exactly as it is printed (a saved file's entries)
+    #[argh(switch)]
+    exact: bool,
+    /// values to check: an address (`:port`, `[v6]`, `[v6]:port` allowed) or an IPv6 network
+    #[argh(positional)]
+    values: Vec<String>,
+}
+
+fn prefix6(v: &str) -> Result<u8, String> {
+    v.parse::<u8>()
+        .ok()
+        .filter(|n| (1..=128).contains(n))
+        .ok_or_else(|| "not 1..=128".to_string())
+}
+
+fn default_config() -> PathBuf {
+    PathBuf::from(DEFAULT_CONFIG)
+}
+
+/// `-D N`: any number of digits; 9 and above mean everything (the seed manual's users type
+/// `-D 999`).
+fn debug_level(v: &str) -> Result<u8, String> {
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("not a number (0 quiet … 9 everything)".to_string());
     }
-    let (spec, mut found) = match top.sub {
-        None => (&TOP, None),
-        Some(name) => {
-            let spec = match name {
-                "check" => &CHECK,
-                "test" => &TEST,
-                "parse" => &PARSE,
-                _ => &STATUS,
-            };
-            (spec, Some(level(spec, &mut args, &mut help, false)?))
-        }
-    };
-    if help {
-        return Err(Stop::Help(spec.help));
-    }
-    let Some(f) = &mut found else {
-        return Ok(Command::Daemon {
-            config: top.config(),
-            debug,
-        });
-    };
-    let files = std::mem::take(&mut f.files);
-    Ok(match top.sub {
-        Some("check") => Command::Check(check::Args { config: f.config() }),
-        Some("test") => Command::Test(test::Args {
-            config: f.config(),
-            rule: f.take(1),
-            pattern: f.take(2),
-            fields: f.take(3),
-            json: f.switch(4),
-            run: f.switch(5),
-            files,
-        }),
-        Some("parse") => Command::Parse(parse::Args {
-            hex: f.switch(0),
-            files,
-        }),
-        _ => Command::Status(status::Args {
-            json: f.switch(1),
-            config: f.config(),
-        }),
+    let significant = v.trim_start_matches('0');
+    Ok(match significant.len() {
+        0 => 0,
+        1 => significant.as_bytes()[0] - b'0',
+        _ => 9,
     })
 }
 
-/// Reads one command's arguments; at the top level (`subs`) it stops at a sub-command name.
-/// `help` is set by `--help` or `help` anywhere (outside files after `--`).
-fn level(
-    spec: &Spec,
-    args: &mut impl Iterator<Item = String>,
-    help: &mut bool,
-    subs: bool,
-) -> Result<Found, Stop> {
-    let mut found = Found {
-        values: vec![None; spec.flags.len()],
-        files: Vec::new(),
-        sub: None,
-    };
-    let mut only_files = false;
-    while let Some(arg) = args.next() {
-        if !only_files && (arg == "--help" || arg == "help") {
-            *help = true;
-            continue;
-        }
-        if !only_files && arg == "--" {
-            only_files = true;
-            continue;
-        }
-        // A flag without a short form has "" there, which an empty argument must not match.
-        let flag = spec
-            .flags
-            .iter()
-            .position(|f| arg == f.1 || (!f.0.is_empty() && arg == f.0));
-        match flag {
-            Some(i) if !only_files => {
-                let value = if spec.flags[i].2 {
-                    let Some(v) = args.next() else {
-                        return usage(format!("No value provided for option '{arg}'.\n"));
-                    };
-                    if found.values[i].is_some() {
-                        return usage(format!(
-                            "Error parsing option '{arg}' with value '{v}': duplicate values provided\n"
-                        ));
-                    }
-                    v
-                } else {
-                    String::new()
-                };
-                found.values[i] = Some(value);
+/// The options that take a value.
+const TAKE_VALUES: &[&str] = &[
+    "-c",
+    "--config",
+    "-D",
+    "--debug",
+    "-r",
+    "--rule",
+    "-p",
+    "--pattern",
+    "-f",
+    "--fields",
+];
+
+/// Standard input on the command line: `-` (argh reads a lone `-` as an option, so it is passed
+/// through as this path and turned back into `-` for the file arguments).
+const STDIN: &str = "/dev/stdin";
+
+/// Parses the arguments after the program name; `name` is the program's name for the help
+/// texts.
+pub fn parse(name: &str, args: impl IntoIterator<Item = String>) -> Result<Command, Stop> {
+    let mut split: Vec<String> = Vec::new();
+    let mut options_ended = false;
+    for a in args {
+        options_ended |= a == "--";
+        // The value of an option is never split, whatever it looks like (`-p '--x=1'`).
+        let is_value = split
+            .last()
+            .is_some_and(|p| TAKE_VALUES.contains(&p.as_str()));
+        match a.split_once('=') {
+            // `--config=FILE` as GNU tools take it (argh itself wants `--config FILE`).
+            Some((name, value)) if !options_ended && !is_value && name.starts_with("--") => {
+                split.push(name.to_string());
+                split.push(value.to_string());
             }
-            _ if spec.files && (only_files || !arg.starts_with('-')) => found.files.push(arg),
-            _ => {
-                let sub = [
-                    "check", "test", "parse", "status", "addr", "bans", "ban", "unban",
-                ]
-                .into_iter()
-                .find(|s| subs && !only_files && arg == *s);
-                if sub.is_none() {
-                    return usage(format!("Unrecognized argument: {arg}\n"));
-                }
-                found.sub = sub;
-                break;
-            }
+            _ if a == "-" => split.push(STDIN.to_string()),
+            _ => split.push(a),
         }
     }
-    Ok(found)
+    let args = split;
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let top = Top::from_args(&[name], &args).map_err(|e| match e.status {
+        Ok(()) => Stop::Help(e.output),
+        Err(()) => Stop::Usage(e.output),
+    })?;
+    command(top)
 }
 
-fn usage<T>(text: String) -> Result<T, Stop> {
-    Err(Stop::Usage(text))
+fn command(top: Top) -> Result<Command, Stop> {
+    if top.version {
+        return Ok(Command::Version);
+    }
+    let files = |files: Vec<String>| -> Vec<String> {
+        let stdin = |f: String| if f == STDIN { "-".to_string() } else { f };
+        files.into_iter().map(stdin).collect()
+    };
+    let admin = |a: bans::Admin| Ok(Command::Bans(bans::Command::Admin(a)));
+    Ok(match top.command {
+        None => Command::Daemon {
+            config: top.config,
+            debug: top.debug,
+        },
+        Some(Sub::Check(c)) => Command::Check(check::Args { config: c.config }),
+        Some(Sub::Test(t)) => Command::Test(test::Args {
+            config: t.config,
+            rule: t.rule,
+            pattern: t.pattern,
+            fields: t.fields,
+            json: t.json,
+            run: t.run,
+            files: files(t.files),
+        }),
+        Some(Sub::Parse(p)) => Command::Parse(parse::Args {
+            hex: p.hex,
+            files: files(p.files),
+        }),
+        Some(Sub::Status(s)) => Command::Status(status::Args {
+            config: s.config,
+            json: s.json,
+        }),
+        Some(Sub::Bans(b)) => return admin(bans::Admin::List { json: b.json }),
+        Some(Sub::Ban(b)) => {
+            return admin(bans::Admin::Ban {
+                addr: b.addr,
+                time: b.time,
+            });
+        }
+        Some(Sub::Unban(u)) => {
+            if u.all == u.addr.is_some() {
+                return Err(Stop::Usage(
+                    "usage: logtrigger unban: an address or --all (see logtrigger unban --help)\n"
+                        .to_string(),
+                ));
+            }
+            return admin(bans::Admin::Unban { addr: u.addr });
+        }
+        Some(Sub::Addr(a)) => Command::Bans(bans::Command::Addr(bans::AddrArgs {
+            port: a.port,
+            prefix6: a.prefix6,
+            exact: a.exact,
+            values: a.values,
+        })),
+    })
 }
 
-const HELP_TOP: &str = "\
-Usage: logtrigger [-c <config>] [-D <debug>] [<command>] [<args>]
-
-logtrigger: a programmable syslog receiver. Without a sub-command, runs the daemon in the foreground.
-
-Options:
-  -c, --config      configuration file (default /etc/config/logtrigger)
-  -D, --debug       debug level to stderr: 1 triggers, 2 matches and
-                    environments, 3 rules tried, 5 counts and windows, 9
-                    everything
-  --help, help      display usage information
-
-Commands:
-  check             Parse and compile the configuration; print each rule as
-                    understood.
-  test              Replay log lines (file lines or raw frames) through the
-                    rules.
-  parse             Print each input frame parsed, one JSON object per line.
-  status            Print the running daemon's counters.
-";
-
-const HELP_CHECK: &str = "\
-Usage: logtrigger check [-c <config>]
-
-Parse and compile the configuration; print each rule as understood.
-
-Options:
-  -c, --config      configuration file (default /etc/config/logtrigger)
-  --help, help      display usage information
-";
-
-const HELP_TEST: &str = "\
-Usage: logtrigger test [-c <config>] [-r <rule>] [-p <pattern>] [-f <fields>] [--json] [--run] [--] [<files...>]
-
-Replay log lines (file lines or raw frames) through the rules.
-
-Positional Arguments:
-  files             input files (default or `-`: standard input)
-
-Options:
-  -c, --config      configuration file (default /etc/config/logtrigger)
-  -r, --rule        only this rule
-  -p, --pattern     an ad-hoc pattern instead of the configured rules
-  -f, --fields      field names for the ad-hoc pattern
-  --json            one JSON object per match, then a summary object
-  --run             really run the scripts of firing rules
-  --help, help      display usage information
-";
-
-const HELP_PARSE: &str = "\
-Usage: logtrigger parse [--hex] [--] [<files...>]
-
-Print each input frame parsed, one JSON object per line.
-
-Positional Arguments:
-  files             input files (default or `-`: standard input)
-
-Options:
-  --hex             each input line is a frame's bytes in hex
-  --help, help      display usage information
-";
-
-const HELP_STATUS: &str = "\
-Usage: logtrigger status [-c <config>] [--json]
-
-Print the running daemon's counters.
-
-Options:
-  -c, --config      configuration file naming the control socket (default
-                    /etc/config/logtrigger)
-  --json            print JSON
-  --help, help      display usage information
-";
+/// The `--version` text.
+pub fn version() -> String {
+    format!("logtrigger {}\n", env!("CARGO_PKG_VERSION"))
+}
 
 #[cfg(test)]
 mod tests {
@@ -311,13 +322,20 @@ mod tests {
     use std::path::Path;
 
     fn run(line: &str) -> Result<Command, Stop> {
-        parse(line.split_whitespace().map(String::from))
+        parse("logtrigger", line.split_whitespace().map(String::from))
     }
 
     fn error(line: &str) -> String {
         match run(line) {
             Err(Stop::Usage(text)) => text,
             _ => panic!("{line}: not a usage error"),
+        }
+    }
+
+    fn help(line: &str) -> String {
+        match run(line) {
+            Err(Stop::Help(text)) => text,
+            _ => panic!("{line}: not help"),
         }
     }
 
@@ -332,16 +350,71 @@ mod tests {
         };
         assert_eq!(t.config, PathBuf::from(DEFAULT_CONFIG));
         assert_eq!((t.rule.as_deref(), t.json, t.run), (Some("r"), true, false));
-        assert_eq!(t.files, ["a", "--run", "/dev/stdin"]);
+        assert_eq!(t.files, ["a", "--run", "-"]);
         let Ok(Command::Status(s)) = run("status --json -c /c") else {
             panic!("not status");
         };
         assert!(s.json && s.config == Path::new("/c"));
+        let Ok(Command::Check(c)) = run("check -c -") else {
+            panic!("not check");
+        };
+        assert_eq!(c.config, Path::new("/dev/stdin"), "an option value `-`");
     }
 
     #[test]
-    fn an_empty_argument_is_a_file_not_a_long_only_flag() {
-        let args = |v: &[&str]| parse(v.iter().map(|s| s.to_string()));
+    fn long_options_take_their_value_after_an_equals_sign() {
+        let Ok(Command::Test(t)) = run("test --config=/x --rule=a=b -- --json=1") else {
+            panic!("not test");
+        };
+        assert_eq!(t.config, Path::new("/x"));
+        assert_eq!(t.rule.as_deref(), Some("a=b"));
+        assert_eq!(t.files, ["--json=1"], "a file after --");
+        assert!(!t.json);
+        let Ok(Command::Test(t)) = run("test -p --x=1 --fields=a") else {
+            panic!("not test");
+        };
+        assert_eq!(t.pattern.as_deref(), Some("--x=1"), "an option's value");
+        assert_eq!(t.fields.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn debug_takes_any_number() {
+        for (v, want) in [
+            ("0", 0),
+            ("3", 3),
+            ("9", 9),
+            ("10", 9),
+            ("999", 9),
+            ("007", 7),
+        ] {
+            let Ok(Command::Daemon { debug, .. }) = run(&format!("-D {v}")) else {
+                panic!("-D {v}");
+            };
+            assert_eq!(debug, Some(want), "-D {v}");
+        }
+        let Ok(Command::Daemon { debug, .. }) = run("-D 99999999999999999999999999") else {
+            panic!("huge -D");
+        };
+        assert_eq!(debug, Some(9));
+        assert_eq!(
+            error("-D x"),
+            "Error parsing option '-D' with value 'x': not a number (0 quiet … 9 everything)\n"
+        );
+    }
+
+    #[test]
+    fn version() {
+        assert!(matches!(run("--version"), Ok(Command::Version)));
+        assert!(matches!(run("-V"), Ok(Command::Version)));
+        assert_eq!(
+            super::version(),
+            format!("logtrigger {}\n", env!("CARGO_PKG_VERSION"))
+        );
+    }
+
+    #[test]
+    fn an_empty_argument_is_a_file() {
+        let args = |v: &[&str]| parse("logtrigger", v.iter().map(|s| s.to_string()));
         let Ok(Command::Parse(p)) = args(&["parse", ""]) else {
             panic!("not parse");
         };
@@ -356,10 +429,48 @@ mod tests {
 
     #[test]
     fn help_goes_to_the_deepest_command() {
-        assert_eq!(run("--help").err(), Some(Stop::Help(HELP_TOP)));
-        assert_eq!(run("help check").err(), Some(Stop::Help(HELP_CHECK)));
-        assert_eq!(run("parse a --help").err(), Some(Stop::Help(HELP_PARSE)));
+        let top = help("--help");
+        assert!(
+            top.starts_with("Usage: logtrigger [-c <config>] [-D <debug>] [-V]"),
+            "{top}"
+        );
+        for sub in ["check", "test", "parse", "status"] {
+            assert!(top.contains(&format!("\n  {sub} ")), "{top}");
+        }
+        assert!(top.contains("-V, --version     print the version"), "{top}");
+        assert!(help("help check").starts_with("Usage: logtrigger check [-c <config>]"));
+        assert!(help("parse a --help").starts_with("Usage: logtrigger parse [--hex]"));
+        assert!(help("test -h").contains("--run             really run the scripts"));
         assert!(matches!(run("parse -- --help"), Ok(Command::Parse(_))));
+    }
+
+    #[test]
+    fn ban_commands() {
+        use super::bans::{Admin, Command as B};
+        let Ok(Command::Bans(B::Admin(Admin::List { json: true }))) = run("bans --json") else {
+            panic!("bans");
+        };
+        let Ok(Command::Bans(B::Admin(Admin::Ban { addr, time }))) = run("ban 192.0.2.1 10m")
+        else {
+            panic!("ban");
+        };
+        assert_eq!((addr.as_str(), time.as_deref()), ("192.0.2.1", Some("10m")));
+        assert!(matches!(
+            run("unban --all"),
+            Ok(Command::Bans(B::Admin(Admin::Unban { addr: None })))
+        ));
+        assert!(matches!(run("unban"), Err(Stop::Usage(_))));
+        assert!(matches!(run("unban --all 192.0.2.1"), Err(Stop::Usage(_))));
+        let Ok(Command::Bans(B::Addr(a))) = run("addr --prefix6=64 --port -- 2001:db8::1:22")
+        else {
+            panic!("addr");
+        };
+        assert_eq!((a.prefix6, a.port, a.exact), (Some(64), true, false));
+        assert_eq!(a.values, ["2001:db8::1:22"]);
+        assert_eq!(
+            error("addr --prefix6 0 x"),
+            "Error parsing option '--prefix6' with value '0': not 1..=128\n"
+        );
     }
 
     #[test]
@@ -371,9 +482,6 @@ mod tests {
             error("-c a -c b"),
             "Error parsing option '-c' with value 'b': duplicate values provided\n"
         );
-        assert_eq!(
-            error("-D 300"),
-            "Error parsing option '-D' with value '300': number too large to fit in target type\n"
-        );
+        assert_eq!(error("bogus"), "Unrecognized argument: bogus\n");
     }
 }

@@ -1,13 +1,16 @@
 //! `logtrigger check [-c FILE]` (SPEC §9): parse and compile, print each rule as understood.
 //!
-//! Owns: the human report of a configuration and the warnings about scripts that cannot run.
-//! Never: starts anything, binds sockets or runs scripts.
+//! Owns: the human report of a configuration and its warnings: scripts that cannot run, and rules
+//! that are legal but probably not what the administrator meant (a ban keyed by something that is
+//! not an address, a ban without proof of presence). Never: starts anything, binds sockets or
+//! runs scripts.
 
 use std::fmt::Write as _;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::config::{Config, Global, Rule};
+use crate::config::budget::Bytes;
+use crate::config::{Config, Global, Rule, human_duration};
 use crate::ipnet::IpNet;
 
 /// Parse and compile the configuration; print each rule as understood.
@@ -33,21 +36,101 @@ pub fn run(args: Args) -> i32 {
 }
 
 /// Problems that do not refuse the file: a script that is missing or not executable now may be
-/// installed later, but the administrator should know.
+/// installed later, and a rule may be meant as written, but the administrator should know.
 pub fn warnings(config: &Config, file: &str) -> Vec<String> {
     let mut out = Vec::new();
     for rule in &config.rules {
         let Some(script) = &rule.script else { continue };
-        if let Some(problem) = script_problem(script) {
+        let mut warn = |what: String| {
             out.push(format!(
-                "{file}:{}: warning: rule '{}': script {} {problem}",
-                rule.line,
-                rule.name,
-                script.display()
+                "{file}:{}: warning: rule '{}': {what}",
+                rule.line, rule.name
             ));
+        };
+        if let Some(problem) = script_problem(script) {
+            warn(format!("script {} {problem}", script.display()));
+        }
+        for what in intent_problems(rule) {
+            warn(what);
         }
     }
     out
+}
+
+/// The script the package ships for banning; it bans the address in `LT_ip`.
+const BAN_SCRIPT: &str = "ipblock.sh";
+
+/// A rule that bans: its script is the shipped ban script.
+pub fn is_ban_rule(rule: &Rule) -> bool {
+    rule.script
+        .as_deref()
+        .and_then(Path::file_name)
+        .is_some_and(|n| n == BAN_SCRIPT)
+}
+
+/// Whether the rule asks for proof of presence (`option verify`).
+fn verifies(rule: &Rule) -> bool {
+    rule.verify.is_some()
+}
+
+/// Words that make a field name an address: `ip`, `src_ip`, `remote_addr`, `peer`…
+const ADDRESS_WORDS: &[&str] = &[
+    "ip", "ip4", "ip6", "ipv4", "ipv6", "ipaddr", "srcip", "addr", "address", "src", "client",
+    "peer", "remote", "rhost",
+];
+
+/// A field name that says it holds an address: one of [`ADDRESS_WORDS`], alone or as a part of
+/// a name joined with `_`.
+pub fn is_address_name(name: &str) -> bool {
+    name.to_ascii_lowercase()
+        .split('_')
+        .any(|part| ADDRESS_WORDS.contains(&part))
+}
+
+/// Why a rule with a script is probably not what was meant.
+fn intent_problems(rule: &Rule) -> Vec<String> {
+    let mut out = Vec::new();
+    let key: Vec<&str> = rule
+        .key
+        .iter()
+        .filter_map(|&i| rule.fields.get(i).map(String::as_str))
+        .collect();
+    let key_is_address = key.iter().any(|k| is_address_name(k));
+    if is_ban_rule(rule) {
+        if !rule.fields.iter().any(|f| f == "ip") {
+            out.push(format!(
+                "{BAN_SCRIPT} bans the address in LT_ip, but the rule has no field 'ip' (name the address conversion ip in option fields)"
+            ));
+        } else if !key.contains(&"ip") {
+            out.push(format!(
+                "{BAN_SCRIPT} bans LT_ip, but failures are counted per {}: add option key 'ip' so that they are counted per address",
+                key_words(rule, &key)
+            ));
+        }
+        if !verifies(rule) {
+            out.push(
+                "a ban without option verify 'conntrack': any line naming an address can ban it, even one that never connected"
+                    .to_string(),
+            );
+        }
+    } else if rule.maxfail > 1 && !key_is_address {
+        out.push(format!(
+            "failures are counted per {}, which is not an address field (ip, addr, src, …): one sender trying many values is never caught",
+            key_words(rule, &key)
+        ));
+    }
+    out
+}
+
+/// The key for a warning: its field names, or what it is when the fields have no names.
+fn key_words(rule: &Rule, key: &[&str]) -> String {
+    if rule.key.is_empty() {
+        return "rule (the pattern captures nothing)".to_string();
+    }
+    if key.is_empty() {
+        return "all captured values (the rule has no option fields)".to_string();
+    }
+    format!("'{}'", key.join(" "))
 }
 
 fn script_problem(script: &Path) -> Option<&'static str> {
@@ -63,15 +146,62 @@ fn script_problem(script: &Path) -> Option<&'static str> {
 pub fn report(config: &Config, file: &str) -> String {
     let enabled = config.rules.iter().filter(|r| r.enabled).count();
     let mut s = format!(
-        "{file}: OK, {} rule(s), {enabled} enabled\n\n",
-        config.rules.len()
+        "{file}: OK, {} rule(s), {enabled} enabled\n{}\n\n",
+        config.rules.len(),
+        crate::config::budget::summary(&config.global, &config.rules)
     );
+    if !config.rules.is_empty() {
+        s.push_str(&summary(config));
+        s.push('\n');
+    }
     global(&mut s, &config.global);
     for rule in &config.rules {
         s.push('\n');
         rule_report(&mut s, rule);
     }
     s
+}
+
+/// One line per rule: what it does at a glance.
+fn summary(config: &Config) -> String {
+    let rows: Vec<Vec<String>> = config
+        .rules
+        .iter()
+        .map(|r| {
+            let fires = match r.time {
+                Some(t) => format!("{} in {}", r.maxfail, human_duration(t.into())),
+                None => r.maxfail.to_string(),
+            };
+            let script = r
+                .script
+                .as_deref()
+                .and_then(Path::file_name)
+                .map_or_else(|| "-".to_string(), |n| n.to_string_lossy().into_owned());
+            vec![
+                r.name.clone(),
+                yes(r.enabled).to_string(),
+                fires,
+                key_names(r).join(" "),
+                script,
+            ]
+        })
+        .collect();
+    super::table(
+        &["rule", "enabled", "fires after", "key", "script"],
+        &rows,
+        &[],
+    )
+}
+
+/// The key's field names (`#N` for a capture without a name).
+fn key_names(r: &Rule) -> Vec<String> {
+    r.key
+        .iter()
+        .map(|&i| match r.fields.get(i) {
+            Some(f) => f.clone(),
+            None => format!("#{}", i + 1),
+        })
+        .collect()
 }
 
 fn or_none(p: &Option<PathBuf>) -> String {
@@ -90,12 +220,22 @@ fn nets(items: &[IpNet]) -> String {
     join(items)
 }
 
+/// `base` (a `join`) followed by host names that the daemon looks up when it runs.
+fn and_hosts(base: String, hosts: impl Iterator<Item = String>) -> String {
+    let hosts: Vec<String> = hosts.map(|h| format!("{h} (host name)")).collect();
+    match (base.as_str(), hosts.is_empty()) {
+        (_, true) => base,
+        ("none", false) => hosts.join(" "),
+        _ => format!("{base} {}", hosts.join(" ")),
+    }
+}
+
 fn yes(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }
 
 fn global(s: &mut String, g: &Global) {
-    let rows: [(&str, String); 17] = [
+    let rows: [(&str, String); 18] = [
         ("socket", or_none(&g.socket)),
         ("takeover", yes(g.takeover).into()),
         ("forward", g.forward.display().to_string()),
@@ -103,7 +243,13 @@ fn global(s: &mut String, g: &Global) {
         ("udp_allow", nets(&g.udp_allow)),
         ("udp_forward", yes(g.udp_forward).into()),
         ("rcvbuf", g.rcvbuf.to_string()),
-        ("forward_udp", join(&g.forward_udp)),
+        (
+            "forward_udp",
+            and_hosts(
+                join(&g.forward_udp),
+                g.forward_hosts.iter().map(|(h, p)| format!("{h}:{p}")),
+            ),
+        ),
         ("kmsg", yes(g.kmsg).into()),
         ("debug", g.debug.to_string()),
         ("max_message", g.max_message.to_string()),
@@ -111,8 +257,12 @@ fn global(s: &mut String, g: &Global) {
         ("max_queue", g.max_queue.to_string()),
         ("script_timeout", format!("{} s", g.script_timeout)),
         ("max_keys", g.max_keys.to_string()),
-        ("ignoreip", nets(&g.ignoreip)),
+        (
+            "ignoreip",
+            and_hosts(nets(&g.ignoreip), g.ignore_hosts.iter().cloned()),
+        ),
         ("control", or_none(&g.control)),
+        ("max_memory", Bytes(g.max_memory).to_string()),
     ];
     s.push_str("global\n");
     for (k, v) in rows {
@@ -133,14 +283,7 @@ fn rule_report(s: &mut String, r: &Rule) {
         r.fields.join(" ")
     };
     let _ = writeln!(s, "  {:<15}{fields}", "fields");
-    let key: Vec<String> = r
-        .key
-        .iter()
-        .map(|&i| match r.fields.get(i) {
-            Some(f) => f.clone(),
-            None => format!("#{}", i + 1),
-        })
-        .collect();
+    let key = key_names(r);
     let key = if r.key_src.is_empty() {
         format!("{} (all values)", join(&key))
     } else {
@@ -153,22 +296,32 @@ fn rule_report(s: &mut String, r: &Rule) {
     );
     let _ = writeln!(s, "  {:<15}{script}", "script");
     let window = match r.time {
+        Some(t) if t % 60 == 0 => format!(
+            "{} match(es) within {t} s ({})",
+            r.maxfail,
+            human_duration(t.into())
+        ),
         Some(t) => format!("{} match(es) within {t} s", r.maxfail),
         None => format!("{} match(es), no time window", r.maxfail),
     };
     let _ = writeln!(s, "  {:<15}{window}", "fires after");
     let _ = writeln!(s, "  {:<15}{}", "max_keys", r.max_keys);
-    let _ = writeln!(s, "  {:<15}{}", "ignoreip", nets(&r.ignoreip));
+    let ignoreip = and_hosts(nets(&r.ignoreip), r.ignore_hosts.iter().cloned());
+    let _ = writeln!(s, "  {:<15}{ignoreip}", "ignoreip");
     if let Some(p) = &r.program {
         let _ = writeln!(s, "  {:<15}{p}", "program");
     }
-    if let Some(k) = r.source {
-        let _ = writeln!(s, "  {:<15}{}", "source", k.as_str());
+    let sources: Vec<&str> = r.source.kinds().map(|k| k.as_str()).collect();
+    let _ = writeln!(s, "  {:<15}{}", "source", sources.join(" "));
+    if let Some(crate::config::Verify::Conntrack) = r.verify {
+        let _ = writeln!(s, "  {:<15}conntrack", "verify");
     }
     if let Some(f) = &r.file {
         let _ = writeln!(s, "  {:<15}{}", "file", f.display());
     }
     for (k, v) in &r.extra {
-        let _ = writeln!(s, "  {:<15}{v}", format!("LT_{k}"));
+        // A long option name still leaves a blank before its value.
+        let label = format!("LT_{k}");
+        let _ = writeln!(s, "  {label:<14} {v}");
     }
 }

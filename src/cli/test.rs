@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::action::{Limits, Runner};
 use crate::config::Config;
-use crate::pipeline::{Hit, Pipeline, Source};
+use crate::pipeline::{Hit, Pipeline, Sender, Source};
 use crate::syslog;
 
 /// Replay log lines (file lines or raw frames) through the rules.
@@ -46,9 +46,17 @@ pub fn run(args: Args) -> i32 {
         args.files.clone()
     };
     for name in &inputs {
-        if let Err(e) = replay.input(name) {
-            eprintln!("logtrigger test: {name}: {e}");
-            return 1;
+        match replay.input(name) {
+            Ok(()) => {}
+            Err(Problem::Read(e)) => {
+                eprintln!("logtrigger test: {name}: {e}");
+                return 1;
+            }
+            // stdout gone (the reader of a live feed quit): nothing more can be shown.
+            Err(Problem::Write(e)) => {
+                eprintln!("logtrigger test: stdout: {e}");
+                return 1;
+            }
         }
     }
     replay.finish();
@@ -66,7 +74,12 @@ fn load(args: &Args) -> Result<Config, String> {
             if let Some(f) = &args.fields {
                 text += &format!("\toption fields {}\n", quote(f));
             }
-            Config::parse(text.as_bytes(), "-p")
+            // The lines of this made-up file mean nothing to the user: say which option it was.
+            Config::parse(text.as_bytes(), "-p").map_err(|mut e| {
+                e.file = if e.line == 4 { "-f" } else { "-p" }.to_string();
+                e.line = 0;
+                e
+            })
         }
         None => Config::load(&args.config),
     }
@@ -83,6 +96,12 @@ fn load(args: &Args) -> Result<Config, String> {
 /// Quotes a value for UCI: single quotes, with `'\''` for an embedded quote.
 fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// Why an input stopped early.
+enum Problem {
+    Read(std::io::Error),
+    Write(std::io::Error),
 }
 
 struct Replay {
@@ -122,8 +141,12 @@ impl Replay {
         }
     }
 
-    fn input(&mut self, name: &str) -> std::io::Result<()> {
-        let mut reader = std::io::BufReader::with_capacity(1 << 16, super::open_input(name)?);
+    fn input(&mut self, name: &str) -> Result<(), Problem> {
+        let file = super::open_input(name).map_err(Problem::Read)?;
+        // A pipe, FIFO, socket or terminal may be a live feed (`logread -f | logtrigger test -`):
+        // each match is shown as it happens. A regular file is replayed with buffered output.
+        let live = !file.metadata().map_err(Problem::Read)?.is_file();
+        let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
         let path = Path::new(name);
         let as_file = self
             .pipeline
@@ -133,7 +156,7 @@ impl Replay {
         let mut line = Vec::new();
         loop {
             line.clear();
-            if reader.read_until(b'\n', &mut line)? == 0 {
+            if reader.read_until(b'\n', &mut line).map_err(Problem::Read)? == 0 {
                 return Ok(());
             }
             if line.last() == Some(&b'\n') {
@@ -141,6 +164,9 @@ impl Replay {
             }
             self.lines += 1;
             self.line(&line, as_file.then_some(path));
+            if live && !self.out.buffer().is_empty() {
+                self.out.flush().map_err(Problem::Write)?;
+            }
         }
     }
 
@@ -183,9 +209,9 @@ impl Replay {
         let when = when
             .or_else(|| msg.timestamp.and_then(|ts| cached_epoch(last_ts, ts, now)))
             .unwrap_or(now);
-        pipeline.process_message(&msg, Source::Unix, when, &mut |h| {
-            report(h, when, Source::Unix)
-        });
+        // A replayed line: its sender was vouched for by the logger, not by credentials here.
+        let source = Source::Unix(Sender::Replayed);
+        pipeline.process_message(&msg, source, when, &mut |h| report(h, when, source));
         if let Some(r) = runner.as_mut() {
             r.service(Instant::now());
         }
@@ -224,19 +250,23 @@ impl Replay {
             writeln!(self.out, "]}}}}")?;
         } else {
             writeln!(self.out, "\nLines: {}", self.lines)?;
-            writeln!(
-                self.out,
-                "{:<24} {:>8} {:>8} {:>8}",
-                "rule", "matches", "ignored", "firings"
-            )?;
-            for (i, r) in p.rules().iter().enumerate() {
-                let s = p.stats(i);
-                writeln!(
-                    self.out,
-                    "{:<24} {:>8} {:>8} {:>8}",
-                    r.name, s.matches, s.ignored, s.firings
-                )?;
-            }
+            let rows: Vec<Vec<String>> = p
+                .rules()
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    let s = p.stats(i);
+                    vec![
+                        r.name.clone(),
+                        s.matches.to_string(),
+                        s.ignored.to_string(),
+                        s.firings.to_string(),
+                    ]
+                })
+                .collect();
+            let header = ["rule", "matches", "ignored", "firings"];
+            let table = super::table(&header, &rows, &[1, 2, 3]);
+            self.out.write_all(table.as_bytes())?;
         }
         self.out.flush()
     }

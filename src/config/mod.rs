@@ -1,11 +1,12 @@
 //! Configuration (SPEC §8): the UCI file turned into a validated [`Config`].
 //!
 //! Owns: UCI syntax (`uci`), option types, ranges and defaults, rule compilation and validation.
-//! Never: touches sockets or files other than the config file (the one exception: host names in
-//! `forward_udp` are resolved at load, unless [`Config::parse_offline`] is used); a bad file is
-//! refused whole, never half applied.
+//! Never: touches sockets or files other than the config file (host names in `forward_udp` and
+//! `ignoreip` are kept as names: the daemon looks them up off its loop, see `resolve`); a bad
+//! file is refused whole, never half applied.
 
-mod resolve;
+pub mod budget;
+pub mod resolve;
 mod rules;
 pub mod uci;
 mod values;
@@ -17,9 +18,10 @@ use std::path::{Path, PathBuf};
 use crate::ipnet::IpNet;
 use crate::pattern::Pattern;
 use uci::Section;
-use values::{Bad, Resolve, bad};
+use values::{Bad, bad};
 
 pub use rules::{BUILTINS, KNOWN as RULE_OPTIONS};
+pub use values::human_duration;
 
 /// A configuration error: `file:line: reason`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,13 +44,14 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// Where a message came from, for the rule option `source`.
+pub use crate::source::{SourceKind, Sources};
+
+/// A proof the kernel must give before a rule fires (`option verify`, SPEC §6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SourceKind {
-    Unix,
-    Udp,
-    File,
-    Kmsg,
+pub enum Verify {
+    /// The connection tracking table holds a connection whose original source is the key's
+    /// address.
+    Conntrack,
 }
 
 /// The `config logtrigger` section. `None` for a socket/control means `none` (turned off).
@@ -63,6 +66,8 @@ pub struct Global {
     pub udp_forward: bool,
     pub rcvbuf: usize,
     pub forward_udp: Vec<SocketAddr>,
+    /// `forward_udp` host names with their ports, looked up by the daemon (`resolve`).
+    pub forward_hosts: Vec<(String, u16)>,
     pub kmsg: bool,
     pub debug: u8,
     pub max_message: usize,
@@ -71,15 +76,40 @@ pub struct Global {
     pub script_timeout: u32,
     pub max_keys: usize,
     pub ignoreip: Vec<IpNet>,
+    /// `ignoreip` host names, looked up by the daemon (`resolve`).
+    pub ignore_hosts: Vec<String>,
     pub control: Option<PathBuf>,
+    /// Bytes the worst case of the configuration may reach (`budget`).
+    pub max_memory: u64,
 }
 
-/// One `config rule` section, validated and compiled.
+/// One `config rule` section, validated and compiled: its options and its compiled pattern,
+/// two values (the daemon keeps the options per rule and the patterns in one rule set). Reads
+/// as its options (`rule.name`).
 #[derive(Clone, Debug)]
 pub struct Rule {
-    pub name: String,
+    pub options: RuleOptions,
     pub pattern: Pattern,
-    /// Field names, one per conversion of the pattern (may be fewer; unnamed ones have none).
+}
+
+impl std::ops::Deref for Rule {
+    type Target = RuleOptions;
+    fn deref(&self) -> &RuleOptions {
+        &self.options
+    }
+}
+
+impl std::ops::DerefMut for Rule {
+    fn deref_mut(&mut self) -> &mut RuleOptions {
+        &mut self.options
+    }
+}
+
+/// The options of one rule, everything but its compiled pattern.
+#[derive(Clone, Debug)]
+pub struct RuleOptions {
+    pub name: String,
+    /// Field names, one per conversion of the pattern, or none at all.
     pub fields: Vec<String>,
     /// Indices of the captures that form the key; all captures when the rule has no `key`.
     pub key: Vec<usize>,
@@ -91,9 +121,15 @@ pub struct Rule {
     pub enabled: bool,
     pub file: Option<PathBuf>,
     pub program: Option<String>,
-    pub source: Option<SourceKind>,
+    /// The inputs the rule takes (`source`; default the local ones, SPEC §2 Trust).
+    pub source: Sources,
+    /// `verify`: what the kernel must confirm before the rule fires.
+    pub verify: Option<Verify>,
     /// Global `ignoreip` followed by the rule's own.
     pub ignoreip: Vec<IpNet>,
+    /// Host names of the global and the rule's `ignoreip`; their addresses are added to
+    /// `ignoreip` once looked up.
+    pub ignore_hosts: Vec<String>,
     pub max_keys: usize,
     /// Options that are not known options, exported as `LT_<option>`.
     pub extra: Vec<(String, String)>,
@@ -108,17 +144,27 @@ pub struct Config {
     pub rules: Vec<Rule>,
 }
 
-impl SourceKind {
-    /// The name used by the rule option `source`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SourceKind::Unix => "unix",
-            SourceKind::Udp => "udp",
-            SourceKind::File => "file",
-            SourceKind::Kmsg => "kmsg",
-        }
-    }
-}
+/// The options of `config logtrigger`.
+pub const GLOBAL_OPTIONS: &[&str] = &[
+    "socket",
+    "takeover",
+    "forward",
+    "udp",
+    "udp_allow",
+    "udp_forward",
+    "rcvbuf",
+    "forward_udp",
+    "kmsg",
+    "debug",
+    "max_message",
+    "max_jobs",
+    "max_queue",
+    "script_timeout",
+    "max_keys",
+    "ignoreip",
+    "control",
+    "max_memory",
+];
 
 /// Bounds of the global numbers, checked at load.
 pub const RCVBUF_RANGE: (u32, u32) = (4096, 64 << 20);
@@ -156,6 +202,7 @@ impl Default for Global {
             udp_forward: true,
             rcvbuf: 1 << 20,
             forward_udp: Vec::new(),
+            forward_hosts: Vec::new(),
             kmsg: false,
             debug: 0,
             max_message: 8192,
@@ -164,7 +211,9 @@ impl Default for Global {
             script_timeout: 30,
             max_keys: 1024,
             ignoreip: nets(&["127.0.0.0/8", "::1"]),
+            ignore_hosts: Vec::new(),
             control: Some(PathBuf::from("/var/run/logtrigger.sock")),
+            max_memory: budget::DEFAULT_LIMIT,
         }
     }
 }
@@ -173,7 +222,7 @@ impl Config {
     /// Reads and validates a file.
     pub fn load(path: &Path) -> Result<Config, Error> {
         let file = path.display().to_string();
-        match std::fs::read(path) {
+        match crate::input::file::read_regular(path) {
             Ok(text) => Config::parse(&text, &file),
             Err(e) => Err(Error {
                 file,
@@ -183,25 +232,20 @@ impl Config {
         }
     }
 
-    /// Validates UCI text; `file` names it in errors.
+    /// Validates UCI text; `file` names it in errors. Never touches the network.
     pub fn parse(text: &[u8], file: &str) -> Result<Config, Error> {
-        Config::parse_inner(text, file, Resolve::Dns)
-    }
-
-    /// Like [`Config::parse`], but never touches the network: a `forward_udp` host name (rather
-    /// than an address) is an error. For fuzzing and tests.
-    pub fn parse_offline(text: &[u8], file: &str) -> Result<Config, Error> {
-        Config::parse_inner(text, file, Resolve::Never)
-    }
-
-    fn parse_inner(text: &[u8], file: &str, resolve: Resolve) -> Result<Config, Error> {
         let at = |b: Bad| Error {
             file: file.to_string(),
             line: b.line,
             reason: b.reason,
         };
         let doc = uci::parse(text).map_err(at)?;
-        validate(&doc.sections, resolve).map_err(at)
+        validate(&doc.sections).map_err(at)
+    }
+
+    /// The same as [`Config::parse`] (kept for fuzzing and tests: neither touches the network).
+    pub fn parse_offline(text: &[u8], file: &str) -> Result<Config, Error> {
+        Config::parse(text, file)
     }
 
     /// The rule called `name`.
@@ -211,7 +255,7 @@ impl Config {
 }
 
 /// The whole model: the global section first (rules inherit from it), then the rules in order.
-fn validate(sections: &[Section], resolve: Resolve) -> Result<Config, Bad> {
+fn validate(sections: &[Section]) -> Result<Config, Bad> {
     let mut global_line = None;
     let mut global = Global::default();
     for sec in sections {
@@ -226,20 +270,26 @@ fn validate(sections: &[Section], resolve: Resolve) -> Result<Config, Bad> {
                     );
                 }
                 global_line = Some(sec.line);
-                global = parse_global(sec, resolve)?;
+                global = parse_global(sec)?;
             }
             "rule" => {}
             other => {
-                return bad(
-                    sec.line,
-                    format!("unknown section type '{other}' (expected 'logtrigger' or 'rule')"),
-                );
+                let reason = match values::typo_of(other, &["logtrigger", "rule"]) {
+                    Some(known) => {
+                        format!("unknown section type '{other}': did you mean '{known}'?")
+                    }
+                    None => {
+                        format!("unknown section type '{other}' (expected 'logtrigger' or 'rule')")
+                    }
+                };
+                return bad(sec.line, reason);
             }
         }
     }
     let mut rules: Vec<Rule> = Vec::new();
-    for sec in sections.iter().filter(|s| s.kind == "rule") {
-        let rule = rules::rule(sec, &global)?;
+    // `index` counts sections of type rule as libuci does for `@rule[N]`, named ones included.
+    for (index, sec) in sections.iter().filter(|s| s.kind == "rule").enumerate() {
+        let rule = rules::rule(sec, index, &global)?;
         if let Some(first) = rules.iter().find(|r| r.name == rule.name) {
             return bad(
                 sec.line,
@@ -251,10 +301,11 @@ fn validate(sections: &[Section], resolve: Resolve) -> Result<Config, Bad> {
         }
         rules.push(rule);
     }
+    budget::check(&global, &rules, global_line.unwrap_or(1))?;
     Ok(Config { global, rules })
 }
 
-fn parse_global(sec: &Section, resolve: Resolve) -> Result<Global, Bad> {
+fn parse_global(sec: &Section) -> Result<Global, Bad> {
     use values::*;
     let mut g = Global::default();
     for opt in &sec.options {
@@ -274,29 +325,26 @@ fn parse_global(sec: &Section, resolve: Resolve) -> Result<Global, Bad> {
             "takeover" => g.takeover = boolean(opt)?,
             "udp_forward" => g.udp_forward = boolean(opt)?,
             "kmsg" => g.kmsg = boolean(opt)?,
-            "debug" => g.debug = integer(opt, 0, 9)? as u8,
-            "udp" => g.udp = addresses(opt, None)?,
-            "forward_udp" => g.forward_udp = addresses(opt, Some(resolve))?,
+            // 9 and above mean everything (`-D 999`, as the seed manual has it).
+            "debug" => g.debug = integer(opt, 0, u64::from(u32::MAX))?.min(9) as u8,
+            "udp" => g.udp = addresses(opt)?,
+            "forward_udp" => (g.forward_udp, g.forward_hosts) = resolve::remotes(opt)?,
             "udp_allow" => g.udp_allow = networks(opt)?,
-            "ignoreip" => g.ignoreip = networks(opt)?,
+            "ignoreip" => (g.ignoreip, g.ignore_hosts) = resolve::ignore_list(opt)?,
             "rcvbuf" => g.rcvbuf = size(opt, RCVBUF_RANGE.0, RCVBUF_RANGE.1)?,
             "max_message" => g.max_message = size(opt, MAX_MESSAGE_RANGE.0, MAX_MESSAGE_RANGE.1)?,
             "max_jobs" => g.max_jobs = size(opt, MAX_JOBS_RANGE.0, MAX_JOBS_RANGE.1)?,
             "max_queue" => g.max_queue = size(opt, MAX_QUEUE_RANGE.0, MAX_QUEUE_RANGE.1)?,
             "script_timeout" => {
-                g.script_timeout = integer(
+                g.script_timeout = duration(
                     opt,
                     SCRIPT_TIMEOUT_RANGE.0.into(),
                     SCRIPT_TIMEOUT_RANGE.1.into(),
                 )? as u32
             }
             "max_keys" => g.max_keys = size(opt, 1, rules::MAX_KEYS)?,
-            _ => {
-                return bad(
-                    opt.line,
-                    format!("unknown option '{name}' in config logtrigger"),
-                );
-            }
+            "max_memory" => g.max_memory = budget::limit(opt)?,
+            _ => return bad(opt.line, unknown_global(name)),
         }
     }
     if g.socket.as_ref() == Some(&g.forward) {
@@ -306,4 +354,15 @@ fn parse_global(sec: &Section, resolve: Resolve) -> Result<Global, Bad> {
         );
     }
     Ok(g)
+}
+
+/// Why an option is not a global one, with the option meant when it looks like a typo.
+fn unknown_global(name: &str) -> String {
+    if let Some(known) = values::typo_of(name, GLOBAL_OPTIONS) {
+        return format!("unknown option '{name}' in config logtrigger: did you mean '{known}'?");
+    }
+    if RULE_OPTIONS.contains(&name) {
+        return format!("'{name}' is a rule option: set it in a 'config rule' section");
+    }
+    format!("unknown option '{name}' in config logtrigger")
 }

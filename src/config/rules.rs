@@ -6,9 +6,9 @@
 
 use super::uci::{Section, Value};
 use super::values::{
-    Bad, abs_path, bad, boolean, integer, is_identifier, items, network, single, size,
+    Bad, abs_path, bad, boolean, duration, integer, is_identifier, items, single, size, typo_of,
 };
-use super::{Global, Rule, SourceKind};
+use super::{Global, Rule, RuleOptions, SourceKind, Sources, Verify};
 use crate::pattern::Pattern;
 
 /// Environment variables every firing sets (`LT_<name>`); field and extra names must not clash.
@@ -18,7 +18,7 @@ pub const BUILTINS: &[&str] = &crate::action::BUILTIN_NAMES;
 /// Options with a meaning; any other option of a rule is exported as `LT_<option>`.
 pub const KNOWN: &[&str] = &[
     "name", "pattern", "fields", "key", "script", "time", "maxfail", "enabled", "file", "program",
-    "source", "ignoreip", "max_keys",
+    "source", "ignoreip", "max_keys", "verify",
 ];
 
 /// Largest `time` window: one year.
@@ -27,8 +27,17 @@ pub const MAX_MAXFAIL: u32 = 10_000;
 pub const MAX_KEYS: u32 = 1_000_000;
 
 /// Validates and compiles one `config rule` section.
-pub(super) fn rule(sec: &Section, global: &Global) -> Result<Rule, Bad> {
-    let name = rule_name(sec)?;
+/// `index` is the section's position among the `config rule` sections (uci's `@rule[index]`).
+pub(super) fn rule(sec: &Section, index: usize, global: &Global) -> Result<Rule, Bad> {
+    // A typo first: `option patern` is the reason there is no pattern.
+    for opt in sec
+        .options
+        .iter()
+        .filter(|o| !KNOWN.contains(&o.name.as_str()))
+    {
+        check_not_typo(&opt.name, opt.line)?;
+    }
+    let name = rule_name(sec, index)?;
     let Some(popt) = sec.get("pattern") else {
         return bad(sec.line, format!("rule '{name}' has no pattern"));
     };
@@ -37,9 +46,8 @@ pub(super) fn rule(sec: &Section, global: &Global) -> Result<Rule, Bad> {
     let captures = pattern.captures_len();
     let fields = fields(sec, captures)?;
     let (key, key_src) = key(sec, &fields, captures)?;
-    let mut rule = Rule {
+    let mut rule = RuleOptions {
         name,
-        pattern,
         fields,
         key,
         key_src,
@@ -49,8 +57,10 @@ pub(super) fn rule(sec: &Section, global: &Global) -> Result<Rule, Bad> {
         enabled: true,
         file: None,
         program: None,
-        source: None,
+        source: Sources::LOCAL,
+        verify: None,
         ignoreip: global.ignoreip.clone(),
+        ignore_hosts: global.ignore_hosts.clone(),
         max_keys: global.max_keys,
         extra: Vec::new(),
         line: sec.line,
@@ -59,12 +69,13 @@ pub(super) fn rule(sec: &Section, global: &Global) -> Result<Rule, Bad> {
         match opt.name.as_str() {
             "name" | "pattern" | "fields" | "key" => {}
             "script" => rule.script = Some(abs_path(opt)?),
-            "time" => rule.time = Some(integer(opt, 1, MAX_TIME.into())? as u32),
+            "time" => rule.time = Some(duration(opt, 1, MAX_TIME.into())? as u32),
             "maxfail" => rule.maxfail = integer(opt, 1, MAX_MAXFAIL.into())? as u32,
             "enabled" => rule.enabled = boolean(opt)?,
             "file" => rule.file = Some(abs_path(opt)?),
             "program" => rule.program = Some(non_empty(single(opt)?, "program", opt.line)?),
-            "source" => rule.source = Some(source(single(opt)?, opt.line)?),
+            "source" => rule.source = sources(opt)?,
+            "verify" => rule.verify = Some(verify(single(opt)?, opt.line)?),
             "max_keys" => rule.max_keys = size(opt, 1, MAX_KEYS)?,
             "ignoreip" => ignoreip(&mut rule, opt)?,
             other => {
@@ -74,20 +85,27 @@ pub(super) fn rule(sec: &Section, global: &Global) -> Result<Rule, Bad> {
             }
         }
     }
-    Ok(rule)
+    Ok(Rule {
+        options: rule,
+        pattern,
+    })
 }
 
-/// `option name`, or else the section's own name (`config rule 'NAME'`).
-fn rule_name(sec: &Section) -> Result<String, Bad> {
-    let (name, line) = match sec.get("name") {
-        Some(opt) => (single(opt)?, opt.line),
-        None => match &sec.name {
-            Some(n) => (n.as_str(), sec.line),
-            None => return bad(sec.line, "rule has no name (add option name)"),
-        },
+/// `option name`, else the section's own name (`config rule 'NAME'`), else the name `uci show`
+/// prints for an anonymous section, `@rule[N]`.
+fn rule_name(sec: &Section, index: usize) -> Result<String, Bad> {
+    let Some(opt) = sec.get("name") else {
+        return Ok(match &sec.name {
+            Some(n) => n.clone(),
+            None => format!("@rule[{index}]"),
+        });
     };
+    let name = single(opt)?;
+    if name.trim().is_empty() {
+        return bad(opt.line, "rule name is empty");
+    }
     if name.chars().any(char::is_control) {
-        return bad(line, "rule name contains control characters");
+        return bad(opt.line, "rule name contains control characters");
     }
     Ok(name.to_string())
 }
@@ -118,11 +136,13 @@ fn fields(sec: &Section, captures: usize) -> Result<Vec<String>, Bad> {
             out.push(f.to_string());
         }
     }
-    if out.len() > captures {
+    // A partial list would shift every name: `fields 'ip port'` on `for %s from %s:%d` gives
+    // `ip` the user name.
+    if !out.is_empty() && out.len() != captures {
         return bad(
             opt.line,
             format!(
-                "fields names {} values but the pattern has {captures} conversion(s)",
+                "fields names {} value(s) but the pattern has {captures} conversion(s): name every conversion in pattern order, or none",
                 out.len()
             ),
         );
@@ -167,29 +187,50 @@ fn key(sec: &Section, fields: &[String], captures: usize) -> Result<(Vec<usize>,
     Ok((key, words.join(" ")))
 }
 
-fn ignoreip(rule: &mut Rule, opt: &super::uci::Opt) -> Result<(), Bad> {
+fn ignoreip(rule: &mut RuleOptions, opt: &super::uci::Opt) -> Result<(), Bad> {
     let items = items(opt);
     for (v, line) in items {
         // `list ignoreip 'none'` in a rule drops the global list: a logging rule may want to
         // see logins from 127.0.0.1 too.
         if v == "none" {
             rule.ignoreip.clear();
+            rule.ignore_hosts.clear();
             continue;
         }
-        rule.ignoreip.push(network("ignoreip", v, line)?);
+        match super::resolve::ignore("ignoreip", v, line)? {
+            super::resolve::Ignore::Net(n) => rule.ignoreip.push(n),
+            super::resolve::Ignore::Host(h) => rule.ignore_hosts.push(h),
+        }
     }
     Ok(())
 }
 
-fn source(v: &str, line: usize) -> Result<SourceKind, Bad> {
+/// `option source 'unix udp'` (or a `list`): the inputs a rule takes.
+fn sources(opt: &super::uci::Opt) -> Result<Sources, Bad> {
+    let mut set = Sources::NONE;
+    for (v, line) in items(opt) {
+        for word in v.split_ascii_whitespace() {
+            let Some(kind) = SourceKind::from_name(word) else {
+                return bad(
+                    line,
+                    format!("source '{word}' is not one of unix, udp, file, kmsg"),
+                );
+            };
+            set = set.with(kind);
+        }
+    }
+    if set == Sources::NONE {
+        return bad(opt.line, "source names no input (unix, udp, file, kmsg)");
+    }
+    Ok(set)
+}
+
+fn verify(v: &str, line: usize) -> Result<Verify, Bad> {
     match v {
-        "unix" => Ok(SourceKind::Unix),
-        "udp" => Ok(SourceKind::Udp),
-        "file" => Ok(SourceKind::File),
-        "kmsg" => Ok(SourceKind::Kmsg),
+        "conntrack" => Ok(Verify::Conntrack),
         _ => bad(
             line,
-            format!("source '{v}' is not one of unix, udp, file, kmsg"),
+            format!("verify '{v}' is not known (the only proof is 'conntrack')"),
         ),
     }
 }
@@ -210,6 +251,25 @@ fn extra_value(v: &Value) -> String {
             words.join(" ")
         }
     }
+}
+
+/// An unknown option close to a known one is a typo, not a value for the script: `maxfial`
+/// would otherwise leave `maxfail` at 1 and fire on the first match. Global options have no
+/// meaning in a rule.
+fn check_not_typo(name: &str, line: usize) -> Result<(), Bad> {
+    if let Some(known) = typo_of(name, KNOWN) {
+        return bad(
+            line,
+            format!("unknown option '{name}': did you mean '{known}'?"),
+        );
+    }
+    if super::GLOBAL_OPTIONS.contains(&name) {
+        return bad(
+            line,
+            format!("'{name}' is a global option: set it in 'config logtrigger', not in a rule"),
+        );
+    }
+    Ok(())
 }
 
 fn check_extra(name: &str, fields: &[String], line: usize) -> Result<(), Bad> {

@@ -3,7 +3,7 @@
 //! Owns: turning one UCI value into one typed value, with a reason a router administrator
 //! understands when it does not fit. Never: decides defaults or which option takes which type.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use super::uci::{Opt, ParseError, Value};
@@ -33,12 +33,18 @@ pub(super) fn single(opt: &Opt) -> Result<&str, Bad> {
     }
 }
 
-/// The values of an option that takes a list; `option NAME 'V'` counts as a list of one.
+/// The values of an option that takes a list. Each value is split at blanks, so
+/// `option ignoreip '10.0.0.0/8 fc00::/7'` means the same as two `list ignoreip` lines (LuCI and
+/// admins write both shapes); no list value of ours can contain a blank.
 pub(super) fn items(opt: &Opt) -> Vec<(&str, usize)> {
-    match &opt.value {
+    let values: Vec<(&str, usize)> = match &opt.value {
         Value::Single(s) => vec![(s.as_str(), opt.line)],
         Value::List(items) => items.iter().map(|(s, l)| (s.as_str(), *l)).collect(),
-    }
+    };
+    values
+        .into_iter()
+        .flat_map(|(v, line)| v.split_ascii_whitespace().map(move |w| (w, line)))
+        .collect()
 }
 
 /// UCI booleans, as OpenWrt's shell and C helpers accept them.
@@ -77,6 +83,103 @@ pub(super) fn integer(opt: &Opt, min: u64, max: u64) -> Result<u64, Bad> {
             format!("{} '{v}' is not a whole number", opt.name),
         ),
     }
+}
+
+/// Seconds per duration suffix (`10m`, `1h`, as fail2ban and banIP write them).
+const UNITS: [(char, u64); 5] = [
+    ('w', 7 * 86400),
+    ('d', 86400),
+    ('h', 3600),
+    ('m', 60),
+    ('s', 1),
+];
+
+/// A duration in seconds within `min..=max`: a whole number of seconds, or a number with one
+/// of the suffixes `s m h d w`.
+pub(super) fn duration(opt: &Opt, min: u64, max: u64) -> Result<u64, Bad> {
+    let v = single(opt)?;
+    let t = v.trim();
+    let (digits, unit) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let unit = UNITS.iter().find(|(u, _)| *u == c.to_ascii_lowercase());
+            (&t[..i], unit.map(|(_, secs)| *secs))
+        }
+        _ => (t, Some(1)),
+    };
+    let number = (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| digits.parse::<u64>().ok())
+        .flatten();
+    let (Some(n), Some(unit)) = (number, unit) else {
+        return bad(
+            opt.line,
+            format!(
+                "{} '{v}' is not a duration (seconds, or a number with s m h d w: 90, 10m, 1h, 1d)",
+                opt.name
+            ),
+        );
+    };
+    match n.checked_mul(unit) {
+        Some(secs) if (min..=max).contains(&secs) => Ok(secs),
+        _ => bad(
+            opt.line,
+            format!(
+                "{} '{v}' is out of range {}..={}",
+                opt.name,
+                human_duration(min),
+                human_duration(max)
+            ),
+        ),
+    }
+}
+
+/// Seconds in the largest unit that divides them exactly: `600` → `10m`, `90` → `90s`.
+pub fn human_duration(secs: u64) -> String {
+    for (unit, size) in UNITS {
+        if secs >= size && secs.is_multiple_of(size) {
+            return format!("{}{unit}", secs / size);
+        }
+    }
+    format!("{secs}s")
+}
+
+/// Edits between two names (insert, delete, replace, or swap two neighbours), ASCII case ignored.
+fn edits(a: &str, b: &str) -> usize {
+    let a: Vec<u8> = a.bytes().map(|c| c.to_ascii_lowercase()).collect();
+    let b: Vec<u8> = b.bytes().map(|c| c.to_ascii_lowercase()).collect();
+    // d[i][j]: edits between a[..i] and b[..j] (optimal string alignment).
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    d[0] = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// The known name `name` is probably a typo of: one or two edits away (one for known names of
+/// four letters or fewer, where two edits reach unrelated words such as `set` from `key`), or
+/// the same name in other case. The closest wins; the first of equals.
+pub(super) fn typo_of<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
+    known
+        .iter()
+        // Names whose lengths differ by more than two are more than two edits apart (and a
+        // long name never costs a large table).
+        .filter(|k| name.len().abs_diff(k.len()) <= 2)
+        .map(|k| (edits(name, k), *k))
+        .filter(|(n, k)| *n <= if k.len() <= 4 { 1 } else { 2 })
+        .min_by_key(|(n, _)| *n)
+        .map(|(_, k)| k)
 }
 
 /// An integer that fits `usize` on every target (the bounds are below 2^32).
@@ -127,15 +230,11 @@ pub(super) fn networks(opt: &Opt) -> Result<Vec<IpNet>, Bad> {
     Ok(out)
 }
 
-/// A list of socket addresses, or `none`: to listen on (`remote` is `None`), else remote
-/// collectors, with host names resolved as `remote` says.
-pub(super) fn addresses(opt: &Opt, remote: Option<Resolve>) -> Result<Vec<SocketAddr>, Bad> {
+/// A list of socket addresses to listen on, or `none`.
+pub(super) fn addresses(opt: &Opt) -> Result<Vec<SocketAddr>, Bad> {
     let mut out = Vec::new();
     for (v, line) in list_or_none(opt)? {
-        out.push(match remote {
-            None => listen_addr(&opt.name, v, line)?,
-            Some(resolve) => remote_addr(&opt.name, v, line, resolve)?,
-        });
+        out.push(listen_addr(&opt.name, v, line)?);
     }
     Ok(out)
 }
@@ -152,62 +251,15 @@ pub(super) fn listen_addr(name: &str, v: &str, line: usize) -> Result<SocketAddr
 
 /// A network in CIDR notation, or a single address.
 pub(super) fn network(name: &str, v: &str, line: usize) -> Result<IpNet, Bad> {
-    IpNet::parse(v).or_else(|e| bad(line, format!("{name}: {e}")))
-}
-
-/// Whether host names in `forward_udp` may be looked up.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Resolve {
-    Dns,
-    Never,
-}
-
-/// A remote collector: `HOST:PORT`, `[V6]:PORT`, or an address or host alone (port 514).
-/// Host names are resolved now (see `resolve`); the first address wins.
-pub(super) fn remote_addr(
-    name: &str,
-    v: &str,
-    line: usize,
-    resolve: Resolve,
-) -> Result<SocketAddr, Bad> {
-    if let Ok(a) = v.parse::<SocketAddr>() {
-        return Ok(a);
-    }
-    if let Ok(ip) = v.parse::<IpAddr>() {
-        return Ok(SocketAddr::new(ip, 514));
-    }
-    let (host, port) = match v.rsplit_once(':') {
-        Some((h, p)) => match p.parse::<u16>() {
-            Ok(p) => (h, p),
-            Err(_) => return bad(line, format!("{name} '{v}': port '{p}' is not 0..=65535")),
-        },
-        None => (v, 514),
-    };
-    if !valid_host(host) {
-        return bad(line, format!("{name} '{v}' is not HOST:PORT"));
-    }
-    if resolve == Resolve::Never {
-        return bad(
-            line,
-            format!("{name} '{v}': host names are not resolved here"),
-        );
-    }
-    match super::resolve::resolve(host) {
-        Ok(Some(ip)) => Ok(SocketAddr::new(ip, port)),
-        Ok(None) => bad(
-            line,
-            format!("{name} '{v}': cannot resolve host: it has no address"),
-        ),
-        Err(e) => bad(line, format!("{name} '{v}': cannot resolve host: {e}")),
-    }
-}
-
-/// A DNS host name: letters, digits, `-`, `.`, `_`, at most 253 bytes.
-fn valid_host(h: &str) -> bool {
-    !h.is_empty()
-        && h.len() <= 253
-        && h.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+    IpNet::parse(v).or_else(|e| {
+        if v.contains(',') {
+            return bad(
+                line,
+                format!("{name}: '{v}': separate several values with blanks, not commas"),
+            );
+        }
+        bad(line, format!("{name}: {e}"))
+    })
 }
 
 /// A shell-style identifier, `[A-Za-z_][A-Za-z0-9_]*`, usable after `LT_` in the environment.
@@ -262,6 +314,77 @@ mod tests {
     }
 
     #[test]
+    fn durations() {
+        let d = |v: &str| duration(&opt("time", v), 1, 365 * 86400);
+        for (v, secs) in [
+            ("600", 600),
+            ("30s", 30),
+            ("10m", 600),
+            ("1h", 3600),
+            ("1d", 86400),
+            ("2w", 14 * 86400),
+            ("10M", 600),
+            (" 5m ", 300),
+        ] {
+            assert_eq!(d(v), Ok(secs), "{v}");
+        }
+        for v in ["10x", "m", "1.5h", "-1m", "1h30m", "", "ten"] {
+            assert_eq!(
+                d(v).unwrap_err().reason,
+                format!(
+                    "time '{v}' is not a duration (seconds, or a number with s m h d w: 90, 10m, 1h, 1d)"
+                ),
+                "{v}"
+            );
+        }
+        assert_eq!(
+            d("0m").unwrap_err().reason,
+            "time '0m' is out of range 1s..=365d"
+        );
+        assert_eq!(
+            d("99999999999999999w").unwrap_err().reason,
+            "time '99999999999999999w' is out of range 1s..=365d"
+        );
+        assert_eq!(human_duration(90), "90s");
+        assert_eq!(human_duration(7200), "2h");
+        assert_eq!(human_duration(0), "0s");
+    }
+
+    #[test]
+    fn typos() {
+        let known = [
+            "name", "time", "maxfail", "enabled", "key", "fields", "file",
+        ];
+        for (typo, want) in [
+            ("maxfial", Some("maxfail")),
+            ("maxfai", Some("maxfail")),
+            ("enable", Some("enabled")),
+            ("Enabled", Some("enabled")),
+            ("tiem", Some("time")),
+            ("fileds", Some("fields")),
+            ("kye", Some("key")),
+            ("set", None),
+            ("bantime", None),
+            ("tag", None),
+            ("maxretry", None),
+        ] {
+            assert_eq!(typo_of(typo, &known), want, "{typo}");
+        }
+    }
+
+    #[test]
+    fn list_items_split_at_blanks() {
+        let o = opt("ignoreip", " 10.0.0.0/8\t fc00::/7 ");
+        assert_eq!(items(&o), [("10.0.0.0/8", 7), ("fc00::/7", 7)]);
+        let l = Opt {
+            name: "ignoreip".into(),
+            value: Value::List(vec![("a b".into(), 3), ("".into(), 4), ("c".into(), 5)]),
+            line: 5,
+        };
+        assert_eq!(items(&l), [("a", 3), ("b", 3), ("c", 5)]);
+    }
+
+    #[test]
     fn list_given_to_single_option() {
         let o = Opt {
             name: "time".into(),
@@ -284,43 +407,6 @@ mod tests {
             listen_addr("udp", "0.0.0.0", 1).unwrap_err().reason,
             "udp '0.0.0.0' is not ADDR:PORT or [IPV6]:PORT"
         );
-        assert_eq!(
-            remote_addr("forward_udp", "192.0.2.1", 1, Resolve::Dns).unwrap(),
-            "192.0.2.1:514".parse().unwrap()
-        );
-        assert_eq!(
-            remote_addr("forward_udp", "fd00::1", 1, Resolve::Dns).unwrap(),
-            "[fd00::1]:514".parse().unwrap()
-        );
-        assert_eq!(
-            remote_addr("forward_udp", "localhost:5140", 1, Resolve::Dns)
-                .unwrap()
-                .port(),
-            5140
-        );
-        assert_eq!(
-            remote_addr("forward_udp", "host:99999", 1, Resolve::Dns)
-                .unwrap_err()
-                .reason,
-            "forward_udp 'host:99999': port '99999' is not 0..=65535"
-        );
-        assert_eq!(
-            remote_addr("forward_udp", "a b:1", 1, Resolve::Dns)
-                .unwrap_err()
-                .reason,
-            "forward_udp 'a b:1' is not HOST:PORT"
-        );
-    }
-
-    #[test]
-    fn offline_refuses_host_names() {
-        assert_eq!(
-            remote_addr("forward_udp", "localhost:1", 1, Resolve::Never)
-                .unwrap_err()
-                .reason,
-            "forward_udp 'localhost:1': host names are not resolved here"
-        );
-        assert!(remote_addr("forward_udp", "[::1]:1", 1, Resolve::Never).is_ok());
     }
 
     #[test]

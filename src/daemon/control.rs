@@ -1,12 +1,18 @@
 //! The control socket (`control`, SPEC §9): a unix datagram socket answering status requests.
 //!
-//! Protocol: the client binds an abstract address, sends one datagram `t` (text) or `j` (JSON);
-//! the daemon replies with one datagram holding the whole report. Stateless, so the single-threaded
-//! poll loop never waits on a slow client.
+//! Protocol: the client binds an abstract address and sends `t` (text) or `j` (JSON). The daemon
+//! renders the whole report once, keeps it for that client, and replies with its first
+//! [`CHUNK`] bytes; each reply starts with `+` (more follows) or `.` (the last piece). The client
+//! asks for the next piece with `t@OFFSET` / `j@OFFSET`, so a report of any size (thousands of
+//! rules) arrives whole and consistent, one bounded datagram at a time. A piece asked for by a
+//! client whose report is gone (another client asked meanwhile) is answered with `!`: the
+//! client starts over.
 //!
-//! Owns: the server socket (mode 0600) and the client side of the query.
-//! Never: blocks the daemon (replies are non-blocking; a client that cannot take one loses it).
+//! Owns: the server socket (mode 0600), the one report being sent, and the client side.
+//! Never: blocks the daemon (replies are non-blocking; a client that cannot take one loses it),
+//! or replaces anything at its path but a dead socket.
 
+use std::cell::RefCell;
 use std::fs;
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
@@ -25,15 +31,24 @@ pub enum Format {
     Json,
 }
 
+/// Bytes of a report per reply datagram (well below the default socket buffers, so a
+/// reply is never refused for its size).
+pub const CHUNK: usize = 32 * 1024;
+
+/// The longest report a client accepts (a broken daemon cannot make it loop forever).
+const REPORT_MAX: usize = 64 << 20;
+
 /// The daemon's end.
 pub struct Control {
     sock: UnixDatagram,
     path: PathBuf,
+    /// The report being sent: the client's address and the rendered text.
+    sending: RefCell<Option<(Vec<u8>, String)>>,
 }
 
 impl Control {
     /// Binds `path`. Fails when another daemon answers there (two daemons would fight over
-    /// /dev/log); a dead socket file is replaced.
+    /// /dev/log) or when the path is anything but a socket; a dead socket file is replaced.
     pub fn bind(path: &Path) -> io::Result<Control> {
         match probe(path) {
             Probe::Alive => {
@@ -42,9 +57,7 @@ impl Control {
                     format!("{}: another logtrigger is running", path.display()),
                 ));
             }
-            Probe::Dead => {
-                let _ = fs::remove_file(path);
-            }
+            Probe::Dead => replace_dead(path)?,
             Probe::Absent => {}
         }
         let ctx = |e: io::Error| crate::input::context(e, "bind", &path.display());
@@ -54,6 +67,7 @@ impl Control {
         Ok(Control {
             sock,
             path: path.to_path_buf(),
+            sending: RefCell::new(None),
         })
     }
 
@@ -65,33 +79,102 @@ impl Control {
         self.sock.as_raw_fd()
     }
 
-    /// Answers every waiting request with `report(format)`.
+    /// Answers every waiting request: a new one with the first piece of `report(format)`,
+    /// a continuation with the next piece of the report kept for that client.
     pub fn serve(&self, report: &mut dyn FnMut(Format) -> String) {
-        let mut req = [0u8; 16];
+        let mut req = [0u8; 32];
         for _ in 0..16 {
             let Ok((n, from)) = self.sock.recv_from(&mut req) else {
                 return;
             };
-            let format = if req.get(..n).is_some_and(|r| r.starts_with(b"j")) {
+            let Some(peer) = from.as_abstract_name().or(from.as_pathname().map(|p| {
+                use std::os::unix::ffi::OsStrExt;
+                p.as_os_str().as_bytes()
+            })) else {
+                continue; // an unnamed client cannot be answered
+            };
+            let req = req.get(..n).unwrap_or_default();
+            let format = if req.starts_with(b"j") {
                 Format::Json
             } else {
                 Format::Text
             };
-            let text = report(format);
-            if self.sock.send_to_addr(text.as_bytes(), &from).is_err() {
-                let _ = self.sock.send_to_addr(b"status report too large\n", &from);
+            let mut sending = self.sending.borrow_mut();
+            let offset = match continuation(req) {
+                None => {
+                    *sending = Some((peer.to_vec(), report(format)));
+                    0
+                }
+                Some(at) => match sending.as_ref() {
+                    Some((p, _)) if p == peer => at,
+                    _ => {
+                        let _ = self.sock.send_to_addr(b"!", &from);
+                        continue;
+                    }
+                },
+            };
+            let Some((_, text)) = sending.as_ref() else {
+                continue;
+            };
+            let piece = text.as_bytes().get(offset..).unwrap_or_default();
+            let last = piece.len() <= CHUNK;
+            let piece = &piece[..piece.len().min(CHUNK)];
+            let mut reply = Vec::with_capacity(piece.len() + 1);
+            reply.push(if last { b'.' } else { b'+' });
+            reply.extend_from_slice(piece);
+            let _ = self.sock.send_to_addr(&reply, &from);
+            if last {
+                *sending = None;
             }
         }
     }
 }
 
+/// The offset of a continuation request (`t@OFFSET`, `j@OFFSET`); `None` for a new request.
+fn continuation(req: &[u8]) -> Option<usize> {
+    let digits = req.get(1..)?.strip_prefix(b"@")?;
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+/// Removes a dead socket file at `path`; anything that is not a socket (a regular file, a
+/// directory, a symlink) is an error and stays untouched: `control` may be mistyped to name a
+/// file someone needs.
+fn replace_dead(path: &Path) -> io::Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    let meta = fs::symlink_metadata(path)?;
+    if !meta.file_type().is_socket() {
+        let what = if meta.is_dir() {
+            "a directory"
+        } else if meta.file_type().is_symlink() {
+            "a symbolic link"
+        } else if meta.is_file() {
+            "a regular file"
+        } else {
+            "not a socket"
+        };
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!(
+                "{}: is {what}, not a socket; left alone (remove it or choose another path)",
+                path.display()
+            ),
+        ));
+    }
+    fs::remove_file(path)
+}
+
 impl Drop for Control {
+    /// Removes the socket file, unless something else has taken the path since.
     fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
+        use std::os::unix::fs::FileTypeExt;
+        if fs::symlink_metadata(&self.path).is_ok_and(|m| m.file_type().is_socket()) {
+            let _ = fs::remove_file(&self.path);
+        }
     }
 }
 
-/// Asks the daemon listening at `path` for its report (the `status` sub-command).
+/// Asks the daemon listening at `path` for its report (the `status` sub-command), piece by
+/// piece; starts over (a few times) when the daemon dropped the report for another client.
 pub fn query(path: &Path, format: Format, timeout: Duration) -> io::Result<String> {
     // Unique per call: two queries of one process (or a forked child still holding the first
     // socket) must not collide on the abstract name.
@@ -104,11 +187,48 @@ pub fn query(path: &Path, format: Format, timeout: Duration) -> io::Result<Strin
     let sock = UnixDatagram::bind_addr(&SocketAddr::from_abstract_name(name.as_bytes())?)?;
     sock.set_read_timeout(Some(timeout))?;
     sock.connect(path)?;
-    sock.send(if format == Format::Json { b"j" } else { b"t" })?;
-    let mut buf = vec![0u8; 1 << 20];
-    let n = sock.recv(&mut buf)?;
-    buf.truncate(n);
-    Ok(String::from_utf8_lossy(&buf).into_owned())
+    let letter = if format == Format::Json { 'j' } else { 't' };
+    let mut buf = vec![0u8; CHUNK + 1];
+    for _ in 0..8 {
+        if let Some(text) = fetch(&sock, letter, &mut buf)? {
+            return Ok(String::from_utf8_lossy(&text).into_owned());
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::Interrupted,
+        "the report kept being dropped for other clients",
+    ))
+}
+
+/// One whole report; `None` when the daemon dropped it midway (start over).
+fn fetch(sock: &UnixDatagram, letter: char, buf: &mut [u8]) -> io::Result<Option<Vec<u8>>> {
+    let mut text = Vec::new();
+    loop {
+        let req = if text.is_empty() {
+            letter.to_string()
+        } else {
+            format!("{letter}@{}", text.len())
+        };
+        sock.send(req.as_bytes())?;
+        let n = sock.recv(buf)?;
+        let reply = buf.get(..n).unwrap_or_default();
+        match reply.split_first() {
+            Some((b'.', piece)) => {
+                text.extend_from_slice(piece);
+                return Ok(Some(text));
+            }
+            Some((b'+', piece)) if !piece.is_empty() && text.len() < REPORT_MAX => {
+                text.extend_from_slice(piece)
+            }
+            Some((b'!', _)) => return Ok(None),
+            _ => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "malformed status reply",
+                ));
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -145,5 +265,84 @@ mod tests {
             !path.exists(),
             "the socket is removed when the daemon stops"
         );
+    }
+
+    fn serve_until(control: Control, requests: usize, report: String) {
+        let mut served = 0;
+        for _ in 0..2000 {
+            control.serve(&mut |_| {
+                served += 1;
+                report.clone()
+            });
+            if served == requests && control.sending.borrow().is_none() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        panic!("not served");
+    }
+
+    #[test]
+    fn a_report_of_many_pieces_arrives_whole() {
+        let dir = std::env::temp_dir().join(format!("lt-control-big-{}", std::process::id()));
+        let _ = fs::create_dir_all(&dir);
+        let path = dir.join("c.sock");
+        let control = Control::bind(&path).unwrap();
+        let report: String = (0..20_000).map(|i| format!("rule {i} é\n")).collect();
+        assert!(report.len() > 5 * CHUNK);
+        let want = report.clone();
+        let server = std::thread::spawn(move || serve_until(control, 1, report));
+        let got = query(&path, Format::Text, Duration::from_secs(3)).unwrap();
+        assert_eq!(got, want);
+        server.join().unwrap();
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_continuation_for_a_dropped_report_is_refused() {
+        let dir = std::env::temp_dir().join(format!("lt-control-drop-{}", std::process::id()));
+        let _ = fs::create_dir_all(&dir);
+        let path = dir.join("c.sock");
+        let control = Control::bind(&path).unwrap();
+        let client = UnixDatagram::bind_addr(
+            &SocketAddr::from_abstract_name(b"lt-control-drop-test").unwrap(),
+        )
+        .unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(3)))
+            .unwrap();
+        client.connect(&path).unwrap();
+        client.send(b"t@100").unwrap();
+        control.serve(&mut |_| String::from("x"));
+        let mut buf = [0u8; 16];
+        let n = client.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"!");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn only_a_socket_is_replaced_at_the_control_path() {
+        let dir = std::env::temp_dir().join(format!("lt-control-file-{}", std::process::id()));
+        let _ = fs::create_dir_all(&dir);
+        let file = dir.join("file");
+        fs::write(&file, b"precious").unwrap();
+        let e = Control::bind(&file)
+            .err()
+            .expect("a regular file is refused");
+        assert!(
+            e.to_string().contains("is a regular file, not a socket"),
+            "{e}"
+        );
+        assert_eq!(fs::read(&file).unwrap(), b"precious");
+        let sub = dir.join("sub");
+        fs::create_dir_all(&sub).unwrap();
+        let e = Control::bind(&sub).err().expect("a directory is refused");
+        assert!(e.to_string().contains("is a directory"), "{e}");
+        assert!(sub.is_dir());
+        // A dead socket (its daemon gone) is replaced.
+        let dead = dir.join("dead.sock");
+        drop(UnixDatagram::bind(&dead).unwrap());
+        assert!(Control::bind(&dead).is_ok());
+        let _ = fs::remove_dir_all(&dir);
     }
 }

@@ -2,27 +2,62 @@
 //! script runner. This file is the only place that knows their APIs, so the poll loop stays
 //! independent of them.
 //!
-//! Owns: the pipeline, the runner, turning a fired hit into a job, the `-D` lines about matches.
+//! Owns: the pipeline, the runner, turning a fired hit into a job, proof of presence for rules
+//! with `verify` (firings wait for the next pass over the connection tracking table), the `-D`
+//! lines about matches.
 //! Never: blocks (the runner is polled), allocates per message (only a firing, a debug line at
 //! `-D 2` and above, and once after each (re)load the first message (match cache) and each
 //! rule's first event (its key table) may).
 
+use std::io;
+use std::net::IpAddr;
 use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
 
 use super::log;
 use super::status::{Entry, Report};
-use crate::action::{Limits, Runner};
+use crate::action::{Job, Limits, Runner, Submitted};
 use crate::config::{Global, Rule};
-use crate::pipeline::{self, Hit, Pipeline, Source};
+use crate::pipeline::{self, Hit, Pipeline, Refusal, Source};
+use crate::track::conntrack::{self, Conntrack};
 
 /// Pipeline and runner together.
 pub struct Engine {
     debug: u8,
     pipeline: Pipeline,
     runner: Runner,
+    proof: Proof,
     frames: u64,
 }
+
+/// Firings of rules with `verify 'conntrack'`, waiting for the next pass over the connection
+/// tracking table. A pass costs in proportion to the table (thousands of lines on a busy
+/// router), and whoever can write log lines can make rules fire: so one pass answers every
+/// waiting firing, and passes are spaced so that they take at most a tenth of the time.
+struct Proof {
+    table: Conntrack,
+    waiting: Vec<Awaiting>,
+    /// No pass before this.
+    next: Option<Instant>,
+    passes: u64,
+}
+
+/// One firing waiting for proof.
+struct Awaiting {
+    rule: usize,
+    name: String,
+    /// The address the firing is about; `None`: its value is not an address (refused).
+    addr: Option<IpAddr>,
+    key: String,
+    job: Option<Job>,
+}
+
+/// Firings waiting for proof at most; beyond, a firing keeps its key's history instead (its
+/// next event fires again).
+const WAITING_MAX: usize = 256;
+
+/// Least time between two passes over the table.
+const MIN_GAP: Duration = Duration::from_millis(100);
 
 fn limits(g: &Global, debug: u8) -> Limits {
     Limits {
@@ -42,16 +77,29 @@ impl Engine {
             debug,
             pipeline,
             runner: Runner::new(limits(g, debug)),
+            proof: Proof {
+                table: Conntrack::new(conntrack::TABLE),
+                waiting: Vec::new(),
+                next: None,
+                passes: 0,
+            },
             frames: 0,
         }
     }
 
     /// Swaps in a new configuration; unchanged rules keep their state.
     pub fn reload(&mut self, g: &Global, rules: Vec<Rule>, debug: u8) {
+        // Waiting firings name rules by index: answer them before the rules change.
+        self.verify(Instant::now());
         self.debug = debug;
         self.pipeline.reload_rules(rules, g.max_message);
         self.pipeline.set_trace(debug);
         self.runner.set_limits(limits(g, debug));
+    }
+
+    /// An address of an `ignoreip` host name, found after load.
+    pub fn ignore_host(&mut self, host: &str, ip: std::net::IpAddr) {
+        self.pipeline.ignore_host(host, ip);
     }
 
     /// One received syslog frame (unix or UDP).
@@ -80,23 +128,74 @@ impl Engine {
             debug,
             pipeline,
             runner,
+            proof,
             ..
         } = self;
         run(pipeline, &mut |hit| {
-            on_hit(hit, source, now, *debug, runner)
+            on_hit(hit, source, now, *debug, runner, proof)
         });
     }
 
-    /// Timers and children: call after every wake-up.
+    /// Timers, children and firings waiting for proof: call after every wake-up.
     pub fn service(&mut self) {
-        self.runner.service(Instant::now());
+        let now = Instant::now();
+        self.runner.service(now);
+        if !self.proof.waiting.is_empty() && self.proof.next.is_none_or(|t| now >= t) {
+            self.verify(now);
+        }
     }
 
-    /// Milliseconds until the runner needs `service` again; -1 when nothing is pending.
+    /// Milliseconds until `service` is needed again; -1 when nothing is pending.
     pub fn timeout_ms(&self) -> i32 {
-        match self.runner.next_deadline() {
-            None => -1,
-            Some(t) => crate::input::poll_timeout(t),
+        let proof = match self.proof.waiting.is_empty() {
+            true => None,
+            false => Some(self.proof.next.unwrap_or_else(Instant::now)),
+        };
+        match (self.runner.next_deadline(), proof) {
+            (None, None) => -1,
+            (Some(a), Some(b)) => crate::input::poll_timeout(a.min(b)),
+            (Some(t), None) | (None, Some(t)) => crate::input::poll_timeout(t),
+        }
+    }
+
+    /// One pass over the connection tracking table for every waiting firing: the proven ones
+    /// are submitted, the others refused, counted and logged with the reason.
+    fn verify(&mut self, now: Instant) {
+        let waiting = std::mem::take(&mut self.proof.waiting);
+        if waiting.is_empty() {
+            return;
+        }
+        let unspecified = IpAddr::from([0u8; 4]);
+        let addrs: Vec<IpAddr> = waiting
+            .iter()
+            .map(|w| w.addr.unwrap_or(unspecified))
+            .collect();
+        let mut found = vec![false; addrs.len()];
+        let start = Instant::now();
+        let result = self.proof.table.scan(&addrs, &mut found);
+        let took = start.elapsed();
+        self.proof.passes += 1;
+        self.proof.next = Some(Instant::now() + MIN_GAP.max(took * 10));
+        for (w, proven) in waiting.into_iter().zip(found) {
+            match (w.addr, &result) {
+                (Some(addr), Ok(())) if proven => {
+                    if self.debug >= 1 {
+                        log(format_args!("[{}] {addr} is tracked: proven", w.name));
+                    }
+                    if let Some(job) = w.job {
+                        self.runner.submit(job, now);
+                    }
+                }
+                (addr, result) => {
+                    self.pipeline.count_unverified(w.rule);
+                    log(format_args!(
+                        "[{}] refused for '{}': {}",
+                        w.name,
+                        w.key,
+                        refusal_reason(addr, result)
+                    ));
+                }
+            }
         }
     }
 
@@ -124,7 +223,10 @@ impl Engine {
                     .with("ignored", s.ignored)
                     .with("firings", s.firings)
                     .with("keys", s.keys)
-                    .with("evicted", s.evicted),
+                    .with("evicted", s.evicted)
+                    .with("untrusted", s.untrusted)
+                    .with("truncated", s.truncated)
+                    .with("unverified", s.unverified),
             );
         }
         let s = self.runner.stats();
@@ -139,7 +241,9 @@ impl Engine {
                 .with("failed", s.failed)
                 .with("timed_out", s.timed_out)
                 .with("killed", s.killed)
-                .with("dropped", s.dropped),
+                .with("dropped", s.dropped)
+                .with("awaiting_proof", self.proof.waiting.len())
+                .with("proof_passes", self.proof.passes),
         );
         r.push("pipeline", false, Entry::new().with("frames", self.frames));
     }
@@ -151,17 +255,43 @@ impl Engine {
     }
 }
 
-fn on_hit(hit: &Hit<'_>, source: Source<'_>, now: i64, debug: u8, runner: &mut Runner) {
+/// Why a firing was refused for lack of proof.
+fn refusal_reason(addr: Option<IpAddr>, scan: &io::Result<()>) -> String {
+    match (addr, scan) {
+        (None, _) => "its value is not an address (verify conntrack)".to_string(),
+        (Some(a), Err(e)) => format!(
+            "cannot read the connection tracking table {} to prove {a}: {e}",
+            conntrack::TABLE
+        ),
+        (Some(a), Ok(())) => {
+            format!("no connection from {a} in the connection tracking table (verify conntrack)")
+        }
+    }
+}
+
+fn on_hit(
+    hit: &Hit<'_>,
+    source: Source<'_>,
+    now: i64,
+    debug: u8,
+    runner: &mut Runner,
+    proof: &mut Proof,
+) {
     let (name, key, count) = (&hit.rule.name, hit.key.escape_ascii(), hit.outcome.count);
     if hit.outcome.fired {
         if debug >= 1 {
             log(format_args!("[{name}] fired for '{key}' ({count} events)"));
         }
-        if let Some(job) = pipeline::job(hit, source, now) {
-            runner.submit(job, Instant::now());
+        if hit.rule.verify.is_some() {
+            await_proof(hit, source, now, proof);
+        } else if let Some(job) = pipeline::job(hit, source, now)
+            && runner.submit(job, Instant::now()) == Submitted::Dropped
+        {
+            // Not run: the key's next event fires again (SPEC §6).
+            hit.keep_history();
         }
     } else if debug >= 5 {
-        let why = if hit.ignored { ", ignoreip" } else { "" };
+        let why = why_not_counted(hit);
         let window = hit
             .rule
             .time
@@ -171,10 +301,36 @@ fn on_hit(hit: &Hit<'_>, source: Source<'_>, now: i64, debug: u8, runner: &mut R
             hit.rule.maxfail, hit.tracked
         ));
     } else if debug >= 2 {
-        let why = if hit.ignored { ", ignoreip" } else { "" };
+        let why = why_not_counted(hit);
         log(format_args!(
             "[{name}] matched '{key}' ({count} of {}{why})",
             hit.rule.maxfail
         ));
     }
+}
+
+/// The `-D` note on a match that did not count.
+fn why_not_counted(hit: &Hit) -> &'static str {
+    match hit.refused {
+        Some(Refusal::Untrusted) => ", sender may not speak for the program",
+        Some(Refusal::Truncated) => ", frame cut",
+        None if hit.ignored => ", ignoreip",
+        None => "",
+    }
+}
+
+/// Puts a firing of a rule with `verify` in line for the next pass over the table; when too
+/// many wait already, the key keeps its history instead (its next event fires again).
+fn await_proof(hit: &Hit<'_>, source: Source<'_>, now: i64, proof: &mut Proof) {
+    if proof.waiting.len() >= WAITING_MAX {
+        hit.keep_history();
+        return;
+    }
+    proof.waiting.push(Awaiting {
+        rule: hit.index,
+        name: hit.rule.name.clone(),
+        addr: hit.address(),
+        key: hit.key.escape_ascii().to_string(),
+        job: pipeline::job(hit, source, now),
+    });
 }

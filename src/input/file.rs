@@ -5,18 +5,32 @@
 //! a new inode means rotation (the rest of the old file is read, then the new one from its
 //! start), a size below our offset means truncation (read again from 0).
 //!
+//! A path is opened only when it names a regular file: it is opened with `O_NOFOLLOW` and
+//! `O_NONBLOCK` and checked with `fstat`, so a FIFO cannot block the daemon and a symlink to
+//! `/dev/zero` cannot make it spin. Anything else is reported once and tried again on the next
+//! event in its directory. One turn reads at most [`TURN_BYTES`] per file; a file with more
+//! waiting keeps the pollable fd readable (an eventfd beside the inotify fd in one epoll set),
+//! so the loop comes back to it after serving the other inputs.
+//!
 //! Owns: the open files, their offsets and partial-line buffers.
-//! Never: re-reads history (files that exist at start are read from their end), blocks, or
-//! allocates per line (buffers are sized at open).
+//! Never: re-reads history (files that exist at start are read from their end), blocks, follows
+//! a symlink, reads anything but a regular file, or allocates per line (buffers are sized at
+//! open).
 
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::fd::RawFd;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use super::InputStats;
-use super::sys::Inotify;
+use super::sys::{Epoll, EventFd, Inotify};
+
+/// Bytes read from one file per turn of the loop at most.
+pub const TURN_BYTES: usize = 64 * 1024;
+
+/// Bytes read per `read` call.
+const CHUNK: usize = 8192;
 
 /// One followed file.
 struct Tail {
@@ -26,15 +40,89 @@ struct Tail {
     offset: u64,
     /// Bytes of a line not yet terminated by `\n`.
     partial: Vec<u8>,
+    /// The path names something other than a regular file (reported once per change).
+    refused: bool,
+    /// The last turn stopped at [`TURN_BYTES`] with more to read.
+    backlog: bool,
     stats: InputStats,
 }
 
 /// All tailed files.
 pub struct Files {
     inotify: Inotify,
+    /// Readable while some file has a backlog.
+    more: EventFd,
+    /// Holds `inotify` and `more`: the one fd the loop polls.
+    set: Epoll,
     tails: Vec<Tail>,
     max_message: usize,
     chunk: Vec<u8>,
+}
+
+/// What a path names now.
+enum Kind {
+    Absent,
+    Regular(fs::Metadata),
+    /// A symlink, FIFO, device, socket or directory: never opened.
+    Other(&'static str),
+}
+
+fn kind(path: &Path) -> Kind {
+    let Ok(m) = fs::symlink_metadata(path) else {
+        return Kind::Absent;
+    };
+    let t = m.file_type();
+    if t.is_file() {
+        return Kind::Regular(m);
+    }
+    use std::os::unix::fs::FileTypeExt;
+    Kind::Other(if t.is_symlink() {
+        "a symbolic link"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else if t.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    })
+}
+
+/// Opens `path` for reading without following a symlink and without blocking, and checks
+/// (on the open file, so a swap after the `lstat` is caught) that it is a regular file.
+fn open_regular(path: &Path) -> io::Result<File> {
+    let f = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)?;
+    if f.metadata()?.file_type().is_file() {
+        Ok(f)
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ))
+    }
+}
+
+/// The whole content of the regular file at `path` (a symlink to one is fine). Anything else
+/// is an error at once: reading a FIFO would block until a writer came, which on a reload would
+/// stall the daemon's loop.
+pub fn read_regular(path: &Path) -> io::Result<Vec<u8>> {
+    let mut f = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)?;
+    if !f.metadata()?.file_type().is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    let mut text = Vec::new();
+    f.read_to_end(&mut text)?;
+    Ok(text)
 }
 
 impl Files {
@@ -42,6 +130,10 @@ impl Files {
     /// from their start once they appear).
     pub fn open(paths: &[PathBuf], max_message: usize) -> io::Result<Files> {
         let inotify = Inotify::new()?;
+        let more = EventFd::new()?;
+        let set = Epoll::new()?;
+        set.add(inotify.fd())?;
+        set.add(more.fd())?;
         let max_message = max_message.max(1);
         let mut tails = Vec::with_capacity(paths.len());
         for path in paths {
@@ -64,9 +156,13 @@ impl Files {
                 inode: 0,
                 offset: 0,
                 partial: Vec::with_capacity(max_message + 1),
+                refused: false,
+                backlog: false,
                 stats: InputStats::default(),
             };
-            if let Ok(mut f) = File::open(path) {
+            if tail.admit()
+                && let Ok(mut f) = open_regular(path)
+            {
                 tail.offset = f.seek(SeekFrom::End(0))?;
                 tail.inode = f.metadata()?.ino();
                 tail.file = Some(f);
@@ -75,15 +171,18 @@ impl Files {
         }
         Ok(Files {
             inotify,
+            more,
+            set,
             tails,
             max_message,
-            chunk: vec![0; 8192],
+            chunk: vec![0; CHUNK],
         })
     }
 
-    /// The inotify fd to poll for reading.
+    /// The fd to poll for reading (readable on a change in a watched directory, or while a
+    /// file has more to read than one turn takes).
     pub fn fd(&self) -> RawFd {
-        self.inotify.fd()
+        self.set.fd()
     }
 
     /// Counters per file.
@@ -91,19 +190,67 @@ impl Files {
         self.tails.iter().map(|t| (t.path.as_path(), &t.stats))
     }
 
-    /// Call when the inotify fd is readable: reads every new complete line of every file and
-    /// hands it (without its `\n`) to `f` with the file's path.
+    /// Call when the fd is readable: reads new complete lines of every file (at most
+    /// [`TURN_BYTES`] per file) and hands each (without its `\n`) to `f` with the file's path.
     pub fn service(&mut self, f: &mut dyn FnMut(&[u8], &Path)) {
         super::drain(self.inotify.fd());
+        self.more.clear();
+        let mut backlog = false;
         for tail in &mut self.tails {
             tail.check(&mut self.chunk, self.max_message, f);
+            backlog |= tail.backlog;
+        }
+        if backlog {
+            self.more.raise();
         }
     }
 }
 
 impl Tail {
+    /// Whether the path may be opened now; reports (once per change) a path that names
+    /// anything but a regular file.
+    fn admit(&mut self) -> bool {
+        match kind(&self.path) {
+            Kind::Regular(_) | Kind::Absent => {
+                self.refused = false;
+                true
+            }
+            Kind::Other(what) => {
+                if !self.refused {
+                    self.stats.errors += 1;
+                    // Written here rather than through the daemon's log: inputs sit below the
+                    // daemon and import nothing from it.
+                    let _ = std::io::Write::write_fmt(
+                        &mut std::io::stderr().lock(),
+                        format_args!(
+                            "logtrigger: file {}: is {what}, not a regular file; not read (tried again when it changes)\n",
+                            self.path.display()
+                        ),
+                    );
+                }
+                self.refused = true;
+                false
+            }
+        }
+    }
+
     fn check(&mut self, chunk: &mut [u8], max: usize, f: &mut dyn FnMut(&[u8], &Path)) {
-        let now = fs::metadata(&self.path).ok();
+        if self.backlog {
+            // Finish what a previous turn left before looking for rotation: the rest of a
+            // rotated-away file is still ours to read.
+            self.read_new(chunk, max, f);
+            if self.backlog {
+                return;
+            }
+        }
+        let now = match kind(&self.path) {
+            Kind::Regular(m) => Some(m),
+            Kind::Absent => None,
+            Kind::Other(_) => {
+                self.admit();
+                None
+            }
+        };
         let rotated = match &now {
             Some(m) => m.ino() != self.inode || self.file.is_none(),
             None => false,
@@ -111,8 +258,12 @@ impl Tail {
         if rotated {
             // Finish the old file (a writer may have appended just before the rename).
             self.read_new(chunk, max, f);
+            if self.backlog {
+                return;
+            }
             self.flush_partial(f);
-            self.file = File::open(&self.path).ok();
+            self.refused = false;
+            self.file = open_regular(&self.path).ok();
             self.inode = self
                 .file
                 .as_ref()
@@ -130,12 +281,16 @@ impl Tail {
         self.read_new(chunk, max, f);
     }
 
+    /// Reads what was appended, up to [`TURN_BYTES`]; sets `backlog` when it stopped there.
     fn read_new(&mut self, chunk: &mut [u8], max: usize, f: &mut dyn FnMut(&[u8], &Path)) {
+        self.backlog = false;
         let Some(file) = self.file.as_mut() else {
             return;
         };
-        loop {
-            let n = match file.read(chunk) {
+        let mut budget = TURN_BYTES;
+        while budget > 0 {
+            let want = chunk.len().min(budget);
+            let n = match file.read(&mut chunk[..want]) {
                 Ok(0) => return,
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -144,10 +299,12 @@ impl Tail {
                     return;
                 }
             };
+            budget -= n;
             self.offset += n as u64;
             let data = chunk.get(..n).unwrap_or(&[]);
             split_lines(data, &mut self.partial, max, &mut self.stats, &self.path, f);
         }
+        self.backlog = true;
     }
 
     fn flush_partial(&mut self, f: &mut dyn FnMut(&[u8], &Path)) {

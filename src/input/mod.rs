@@ -18,6 +18,8 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::RawFd;
 use std::time::Instant;
 
+use crate::source::Cred;
+
 /// Datagrams read per recvmmsg call.
 pub const BATCH: usize = 8;
 
@@ -52,8 +54,8 @@ pub struct Meta {
     pub truncated: bool,
     /// The sender's address (IPv4/IPv6 senders only).
     pub addr: Option<SocketAddr>,
-    /// Sender pid and uid (SO_PASSCRED), when the kernel attached them.
-    pub cred: Option<(i32, u32)>,
+    /// The sender's credentials (SO_PASSCRED), when the kernel attached them.
+    pub cred: Option<Cred>,
 }
 
 /// Room for one SCM_CREDENTIALS control message (CMSG_SPACE of a `ucred` is 24 bytes on
@@ -192,7 +194,7 @@ fn socket_addr(s: &libc::sockaddr_storage) -> Option<SocketAddr> {
 }
 
 /// The sender's pid and uid from an SCM_CREDENTIALS control message, if any.
-fn cred_of(msg: &libc::msghdr) -> Option<(i32, u32)> {
+fn cred_of(msg: &libc::msghdr) -> Option<Cred> {
     // SAFETY: `msg` is a header the kernel filled in; the CMSG_* macros stay within
     // `msg_control[..msg_controllen]`, and a credentials message holds a whole `ucred`.
     unsafe {
@@ -200,7 +202,8 @@ fn cred_of(msg: &libc::msghdr) -> Option<(i32, u32)> {
         while !c.is_null() {
             if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_CREDENTIALS {
                 let cr = libc::CMSG_DATA(c).cast::<libc::ucred>().read_unaligned();
-                return Some((cr.pid, cr.uid));
+                let pid = u32::try_from(cr.pid).ok()?;
+                return Some(Cred { pid, uid: cr.uid });
             }
             c = libc::CMSG_NXTHDR(msg, c);
         }

@@ -57,3 +57,59 @@ pub fn set_sock_opt(fd: RawFd, opt: libc::c_int, value: libc::c_int) -> io::Resu
     })
     .map(drop)
 }
+
+/// A level-triggered epoll set: one pollable fd standing for several (readable when any is).
+pub struct Epoll(OwnedFd);
+
+impl Epoll {
+    pub fn new() -> io::Result<Epoll> {
+        // SAFETY: plain syscall; a non-negative result is a new fd that we own.
+        let fd = check(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })?;
+        // SAFETY: `fd` is open and owned by nobody else.
+        Ok(Epoll(unsafe { OwnedFd::from_raw_fd(fd) }))
+    }
+
+    /// Adds `fd` for reading.
+    pub fn add(&self, fd: RawFd) -> io::Result<()> {
+        let mut ev = libc::epoll_event {
+            events: libc::EPOLLIN as u32,
+            u64: fd as u64,
+        };
+        // SAFETY: `ev` lives across the call; the kernel copies it.
+        check(unsafe { libc::epoll_ctl(self.fd(), libc::EPOLL_CTL_ADD, fd, &raw mut ev) }).map(drop)
+    }
+
+    pub fn fd(&self) -> RawFd {
+        self.0.as_raw_fd()
+    }
+}
+
+/// A non-blocking eventfd: a counter that is readable while non-zero.
+pub struct EventFd(OwnedFd);
+
+impl EventFd {
+    pub fn new() -> io::Result<EventFd> {
+        // SAFETY: plain syscall; a non-negative result is a new fd that we own.
+        let fd = check(unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) })?;
+        // SAFETY: `fd` is open and owned by nobody else.
+        Ok(EventFd(unsafe { OwnedFd::from_raw_fd(fd) }))
+    }
+
+    /// Makes the fd readable (adds one to the counter).
+    pub fn raise(&self) {
+        let one: u64 = 1;
+        // SAFETY: writes the 8 bytes of `one`; a full counter (EAGAIN) is already readable.
+        unsafe { libc::write(self.fd(), (&raw const one).cast(), 8) };
+    }
+
+    /// Resets the counter: the fd is no longer readable.
+    pub fn clear(&self) {
+        let mut n: u64 = 0;
+        // SAFETY: reads at most the 8 bytes of `n`; EAGAIN (already zero) is fine.
+        unsafe { libc::read(self.fd(), (&raw mut n).cast(), 8) };
+    }
+
+    pub fn fd(&self) -> RawFd {
+        self.0.as_raw_fd()
+    }
+}

@@ -2,7 +2,8 @@
 //! `udp_forward` reformatting of remote messages for the local logger.
 //!
 //! Owns: the UDP sockets, their options and counters.
-//! Never: accepts a sender outside `udp_allow`, blocks, or allocates per datagram.
+//! Never: accepts a sender outside `udp_allow`, blocks, allocates per datagram, or fails for an
+//! address that is not configured (yet) on any interface.
 
 use std::io;
 use std::io::Write;
@@ -27,8 +28,8 @@ pub struct UdpInput {
 }
 
 impl UdpInput {
-    /// Binds `addr` (IPV6_V6ONLY on IPv6, so `0.0.0.0:514` and `[::]:514` coexist) with a
-    /// receive buffer of `rcvbuf` bytes.
+    /// Binds `addr` (IPV6_V6ONLY on IPv6, so `0.0.0.0:514` and `[::]:514` coexist; free-bind,
+    /// so an address not configured yet is fine) with a receive buffer of `rcvbuf` bytes.
     pub fn open(addr: SocketAddr, rcvbuf: usize, max_message: usize) -> io::Result<UdpInput> {
         let ctx = |e: io::Error| super::context(e, "udp", &addr);
         let sock = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))
@@ -37,6 +38,14 @@ impl UdpInput {
             sock.set_only_v6(true).map_err(ctx)?;
         }
         sock.set_reuse_address(true).map_err(ctx)?;
+        // A LAN address netifd has not configured yet is bound now and receives once it
+        // appears (IP_FREEBIND / IPV6_FREEBIND): no failed start, no respawn loop at boot.
+        // A kernel without the option (IPV6_FREEBIND came in 4.15) gets a plain bind.
+        let _ = if addr.is_ipv6() {
+            sock.set_freebind_v6(true)
+        } else {
+            sock.set_freebind_v4(true)
+        };
         if rcvbuf > 0 {
             // SO_RCVBUF is capped at net.core.rmem_max; a smaller buffer is not fatal.
             // As root (procd runs us as root) SO_RCVBUFFORCE passes the cap.

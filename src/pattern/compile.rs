@@ -65,7 +65,47 @@ pub(crate) static CLASS_TABLE: [u16; 256] = {
     t
 };
 
-/// One conversion letter of SPEC §5.
+/// A set of bytes (a scanset's members), one bit per byte value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) struct ByteSet([u32; 8]);
+
+impl ByteSet {
+    #[inline(always)]
+    pub(crate) fn contains(&self, b: u8) -> bool {
+        self.0[usize::from(b >> 5)] >> (b & 31) & 1 != 0
+    }
+
+    pub(crate) fn insert(&mut self, b: u8) {
+        self.0[usize::from(b >> 5)] |= 1 << (b & 31);
+    }
+
+    /// The bytes not in the set.
+    pub(crate) fn complement(self) -> ByteSet {
+        ByteSet(self.0.map(|w| !w))
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0 == [0; 8]
+    }
+
+    /// The bytes with a bit of `class` in [`CLASS_TABLE`].
+    pub(crate) fn of_class(class: u16) -> ByteSet {
+        let mut set = ByteSet::default();
+        for b in 0..=255u8 {
+            if CLASS_TABLE[usize::from(b)] & class != 0 {
+                set.insert(b);
+            }
+        }
+        set
+    }
+
+    /// Whether no byte is in both sets.
+    pub(crate) fn disjoint(&self, other: &ByteSet) -> bool {
+        self.0.iter().zip(&other.0).all(|(a, b)| a & b == 0)
+    }
+}
+
+/// One conversion of SPEC §5.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Conv {
     D,
@@ -77,6 +117,8 @@ pub(crate) enum Conv {
     C,
     S,
     B,
+    /// `%[set]` / `%[^set]`: `[set]+`, greedy, no whitespace skipping.
+    Scan(ByteSet),
 }
 
 /// One element of a pattern, in order.
@@ -95,6 +137,7 @@ pub(crate) fn parse(src: &[u8]) -> Result<Vec<Elem>, CompileError> {
     if src.is_empty() {
         return Err(err(0, "empty pattern"));
     }
+    super::lookalike::check(src)?;
     let mut elems = Vec::new();
     let mut convs = 0;
     let mut i = 0;
@@ -115,8 +158,14 @@ pub(crate) fn parse(src: &[u8]) -> Result<Vec<Elem>, CompileError> {
         let Some(&letter) = src.get(i + 1) else {
             return Err(err(i, "lone '%' at the end (write %% for a literal %)"));
         };
+        let mut width = 2;
         let conv = match letter {
             b'%' => None,
+            b'[' => {
+                let (set, len) = scanset(src, i)?;
+                width = len;
+                Some(Conv::Scan(set))
+            }
             b'd' => Some(Conv::D),
             b'i' => Some(Conv::I),
             b'u' => Some(Conv::U),
@@ -157,7 +206,7 @@ pub(crate) fn parse(src: &[u8]) -> Result<Vec<Elem>, CompileError> {
                 });
             }
         }
-        i += 2;
+        i += width;
     }
     if let Some(Elem::Conv {
         conv: Conv::S | Conv::B,
@@ -167,6 +216,62 @@ pub(crate) fn parse(src: &[u8]) -> Result<Vec<Elem>, CompileError> {
         *trailing = true;
     }
     Ok(elems)
+}
+
+/// The scanset whose `%` is at `src[at]` (followed by `[`): its members and the length of its
+/// text, `%[` to `]`. As C scanf: a `^` first negates, a `]` first (after the `^`) is a member,
+/// `a-z` is a range, a `-` first or last is a member.
+fn scanset(src: &[u8], at: usize) -> Result<(ByteSet, usize), CompileError> {
+    let mut i = at + 2;
+    let negate = src.get(i) == Some(&b'^');
+    i += usize::from(negate);
+    let first = i;
+    let mut set = ByteSet::default();
+    loop {
+        let Some(&b) = src.get(i) else {
+            return Err(err(at, "unterminated scanset: no ']' closes the '%['"));
+        };
+        if b == b']' && i > first {
+            break;
+        }
+        match (src.get(i + 1), src.get(i + 2)) {
+            (Some(b'-'), Some(&hi)) if hi != b']' => {
+                if hi < b {
+                    let why = format!(
+                        "reversed range '{}-{}' in scanset (write the lower byte first)",
+                        b.escape_ascii(),
+                        hi.escape_ascii()
+                    );
+                    return Err(CompileError {
+                        offset: i,
+                        reason: why,
+                    });
+                }
+                (b..=hi).for_each(|x| set.insert(x));
+                i += 3;
+            }
+            _ => {
+                set.insert(b);
+                i += 1;
+            }
+        }
+    }
+    if negate {
+        set = set.complement();
+    }
+    if set.is_empty() {
+        return Err(err(at, "empty scanset: it matches no byte"));
+    }
+    Ok((set, i + 1 - at))
+}
+
+/// Length of the conversion text at `src[0]` (a `%`): 2, or a whole scanset. Only for text
+/// that [`parse`] accepted.
+pub(crate) fn conv_len(src: &[u8]) -> usize {
+    match src.get(1) {
+        Some(b'[') => scanset(src, 0).map_or(src.len(), |(_, n)| n),
+        _ => 2.min(src.len()),
+    }
 }
 
 fn err(offset: usize, reason: &str) -> CompileError {
@@ -181,6 +286,8 @@ fn err(offset: usize, reason: &str) -> CompileError {
 pub(crate) enum Inst {
     Byte(u8),
     Class(u16),
+    /// A byte of the scanset `Program::sets[n]`.
+    Set(u16),
     /// Try the first target before the second (leftmost-first priority).
     Split(u32, u32),
     Jmp(u32),
@@ -196,6 +303,7 @@ pub(crate) enum Inst {
 enum Node {
     Byte(u8),
     Class(u16),
+    Set(ByteSet),
     Save(u32),
     Cat(Vec<Node>),
     /// Leftmost-first alternation.
@@ -271,12 +379,13 @@ fn conv_body(conv: Conv) -> Node {
         Conv::C => cls(ANY),
         Conv::S => plus_lazy(cls(NOT_SPACE)),
         Conv::B => plus_lazy(cls(ANY)),
+        Conv::Scan(set) => plus(Node::Set(set)),
     }
 }
 
 /// Whether a conversion skips leading whitespace (`\s*`), as scanf does.
 pub(crate) fn skips_space(conv: Conv) -> bool {
-    !matches!(conv, Conv::C | Conv::B)
+    !matches!(conv, Conv::C | Conv::B | Conv::Scan(_))
 }
 
 /// The compiled program of a pattern.
@@ -289,6 +398,21 @@ pub(crate) struct Program {
     pub tail: bool,
     /// That trailing conversion is a `%s` (skips leading whitespace).
     pub tail_skips_space: bool,
+    /// The scansets that `Inst::Set` names.
+    pub sets: Vec<ByteSet>,
+}
+
+impl Program {
+    /// Whether the consuming instruction `inst` accepts `b`.
+    #[inline(always)]
+    pub(crate) fn accepts(&self, inst: Inst, b: u8) -> bool {
+        match inst {
+            Inst::Byte(x) => x == b,
+            Inst::Class(m) => CLASS_TABLE[usize::from(b)] & m != 0,
+            Inst::Set(n) => self.sets[usize::from(n)].contains(b),
+            _ => false,
+        }
+    }
 }
 
 /// Builds the program for `elems`; the unanchored `.*?` prefix is left to the matcher.
@@ -319,13 +443,15 @@ pub(crate) fn build(elems: &[Elem]) -> Program {
         }
     }
     let mut insts = Vec::new();
-    emit(&Node::Cat(nodes), &mut insts);
+    let mut sets = Vec::new();
+    emit(&Node::Cat(nodes), &mut insts, &mut sets);
     insts.push(if tail { Inst::MatchTail } else { Inst::Match });
     Program {
         insts,
         slots: 2 * cap as usize,
         tail,
         tail_skips_space,
+        sets,
     }
 }
 
@@ -334,21 +460,26 @@ fn pc(insts: &[Inst]) -> u32 {
 }
 
 /// Thompson construction; a `Split` placeholder is patched once its second target is known.
-fn emit(node: &Node, out: &mut Vec<Inst>) {
+fn emit(node: &Node, out: &mut Vec<Inst>, sets: &mut Vec<ByteSet>) {
     match node {
         Node::Byte(b) => out.push(Inst::Byte(*b)),
         Node::Class(c) => out.push(Inst::Class(*c)),
+        Node::Set(set) => {
+            // At most 16 conversions: the index fits.
+            out.push(Inst::Set(sets.len() as u16));
+            sets.push(*set);
+        }
         Node::Save(s) => out.push(Inst::Save(*s)),
-        Node::Cat(v) => v.iter().for_each(|n| emit(n, out)),
+        Node::Cat(v) => v.iter().for_each(|n| emit(n, out, sets)),
         Node::Alt(v) => {
             let mut jumps = Vec::new();
             for (k, n) in v.iter().enumerate() {
                 if k + 1 == v.len() {
-                    emit(n, out);
+                    emit(n, out, sets);
                 } else {
                     let split = pc(out);
                     out.push(Inst::Split(split + 1, 0));
-                    emit(n, out);
+                    emit(n, out, sets);
                     jumps.push(pc(out));
                     out.push(Inst::Jmp(0));
                     let next = pc(out);
@@ -363,7 +494,7 @@ fn emit(node: &Node, out: &mut Vec<Inst>) {
         Node::Opt(n) => {
             let split = pc(out);
             out.push(Inst::Split(split + 1, 0));
-            emit(n, out);
+            emit(n, out, sets);
             let end = pc(out);
             out[split as usize] = Inst::Split(split + 1, end);
         }
@@ -373,7 +504,7 @@ fn emit(node: &Node, out: &mut Vec<Inst>) {
             greedy,
         } => {
             let start = pc(out);
-            emit(node, out);
+            emit(node, out, sets);
             let next = pc(out) + 1;
             out.push(if *greedy {
                 Inst::Split(start, next)
@@ -388,7 +519,7 @@ fn emit(node: &Node, out: &mut Vec<Inst>) {
         } => {
             let split = pc(out);
             out.push(Inst::Split(0, 0));
-            emit(node, out);
+            emit(node, out, sets);
             out.push(Inst::Jmp(split));
             let end = pc(out);
             out[split as usize] = if *greedy {
@@ -398,6 +529,32 @@ fn emit(node: &Node, out: &mut Vec<Inst>) {
             };
         }
     }
+}
+
+/// The byte offset in `src` of each element [`parse`] makes of it (`src` parsed without error).
+pub(crate) fn elem_offsets(src: &[u8]) -> Vec<usize> {
+    let mut offsets = Vec::new();
+    let mut i = 0;
+    while i < src.len() {
+        offsets.push(i);
+        if is_space(src[i]) {
+            i += src[i..].iter().take_while(|&&b| is_space(b)).count();
+        } else if src[i] == b'%' {
+            i += conv_len(&src[i..]);
+        } else {
+            i += 1;
+        }
+    }
+    offsets
+}
+
+/// Number of consuming instructions (`Byte`, `Class`, `Set`) the translation of `elem` has.
+pub(crate) fn states_of(elem: Elem) -> usize {
+    let prog = build(&[elem]);
+    prog.insts
+        .iter()
+        .filter(|i| matches!(i, Inst::Byte(_) | Inst::Class(_) | Inst::Set(_)))
+        .count()
 }
 
 /// Smallest number of subject bytes any match of `elems` consumes.

@@ -28,6 +28,7 @@
 
 mod compile;
 mod dfa;
+mod lookalike;
 mod pike;
 mod prefilter;
 mod reverse;
@@ -106,22 +107,16 @@ impl Captures {
 }
 
 impl Pattern {
-    /// The pattern `-` without the reverse engine's tables (a few hundred bytes instead of ~3 KiB):
-    /// what a rule keeps when its compiled pattern has moved into a [`RuleSet`]. It still matches
-    /// correctly; only the subjects the segment engine leaves go to the Pike VM.
-    pub fn placeholder() -> Pattern {
-        let mut p = Pattern::compile(b"-").expect("a one-byte literal compiles");
-        p.reverse = None;
-        p
-    }
-
     /// Compiles a pattern.
     pub fn compile(src: &[u8]) -> Result<Pattern, CompileError> {
         let elems = compile::parse(src)?;
         let prog = compile::build(&elems);
+        let Some(tables) = reverse::Tables::new(&prog) else {
+            return Err(too_big(src, &elems));
+        };
         Ok(Pattern {
             source: src.to_vec(),
-            reverse: reverse::Tables::new(&prog),
+            reverse: Some(tables),
             segments: segments::Segments::new(&elems),
             prog,
             prefilter: Prefilter::new(&elems),
@@ -242,13 +237,36 @@ impl Pattern {
                 out.push(b'%');
                 src = rest;
             } else {
-                // A conversion (compile checked the syntax): skip its letter.
-                src = src.get(1..).unwrap_or_default();
+                // A conversion (compile checked the syntax): skip its letter or scanset.
+                let n = compile::conv_len(&self.source[self.source.len() - src.len() - 1..]);
+                src = src.get(n - 1..).unwrap_or_default();
                 out.extend_from_slice(caps.get(k, subject));
                 k += 1;
             }
         }
     }
+}
+
+/// The error for a pattern with more states than the reverse engine takes, at the element
+/// that goes over. Such a pattern would run on the Pike VM alone, whose time grows with the
+/// pattern: a few hundred states cost tens of milliseconds per 8 KiB of an adversarial line.
+fn too_big(src: &[u8], elems: &[compile::Elem]) -> CompileError {
+    let limit = reverse::MAX_STATES;
+    let mut total = 0;
+    let mut offset = 0;
+    for (&e, at) in elems.iter().zip(compile::elem_offsets(src)) {
+        total += compile::states_of(e);
+        if total > limit && offset == 0 {
+            offset = at;
+        }
+    }
+    let reason = format!(
+        "pattern too long: it needs {total} matcher states, at most {limit} (one per literal \
+         byte, whitespace run or scanset, 1 to 10 per other conversion), so that no log line \
+         can make it cost more than a millisecond; shorten its literal text (a match may start \
+         anywhere, so leading text can go)"
+    );
+    CompileError { offset, reason }
 }
 
 /// Threads the Pike VM may step through before a long search with a trailing `%s`/`%b` moves

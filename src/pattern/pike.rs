@@ -171,6 +171,7 @@ pub(crate) fn exec(
             let ok = match prog.insts[pc as usize] {
                 Inst::Byte(b) => byte == Some(b),
                 Inst::Class(m) => byte.is_some_and(|b| CLASS_TABLE[b as usize] & m != 0),
+                Inst::Set(n) => byte.is_some_and(|b| prog.sets[n as usize].contains(b)),
                 Inst::Match | Inst::MatchTail => {
                     let done = if prog.insts[pc as usize] == Inst::Match {
                         p == len

@@ -4,7 +4,7 @@
 //! scan (minimum length, literal suffix, required literal), and the scan for the next possible
 //! match start. Never: rejects a subject that the full matcher would accept.
 
-use super::compile::{CLASS_TABLE, Conv, DIGIT, Elem, HEX, OCTAL, SIGN, SPACE};
+use super::compile::{ByteSet, CLASS_TABLE, Conv, DIGIT, Elem, HEX, OCTAL, SIGN, SPACE};
 use super::pike::StartScan;
 
 /// Necessary conditions for a match, checked before running the VM.
@@ -131,6 +131,8 @@ pub(crate) enum Start {
     Literal(Literal),
     /// The first byte is in this class mask.
     Class(u16),
+    /// The pattern starts with a scanset: the first byte is one of its members.
+    Set(ByteSet),
 }
 
 impl Start {
@@ -145,6 +147,7 @@ impl Start {
                 Conv::U => Start::Class(SPACE | DIGIT),
                 Conv::O => Start::Class(SPACE | OCTAL),
                 Conv::X => Start::Class(SPACE | HEX),
+                Conv::Scan(set) => Start::Set(*set),
                 _ => Start::Any,
             },
             _ => Start::Any,
@@ -165,6 +168,10 @@ impl StartScan for Start {
             Start::Class(m) => hay[from..=last]
                 .iter()
                 .position(|&b| CLASS_TABLE[b as usize] & m != 0)
+                .map(|i| from + i),
+            Start::Set(set) => hay[from..=last]
+                .iter()
+                .position(|&b| set.contains(b))
                 .map(|i| from + i),
         };
         found.filter(|&i| i <= last)

@@ -26,7 +26,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::compile::{CLASS_TABLE, Inst, Program};
+use super::compile::{Inst, Program};
 use super::dfa::{DEAD, Dfa, START};
 use super::pike::{MAX_SLOTS, set_tail};
 
@@ -35,8 +35,10 @@ use super::pike::{MAX_SLOTS, set_tail};
 /// binary within its flash budget, and the lazy DFA makes the wider sets cost little.
 const SPECIALISE: bool = cfg!(target_pointer_width = "64");
 
-/// Largest bitset, in 64-bit words (patterns with more targets use the Pike VM).
+/// Largest bitset, in 64-bit words (patterns with more targets do not compile).
 pub(crate) const MAX_WORDS: usize = 4;
+/// Most targets a pattern may have: the bitsets also hold END and TAIL.
+pub(crate) const MAX_STATES: usize = 64 * MAX_WORDS - 2;
 /// Positions per checkpoint.
 const BLOCK: usize = 128;
 /// Longest subject this engine takes (its scratch is sized for it); longer ones use the Pike VM.
@@ -84,7 +86,7 @@ impl Tables {
         let mut target = vec![usize::MAX; insts.len()];
         let mut states = Vec::new();
         for (pc, inst) in insts.iter().enumerate() {
-            if matches!(inst, Inst::Byte(_) | Inst::Class(_)) {
+            if consumes(*inst) {
                 target[pc] = states.len();
                 states.push(pc);
             }
@@ -106,12 +108,7 @@ impl Tables {
         let mut bytes = vec![0u64; 256 * words];
         for (t, &pc) in states.iter().enumerate() {
             for b in 0..256 {
-                let ok = match insts[pc] {
-                    Inst::Byte(x) => x as usize == b,
-                    Inst::Class(m) => CLASS_TABLE[b] & m != 0,
-                    _ => false,
-                };
-                if ok {
+                if prog.accepts(insts[pc], b as u8) {
                     bytes[b * words + t / 64] |= 1 << (t % 64);
                 }
             }
@@ -193,7 +190,7 @@ fn closure_targets(insts: &[Inst], target: &[usize], end: usize, pc: usize) -> V
             continue;
         }
         match insts[pc] {
-            Inst::Byte(_) | Inst::Class(_) => out.push(target[pc]),
+            Inst::Byte(_) | Inst::Class(_) | Inst::Set(_) => out.push(target[pc]),
             Inst::Split(a, b) => stack.extend([a as usize, b as usize]),
             Inst::Jmp(a) => stack.push(a as usize),
             Inst::Save(_) => stack.push(pc + 1),
@@ -248,7 +245,7 @@ pub(crate) fn exec(
 }
 
 fn consumes(inst: Inst) -> bool {
-    matches!(inst, Inst::Byte(_) | Inst::Class(_))
+    matches!(inst, Inst::Byte(_) | Inst::Class(_) | Inst::Set(_))
 }
 
 type Set<const W: usize> = [u64; W];
@@ -660,7 +657,7 @@ impl<'a, const W: usize> Run<'a, W> {
         let mut pc = 0;
         loop {
             match insts[pc] {
-                Inst::Byte(_) | Inst::Class(_) => {
+                Inst::Byte(_) | Inst::Class(_) | Inst::Set(_) => {
                     if pos >= self.hay.len() {
                         return false;
                     }

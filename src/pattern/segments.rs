@@ -13,7 +13,7 @@
 //! Patterns with a `%f`, `%i`, `%x` (alternatives inside the conversion) or `%c` (rare in log
 //! rules) have no segments and go to those engines directly.
 
-use super::compile::{ANY, CLASS_TABLE, Conv, DIGIT, Elem, NOT_SPACE, OCTAL, SIGN, SPACE};
+use super::compile::{ANY, ByteSet, CLASS_TABLE, Conv, DIGIT, Elem, NOT_SPACE, OCTAL, SIGN, SPACE};
 use super::pike::{MAX_SLOTS, StartScan};
 
 /// One segment, with the capture number of a conversion.
@@ -30,6 +30,8 @@ enum Seg {
     Lazy { class: u16, skip: bool, cap: u8 },
     /// The trailing `%s`/`%b`: everything left, at least one byte.
     Tail { skip: bool, cap: u8 },
+    /// A scanset `[set]+` ([`Segments::sets`]`[set]`): greedy, no whitespace skipping.
+    Scan { set: u8, cap: u8 },
 }
 
 /// A pattern as segments, built once at compile time.
@@ -40,6 +42,8 @@ pub(crate) struct Segments {
     /// (see [`settles`]).
     settles: Vec<bool>,
     bytes: Vec<u8>,
+    /// The scansets that `Seg::Scan` names.
+    sets: Vec<ByteSet>,
 }
 
 /// Searches whose segments would take more steps than this per subject byte go to the
@@ -62,6 +66,16 @@ impl Segments {
             match *e {
                 Elem::Lit(b) => plain.push_text(b)?,
                 Elem::Space => plain.segs.push(Seg::Space),
+                Elem::Conv {
+                    conv: Conv::Scan(set),
+                    ..
+                } => {
+                    // At most 16 conversions: the index fits.
+                    let n = plain.sets.len() as u8;
+                    plain.sets.push(set);
+                    plain.segs.push(Seg::Scan { set: n, cap });
+                    cap += 1;
+                }
                 Elem::Conv { conv, trailing } => {
                     plain.segs.push(conv_seg(conv, trailing, cap)?);
                     cap += 1;
@@ -70,7 +84,10 @@ impl Segments {
         }
         plain.settle();
         // Every whitespace run that settles joins the text beside it as one `b' '`.
-        let mut out = Segments::default();
+        let mut out = Segments {
+            sets: plain.sets.clone(),
+            ..Segments::default()
+        };
         for (i, &seg) in plain.segs.iter().enumerate() {
             let beside_text = matches!(out.segs.last(), Some(Seg::Lit { .. }))
                 || matches!(plain.segs.get(i + 1), Some(Seg::Lit { .. }));
@@ -102,7 +119,7 @@ impl Segments {
 
     fn settle(&mut self) {
         self.settles = (0..self.segs.len())
-            .map(|i| settles(self.segs[i], self.segs.get(i + 1).copied(), &self.bytes))
+            .map(|i| settles(self.segs[i], self.segs.get(i + 1).copied(), self))
             .collect();
     }
 
@@ -152,7 +169,7 @@ fn conv_seg(conv: Conv, trailing: bool, cap: u8) -> Option<Seg> {
         Conv::O => num(OCTAL, false),
         Conv::S => lazy(NOT_SPACE, true),
         Conv::B => lazy(ANY, false),
-        Conv::X | Conv::I | Conv::F | Conv::C => return None,
+        Conv::X | Conv::I | Conv::F | Conv::C | Conv::Scan(_) => return None,
     })
 }
 
@@ -217,6 +234,18 @@ impl Run<'_> {
                     p + n
                 }
                 Seg::Tail { skip, cap } => return self.tail(pos, skip, cap),
+                Seg::Scan { set, cap } => {
+                    let n = self.run_set(pos, set)?;
+                    if n == 0 {
+                        return Some(false);
+                    }
+                    self.open(cap, pos);
+                    if !settles {
+                        return self.longest_first(i, pos + 1, pos + n);
+                    }
+                    self.close(cap, pos + n);
+                    pos + n
+                }
             };
             i += 1;
         }
@@ -326,6 +355,18 @@ impl Run<'_> {
         Some(n)
     }
 
+    /// Length of the run of bytes of scanset `set` from `pos`, charged a step per byte.
+    fn run_set(&mut self, pos: usize, set: u8) -> Option<usize> {
+        let set = &self.segs.sets[usize::from(set)];
+        let rest = self.hay.get(pos..).unwrap_or_default();
+        let n = rest
+            .iter()
+            .position(|&b| !set.contains(b))
+            .unwrap_or(rest.len());
+        self.charge(n)?;
+        Some(n)
+    }
+
     /// Whether the byte at `pos` is in `class`.
     fn is(&self, pos: usize, class: u16) -> bool {
         self.hay
@@ -351,7 +392,10 @@ impl Seg {
     fn cap(self) -> Option<u8> {
         match self {
             Seg::Lit { .. } | Seg::Space => None,
-            Seg::Num { cap, .. } | Seg::Lazy { cap, .. } | Seg::Tail { cap, .. } => Some(cap),
+            Seg::Num { cap, .. }
+            | Seg::Lazy { cap, .. }
+            | Seg::Tail { cap, .. }
+            | Seg::Scan { cap, .. } => Some(cap),
         }
     }
 }
@@ -361,27 +405,55 @@ impl Seg {
 /// fails when `next` cannot start with such a byte — or, after a whitespace run, when `next`
 /// skips whitespace itself, so every split of the run leads to the same place. (The classes
 /// here are whitespace, digits, octal digits and non-whitespace: only the last two overlap
-/// others, and never whitespace.)
-fn settles(seg: Seg, next: Option<Seg>, bytes: &[u8]) -> bool {
+/// others, and never whitespace; scansets are compared byte by byte.)
+fn settles(seg: Seg, next: Option<Seg>, segs: &Segments) -> bool {
     let class = match seg {
         Seg::Space => SPACE,
         Seg::Num { class, .. } => class,
         Seg::Lazy {
             class: NOT_SPACE, ..
         } => NOT_SPACE,
+        Seg::Scan { set, .. } => {
+            let set = segs.sets[usize::from(set)];
+            return next.is_none_or(|n| first_bytes(n, segs).is_some_and(|f| f.disjoint(&set)));
+        }
         _ => return false,
     };
     match next {
         // Only the longest end can be the end of the subject.
         None => true,
-        Some(Seg::Lit { at, .. }) => match bytes[usize::from(at)] {
+        Some(Seg::Lit { at, .. }) => match segs.bytes[usize::from(at)] {
             b' ' => class != SPACE,
             first => CLASS_TABLE[usize::from(first)] & class == 0,
         },
         Some(Seg::Space) => class != SPACE,
         Some(Seg::Num { .. } | Seg::Lazy { skip: true, .. }) => class == SPACE,
+        Some(Seg::Scan { set, .. }) => {
+            segs.sets[usize::from(set)].disjoint(&ByteSet::of_class(class))
+        }
         Some(_) => false,
     }
+}
+
+/// The bytes `seg` can start with (`None`: any byte).
+fn first_bytes(seg: Seg, segs: &Segments) -> Option<ByteSet> {
+    let mut f = ByteSet::of_class(SPACE);
+    match seg {
+        Seg::Lit { at, .. } => match segs.bytes[usize::from(at)] {
+            b' ' => {}
+            b => {
+                f = ByteSet::default();
+                f.insert(b);
+            }
+        },
+        Seg::Space => {}
+        Seg::Num { class, sign, .. } => {
+            f = ByteSet::of_class(SPACE | class | if sign { SIGN } else { 0 });
+        }
+        Seg::Scan { set, .. } => f = segs.sets[usize::from(set)],
+        Seg::Lazy { .. } | Seg::Tail { .. } => return None,
+    }
+    Some(f)
 }
 
 #[cfg(test)]
@@ -439,6 +511,19 @@ mod tests {
             (b"%b%b", &[b"ab", b"a", b"abc"]),
             (b"%d%d", &[b"12", b"1", b"-1-2", b"+1 -2 "]),
             (b"%d%s", &[b"12", b"1", b"1 x", b"12x"]),
+            (
+                b"from '%[^']' failed for '%s:%d' (callid: %[^']) - Failed",
+                &[
+                    b"x from '\"1\" <sip:1@h>' failed for '1.2.3.4:5' (callid: a b) - Failed",
+                    b"from 'a' failed for '1:2' (callid: ') - Failed",
+                    b"from '' failed for '1:2' (callid: x) - Failed",
+                ],
+            ),
+            (
+                b"%[a-c]%[^ ]%[ ]%d",
+                &[b"abcab  12", b"ab 1", b"a  -1", b"aaa", b"abc\t 1"],
+            ),
+            (b"%[0-9]%d", &[b"12345", b"1", b"12 3"]),
         ];
         for (pattern, subjects) in cases {
             let p = Pattern::compile(pattern).unwrap();

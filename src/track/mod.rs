@@ -1,6 +1,6 @@
 //! Counting (SPEC §6): events per key in a sliding window, with bounded state.
 //!
-//! Owns: per-rule key tables, windows, firing, eviction, and the `ignoreip` test on values.
+//! Owns: per-rule key tables, windows, firing and eviction.
 //! Never: allocates per event (the table is one block, allocated once on the rule's first event),
 //! grows past `max_keys`, panics on any key bytes or any timestamp.
 //!
@@ -47,9 +47,12 @@
 //! (it is not older than `window`), nothing panics, and the recency order used for eviction is the
 //! order events arrived in, not their timestamps.
 
-use crate::ipnet::IpNet;
+pub mod conntrack;
+
 use std::hash::{BuildHasher, RandomState};
-use std::net::{IpAddr, Ipv4Addr};
+
+/// Address reading lives with the networks it is compared to; re-exported for callers of `track`.
+pub use crate::ipnet::{is_ignored, parse_addr};
 
 /// Bytes of a key stored verbatim; longer keys are told apart by their length and keyed hash.
 pub const KEY_PREFIX: usize = 64;
@@ -95,6 +98,8 @@ pub struct KeyTracker {
     free: u32,
     live: u32,
     evicted: u64,
+    /// The slot (+ 1) of a key that fired and keeps its history until `clear_fired`.
+    held: u32,
 }
 
 impl KeyTracker {
@@ -124,6 +129,7 @@ impl KeyTracker {
             free: NONE,
             live: 0,
             evicted: 0,
+            held: NONE,
         }
     }
 
@@ -154,8 +160,21 @@ impl KeyTracker {
     }
 
     /// Records an event for `key` at `now` (epoch seconds). The first event of a table with
-    /// `maxfail` > 1 allocates it (zeroed); no other event allocates.
+    /// `maxfail` > 1 allocates it (zeroed); no other event allocates. A firing clears the key.
     pub fn event(&mut self, key: &[u8], now: i64) -> Outcome {
+        let outcome = self.event_held(key, now);
+        if outcome.fired {
+            self.clear_fired();
+        }
+        outcome
+    }
+
+    /// [`KeyTracker::event`], except that a firing key keeps its history until
+    /// [`KeyTracker::clear_fired`] (before the next event): the caller clears it once the firing
+    /// was taken, and leaves it when the firing could not be queued, so that the key's next
+    /// event fires again (SPEC §6). The firing event itself is never stored.
+    pub fn event_held(&mut self, key: &[u8], now: i64) -> Outcome {
+        self.held = NONE;
         if self.maxfail == 1 {
             // Fires on every event and clears at once: nothing to remember.
             return Outcome {
@@ -186,7 +205,7 @@ impl KeyTracker {
         };
         let count = self.prune(slot, now) + 1;
         if count >= self.maxfail {
-            self.remove(slot);
+            self.held = slot + 1;
             return Outcome { count, fired: true };
         }
         if self.stride > 0 {
@@ -197,6 +216,14 @@ impl KeyTracker {
         Outcome {
             count,
             fired: false,
+        }
+    }
+
+    /// Forgets the key of the firing [`KeyTracker::event_held`] just reported, if any.
+    pub fn clear_fired(&mut self) {
+        if self.held != NONE {
+            self.remove(self.held - 1);
+            self.held = NONE;
         }
     }
 
@@ -439,89 +466,6 @@ fn saturated_len(key: &[u8]) -> u32 {
     u32::try_from(key.len()).unwrap_or(u32::MAX)
 }
 
-/// True when `value` is an IP address (optionally `ADDR:port`, `[V6]`, `[V6]:port`, or dropbear's
-/// unbracketed `V6:port`) inside one of `nets`. An IPv6 zone (`fe80::1%br-lan`) is ignored.
-/// IPv4-mapped IPv6 addresses are compared as IPv4 (see [`IpNet::contains`]).
-///
-/// Dropbear's `V6:port` is ambiguous (`2001:db8::1:2222` is also a valid address): both readings
-/// are tried, and the value is ignored when either is inside `nets`. Both readings lie in the same
-/// /64 as the real peer, so an attacker gains nothing over the admin's own network choice.
-pub fn is_ignored(value: &[u8], nets: &[IpNet]) -> bool {
-    if nets.is_empty() {
-        return false;
-    }
-    let (whole, stripped) = addr_readings(value);
-    let inside = |ip: Option<IpAddr>| ip.is_some_and(|ip| IpNet::any_contains(nets, &ip));
-    inside(whole) || inside(stripped)
-}
-
-/// The address in a captured value, in any of the forms [`is_ignored`] accepts (the whole value
-/// read as an address first, then without a trailing `:port`). No allocation.
-pub fn parse_addr(value: &[u8]) -> Option<IpAddr> {
-    let (whole, stripped) = addr_readings(value);
-    whole.or(stripped)
-}
-
-/// The value read as an address as it stands, and read as `ADDR:port` (or `[V6]`, `[V6]:port`).
-fn addr_readings(value: &[u8]) -> (Option<IpAddr>, Option<IpAddr>) {
-    if let Some(rest) = value.strip_prefix(b"[") {
-        let Some(close) = rest.iter().position(|&b| b == b']') else {
-            return (None, None);
-        };
-        let after = &rest[close + 1..];
-        let port_ok = after.is_empty() || after.strip_prefix(b":").is_some_and(is_port);
-        let v6 = parse_plain(&rest[..close]).filter(IpAddr::is_ipv6);
-        return (None, v6.filter(|_| port_ok));
-    }
-    let whole = parse_plain(value);
-    let stripped = match value.iter().rposition(|&b| b == b':') {
-        Some(colon) if is_port(&value[colon + 1..]) => parse_plain(&value[..colon]),
-        _ => None,
-    };
-    (whole, stripped)
-}
-
-fn is_port(b: &[u8]) -> bool {
-    (1..=5).contains(&b.len()) && b.iter().all(u8::is_ascii_digit)
-}
-
-/// A bare IPv4 or IPv6 address, an IPv6 zone suffix dropped.
-fn parse_plain(b: &[u8]) -> Option<IpAddr> {
-    let b = match b.iter().position(|&c| c == b'%') {
-        Some(p) if b.contains(&b':') => &b[..p],
-        _ => b,
-    };
-    // Most captured values are names, ports and words: `ignoreip` reads every one, so they are
-    // turned away before the (much slower) address parser.
-    // Without a `:` only a dotted quad can be left, which `ipv4` reads (a value without a `.`,
-    // a port say, fails there).
-    let address_bytes = |c: &u8| c.is_ascii_hexdigit() || *c == b'.' || *c == b':';
-    if b.len() > 45 || !b.iter().all(address_bytes) {
-        return None;
-    }
-    if !b.contains(&b':') {
-        return ipv4(b).map(IpAddr::V4);
-    }
-    std::str::from_utf8(b).ok()?.parse().ok()
-}
-
-/// A dotted quad as `Ipv4Addr::from_str` reads it (1–3 digits an octet, none above 255, no
-/// leading zero), without the UTF-8 check and the generic parser: most keys are IPv4 addresses.
-fn ipv4(b: &[u8]) -> Option<Ipv4Addr> {
-    let mut octets = [0u8; 4];
-    let mut parts = b.split(|&c| c == b'.');
-    for o in &mut octets {
-        let p = parts.next()?;
-        let digits = (1..=3).contains(&p.len()) && p.iter().all(u8::is_ascii_digit);
-        if !digits || (p.len() > 1 && p[0] == b'0') {
-            return None;
-        }
-        let v = p.iter().fold(0u16, |v, &d| v * 10 + u16::from(d - b'0'));
-        *o = u8::try_from(v).ok()?;
-    }
-    parts.next().is_none().then_some(Ipv4Addr::from(octets))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -552,6 +496,32 @@ mod tests {
         );
         assert_eq!(t.keys(), 0);
         assert_eq!(t.event(b"a", 3).count, 1);
+    }
+
+    #[test]
+    fn a_held_firing_keeps_the_history_until_cleared() {
+        let mut t = KeyTracker::new(8, 3, Some(60));
+        t.event_held(b"a", 0);
+        t.event_held(b"a", 1);
+        // Not cleared (the firing could not be queued): the next event fires again.
+        assert!(t.event_held(b"a", 2).fired);
+        assert_eq!(t.keys(), 1);
+        assert_eq!(
+            t.event_held(b"a", 3),
+            Outcome {
+                count: 3,
+                fired: true
+            }
+        );
+        t.clear_fired();
+        assert_eq!(t.keys(), 0);
+        assert_eq!(t.event_held(b"a", 4).count, 1);
+        // Another key's event in between forgets nothing: clear_fired applies to the last firing.
+        t.event_held(b"a", 5);
+        assert!(t.event_held(b"a", 6).fired);
+        t.event_held(b"b", 7);
+        t.clear_fired();
+        assert_eq!(t.keys(), 2);
     }
 
     #[test]
@@ -604,117 +574,6 @@ mod tests {
         for k in 0..7u32 {
             // Whatever was evicted, each key now is found or inserted without looping forever.
             t.event(&k.to_be_bytes(), 0);
-        }
-    }
-
-    #[test]
-    fn addr_forms() {
-        let v = |s: &str| parse_addr(s.as_bytes()).map(|a| a.to_string());
-        assert_eq!(v("1.2.3.4").as_deref(), Some("1.2.3.4"));
-        assert_eq!(v("1.2.3.4:22").as_deref(), Some("1.2.3.4"));
-        assert_eq!(v("[::1]:22").as_deref(), Some("::1"));
-        assert_eq!(v("[::1]").as_deref(), Some("::1"));
-        assert_eq!(v("2001:db8::1:51234").as_deref(), Some("2001:db8::1"));
-        assert_eq!(v("2001:db8::1:2222").as_deref(), Some("2001:db8::1:2222"));
-        assert_eq!(v("2001:db8::1:5123x"), None);
-        assert_eq!(v("fe80::1%br-lan:22").as_deref(), Some("fe80::1"));
-        assert_eq!(v("[1.2.3.4]:22"), None);
-        assert_eq!(v("1.2.3.4:"), None);
-        assert_eq!(v("1.2.3.4:123456"), None);
-        assert_eq!(v("9.9.9.9 IP:1.2.3.4"), None);
-        assert_eq!(v(""), None);
-        assert_eq!(v("["), None);
-    }
-
-    #[test]
-    fn fast_address_reading_agrees_with_std() {
-        let std_reading =
-            |b: &[u8]| -> Option<IpAddr> { std::str::from_utf8(b).ok()?.parse().ok() };
-        let longest = b"ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255";
-        for s in [
-            &b"::"[..],
-            b"::1",
-            b"1.2.3.4",
-            b"::ffff:1.2.3.4",
-            b"0:0:0:0:0:0:0:0",
-            longest,
-        ] {
-            assert_eq!(parse_plain(s), std_reading(s), "{}", s.escape_ascii());
-        }
-        // Dotted quads and near misses: 3 to 5 octets out of a list of edge cases.
-        let octets = [
-            "0", "00", "01", "1", "9", "10", "99", "100", "199", "200", "255", "256", "300", "999",
-            "0000", "", "1234", "010",
-        ];
-        let mut y = 0x9e37_79b9_7f4a_7c15u64;
-        for _ in 0..100_000 {
-            y ^= y << 13;
-            y ^= y >> 7;
-            y ^= y << 17;
-            let parts = 3 + (y % 3) as usize;
-            let s: Vec<&str> = (0..parts)
-                .map(|k| octets[(y >> (8 + 5 * k)) as usize % octets.len()])
-                .collect();
-            let s = s.join(".");
-            assert_eq!(parse_plain(s.as_bytes()), std_reading(s.as_bytes()), "{s}");
-        }
-        // IPv6 shapes and near misses: 1 to 9 groups out of a list of edge cases, joined by
-        // `:` with at most a few `::`. std reads them, after the quick reject, which must turn
-        // none of the valid ones away.
-        let groups = [
-            "",
-            "0",
-            "1",
-            "00",
-            "0001",
-            "ffff",
-            "FfFf",
-            "abcd",
-            "12345",
-            "g",
-            "1.2.3.4",
-            "01.2.3.4",
-            "256.0.0.1",
-            "1.2.3",
-            "255.255.255.255",
-        ];
-        let mut valid = 0;
-        for _ in 0..200_000 {
-            y ^= y << 13;
-            y ^= y >> 7;
-            y ^= y << 17;
-            let parts = 1 + (y % 9) as usize;
-            let mut s = String::new();
-            for k in 0..parts {
-                if k > 0 {
-                    s.push_str(if (y >> (40 + k)).is_multiple_of(5) {
-                        "::"
-                    } else {
-                        ":"
-                    });
-                }
-                s.push_str(groups[(y >> (4 * k)) as usize % groups.len()]);
-            }
-            assert_eq!(parse_plain(s.as_bytes()), std_reading(s.as_bytes()), "{s}");
-            valid += usize::from(std_reading(s.as_bytes()).is_some());
-        }
-        assert!(valid > 2000, "only {valid} valid IPv6 shapes");
-        // Random strings over the bytes addresses are made of, and a few others.
-        let alphabet = b"0123456789abcdefABCDEF....::::xg %";
-        let mut x = 0x2545_f491_4f6c_dd1du64;
-        for _ in 0..200_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let len = (x % 48) as usize;
-            let s: Vec<u8> = (0..len)
-                .map(|k| alphabet[((x >> (k % 8 * 8)) as usize + k * 7) % alphabet.len()])
-                .collect();
-            let plain = match s.iter().position(|&c| c == b'%') {
-                Some(p) if s.contains(&b':') => &s[..p],
-                _ => &s[..],
-            };
-            assert_eq!(parse_plain(&s), std_reading(plain), "{}", s.escape_ascii());
         }
     }
 }

@@ -116,6 +116,55 @@ for n in range(5):
 # A successful registration: noise.
 log(1260, "local0.notice", ast, "VERBOSE[2640]: res_pjsip_registrar.c:1123 in register_aor_core: Added contact 'sip:1001@192.168.1.60:5060' to AOR '1001' with expiration of 3600 seconds")
 
+# -- OpenSSH (sshd-session, OpenSSH 9.8+) -------------------------------------------------------
+sshd = "sshd-session[4100]"
+for n in range(5):
+    # L. 192.0.2.110: 5 wrong passwords -> sshd_failed_password fires once.
+    log(600 + n * 20, "authpriv.info", sshd, f"Failed password for root from 192.0.2.110 port {42000 + n} ssh2")
+    # 2001:db8:10::110: an invalid user's passwords -> sshd_failed_password fires once.
+    log(610 + n * 20, "authpriv.info", sshd, f"Failed password for invalid user admin from 2001:db8:10::110 port {42100 + n} ssh2")
+    # 198.51.100.111: 5 invalid users -> sshd_invalid_user fires once.
+    log(1600 + n * 20, "authpriv.info", sshd, f"Invalid user oracle{n} from 198.51.100.111 port {42200 + n}")
+    # 198.51.100.112: 5 connections that used up their tries -> sshd_max_auth_tries fires once.
+    log(1700 + n * 20, "authpriv.err", sshd, f"error: maximum authentication attempts exceeded for root from 198.51.100.112 port {42300 + n} ssh2 [preauth]")
+    # The admin's LAN PC: ignored, never fires.
+    log(2300 + n * 20, "authpriv.info", sshd, f"Failed password for root from 192.168.1.10 port {42400 + n} ssh2")
+    # Injection in the user name: the real peer 192.0.2.113 fires, 203.0.113.9 never.
+    log(2310 + n * 20, "authpriv.info", sshd, f"Failed password for invalid user x from 203.0.113.9 port 22 ssh2 from 192.0.2.113 port {42500 + n} ssh2")
+    # Older OpenSSH logs under `sshd`: another program, not counted by the shipped rules.
+    log(2320 + n * 20, "authpriv.info", "sshd[4000]", f"Failed password for root from 198.51.100.114 port {42600 + n} ssh2")
+
+# -- OpenVPN (OpenWrt tags it openvpn(<instance>)) ------------------------------------------------
+ovpn = "openvpn(server)[1700]"
+for n in range(5):
+    # M. 198.51.100.120: 5 failed TLS handshakes -> fires once.
+    log(700 + n * 30, "daemon.err", ovpn, f"198.51.100.120:{43000 + n} TLS Error: TLS handshake failed")
+    # 198.51.100.121: 5 wrong user names/passwords -> fires once.
+    log(710 + n * 30, "daemon.err", ovpn, f"198.51.100.121:{43100 + n} TLS Auth Error: Auth Username/Password verification failed for peer")
+    # Packets without the tls-auth key, IPv4 and IPv6 -> each fires once.
+    log(720 + n * 30, "daemon.err", ovpn, f"TLS Error: incoming packet authentication failed from [AF_INET]198.51.100.122:{43200 + n}")
+    log(730 + n * 30, "daemon.err", ovpn, f"TLS Error: tls-crypt unwrapping failed from [AF_INET6]2001:db8:12::122:{43300 + n}")
+    # IPv6 peers are prefixed without a port: no capture, never a wrong address.
+    log(740 + n * 30, "daemon.err", ovpn, "2001:db8:12::123 TLS Error: TLS handshake failed")
+    # Another instance's tag: not the shipped program.
+    log(750 + n * 30, "daemon.err", "openvpn(client)[1701]", f"198.51.100.124:{43400 + n} TLS Error: TLS handshake failed")
+
+# -- Asterisk, res_pjsip ACLs and dial plan, chan_sip INVITE injection ----------------------------
+for n in range(5):
+    acl = "Not match Endpoint ACL" if n % 2 else "Not match Endpoint Contact ACL"
+    # N. 198.51.100.130: 5 ACL refusals -> fires once.
+    log(1900 + n * 20, "local0.notice", ast, f"NOTICE[2640]: res_pjsip/pjsip_distributor.c:590 in log_failed_request: Request 'REGISTER' from '<sip:100@pbx.example.net>' failed for '198.51.100.130:5060' (callid: acl{n}) - {acl}")
+    # 198.51.100.131 and 2001:db8:13::131: the anonymous endpoint dials 5 unknown numbers each.
+    log(1910 + n * 20, "local0.notice", ast, f"NOTICE[2641][C-0000{n:04x}]: res_pjsip_session.c:3779 in new_invite: Call from 'anonymous' (UDP:198.51.100.131:5060) to extension '00972{n}' rejected because extension not found in context 'public'.")
+    log(1911 + n * 20, "local0.notice", ast, f"NOTICE[2641][C-0001{n:04x}]: res_pjsip_session.c:3779 in new_invite: Call from 'anonymous' (UDP6:[2001:db8:13::131]:5060) to extension '00972{n}' rejected because extension not found in context 'public'.")
+    # 198.51.100.133: unidentified requests, plain and counted wording -> fires once.
+    tail = " after 5 tries in 2.040 ms" if n < 2 else ""
+    log(1920 + n * 20, "local0.notice", ast, f"NOTICE[2640]: res_pjsip/pjsip_distributor.c:676 in log_failed_request: Request 'OPTIONS' from '<sip:100@198.51.100.133>' failed for '198.51.100.133:5060' (callid: u{n}) - No matching endpoint found{tail}")
+    # Injections. A quote in the Call-ID: no match (evasion).
+    log(3002 + n * 10, "local0.notice", ast, f"NOTICE[2640]: res_pjsip/pjsip_distributor.c:676 in log_failed_request: Request 'REGISTER' from '<sip:1@x>' failed for '192.0.2.207:5060' (callid: a' failed for '203.0.113.9:5060' (callid: b) - Failed to authenticate")
+    # A copy of the line in the chan_sip extension: the real caller 192.0.2.208 fires.
+    log(3003 + n * 10, "local0.notice", ast, f"NOTICE[2633][C-0002{n:04x}]: chan_sip.c:26689 in handle_request_invite: Call from '' (192.0.2.208:5060) to extension '1' (203.0.113.9:5060) to extension '2' rejected because extension not found in context 'default'.")
+
 # -- ddns-scripts, miniupnpd ----------------------------------------------------------------------
 log(30, "user.info", "ddns-scripts[4242]", "myddns_ipv4: Detect registered/public IP")
 log(31, "user.info", "ddns-scripts[4242]", "myddns_ipv4: Registered IP '198.51.100.4' detected")

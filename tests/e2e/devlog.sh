@@ -1,7 +1,8 @@
 #!/bin/sh
-# devlog.sh SOCKET STAGE [-v VARLOG] -- CMD [ARG...]
-# Runs CMD with /dev/log leading to SOCKET (and /var/log being the directory VARLOG), without
-# touching the host's /dev or /var/log.
+# devlog.sh SOCKET STAGE [-v VARLOG] [-b BIN] -- CMD [ARG...]
+# Runs CMD with /dev/log leading to SOCKET (and /var/log being the directory VARLOG, and
+# /usr/sbin/logtrigger being the binary BIN, as installed on a router), without touching the
+# host's /dev, /var/log or /usr/sbin.
 #
 # Must run in a private mount namespace (`unshare -m --propagation private sh devlog.sh ...`); it
 # refuses to run otherwise. There it keeps the real /dev at STAGE (an empty directory of the test),
@@ -9,7 +10,7 @@
 # /dev/log a symlink to SOCKET (which need not exist yet: syslog(3) reconnects on every message).
 # Everything mounted here disappears with the namespace's last process.
 set -eu
-usage() { echo "usage: devlog.sh SOCKET STAGE [-v VARLOG] -- CMD [ARG...]" >&2; exit 64; }
+usage() { echo "usage: devlog.sh SOCKET STAGE [-v VARLOG] [-b BIN] -- CMD [ARG...]" >&2; exit 64; }
 [ "$#" -ge 2 ] || usage
 sock=$1
 stage=$2
@@ -18,6 +19,12 @@ varlog=
 if [ "${1-}" = -v ]; then
 	[ "$#" -ge 2 ] || usage
 	varlog=$2
+	shift 2
+fi
+bin=
+if [ "${1-}" = -b ]; then
+	[ "$#" -ge 2 ] || usage
+	bin=$2
 	shift 2
 fi
 [ "${1-}" = -- ] || usage
@@ -41,5 +48,17 @@ done
 ln -sfn "$sock" /dev/log
 if [ -n "$varlog" ]; then
 	mount --bind "$varlog" /var/log
+fi
+# /usr/sbin as a tmpfs of symlinks to the real one, plus logtrigger (the daemon runs its
+# scripts with PATH=/usr/sbin:/usr/bin:/sbin:/bin, and ipblock.sh calls logtrigger).
+if [ -n "$bin" ]; then
+	sbin=$stage.sbin
+	mkdir -p "$sbin"
+	mount --bind /usr/sbin "$sbin"
+	mount -t tmpfs -o mode=0755,size=1m lt-e2e-sbin /usr/sbin
+	for entry in "$sbin"/*; do
+		ln -s "$entry" "/usr/sbin/${entry##*/}"
+	done
+	ln -sfn "$bin" /usr/sbin/logtrigger
 fi
 exec "$@"

@@ -8,6 +8,7 @@
 //! mount namespaces (`devlog.sh`). Needs root, iproute2 and util-linux (unshare, mount).
 #![allow(dead_code)]
 
+pub mod router;
 #[path = "../shared/mod.rs"]
 mod shared;
 pub mod uci;
@@ -163,7 +164,8 @@ impl Lab {
     }
 
     /// A command run inside `ns` and inside a private mount namespace where `/dev/log` leads to
-    /// `sock` and, when `varlog` is given, `/var/log` is that directory (see devlog.sh).
+    /// `sock` and, when `varlog` is given, `/var/log` is that directory and
+    /// `/usr/sbin/logtrigger` is the binary under test, as on a router (see devlog.sh).
     pub fn cmd_devlog(
         &self,
         ns: &str,
@@ -177,6 +179,7 @@ impl Lab {
         c.arg(script).arg(sock).arg(stage);
         if let Some(v) = varlog {
             c.arg("-v").arg(v);
+            c.arg("-b").arg(env!("CARGO_BIN_EXE_logtrigger"));
         }
         c.arg("--").args(args);
         c
@@ -437,6 +440,29 @@ pub fn udp_in(ns: &str, addr: &str) -> UdpSocket {
     })
     .join()
     .expect("udp_in thread")
+}
+
+/// Makes the kernel track connections in namespace `ns`, as a router's firewall does (fw4's
+/// rules use `ct state`): without a rule that uses conntrack nothing is tracked, and `verify
+/// conntrack` would see no connection at all. Accepts everything.
+pub fn track_connections(ns: &str) {
+    let rules = "table inet lab_fw {\n\
+                 \tchain input { type filter hook input priority 0; policy accept;\n\
+                 \t\tct state established,related accept; }\n\
+                 \tchain forward { type filter hook forward priority 0; policy accept;\n\
+                 \t\tct state established,related accept; }\n}\n";
+    let mut c = in_ns(ns, &["nft", "-f", "-"]);
+    c.stdin(Stdio::piped());
+    let mut child = c.spawn().expect("run nft in the lab");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(rules.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "nft -f (ct state): {}", text(&out));
 }
 
 /// The programs of `progs` that are not installed (not found in PATH).

@@ -19,6 +19,9 @@ pub struct Lab<'a> {
     /// `option bantime` of the rules whose script is ipblock.sh: the first (rule-name prefix,
     /// seconds) whose prefix the name starts with (`""` matches every name); none: as shipped.
     pub bantimes: &'a [(&'a str, &'a str)],
+    /// Rule options set (`Some`) or removed (`None`) on every rule whose name starts with the
+    /// prefix, e.g. `("asterisk_", "source", Some("unix udp"))` for a PBX on another box.
+    pub rule_options: &'a [(&'a str, &'a str, Option<&'a str>)],
 }
 
 /// The words of a UCI statement line: keyword, name, value (unquoted; one value per line).
@@ -124,7 +127,9 @@ fn adapt_global(sec: &mut Section, lab: &Lab) {
 
 fn adapt_rule(sec: &mut Section, lab: &Lab) {
     let (from, to) = lab.script_dir;
-    let (mut bans, mut name) = (false, String::new());
+    // The rule's name: `option name`, else the section's own (`config rule 'NAME'`).
+    let mut name = statement(&sec.header).map_or(String::new(), |(_, _, v)| v);
+    let mut bans = false;
     for l in &mut sec.body {
         match statement(l) {
             Some(("option", "script", path)) => {
@@ -143,16 +148,29 @@ fn adapt_rule(sec: &mut Section, lab: &Lab) {
         .find(|(prefix, _)| name.starts_with(prefix))
         .map(|(_, b)| *b);
     if let (true, Some(bantime)) = (bans, bantime) {
-        sec.body
-            .retain(|l| !matches!(statement(l), Some(("option", "bantime", _))));
-        let at = sec
-            .body
-            .iter()
-            .rposition(|l| statement(l).is_some_and(|(kw, _, _)| kw == "option" || kw == "list"))
-            .map_or(0, |i| i + 1);
-        sec.body
-            .insert(at, format!("\toption bantime {}", quote(bantime)));
+        set_option(sec, "bantime", Some(bantime));
     }
+    for (prefix, option, value) in lab.rule_options {
+        if name.starts_with(prefix) {
+            set_option(sec, option, *value);
+        }
+    }
+}
+
+/// Replaces (or removes, `None`) `option NAME` of a section.
+fn set_option(sec: &mut Section, option: &str, value: Option<&str>) {
+    sec.body
+        .retain(|l| !matches!(statement(l), Some(("option", o, _)) if o == option));
+    let Some(value) = value else {
+        return;
+    };
+    let at = sec
+        .body
+        .iter()
+        .rposition(|l| statement(l).is_some_and(|(kw, _, _)| kw == "option" || kw == "list"))
+        .map_or(0, |i| i + 1);
+    sec.body
+        .insert(at, format!("\toption {option} {}", quote(value)));
 }
 
 #[cfg(test)]
@@ -165,7 +183,7 @@ mod tests {
                        \tlist udp '0.0.0.0:514'\n\tlist udp_allow '10.0.0.0/8'\n\n\
                        config rule\n\toption name 'Dropbear_BadPass'\n\
                        \toption script '/etc/logtrigger/ipblock.sh'\n\toption bantime '3600'\n\
-                       config rule\n\toption name 'sip'\n\toption script '/etc/logtrigger/ipblock.sh'\n\
+                       config rule 'sip'\n\toption script '/etc/logtrigger/ipblock.sh'\n\
                        config rule\n\toption name 'Log'\n\toption script '/etc/logtrigger/logit.sh'\n";
         let lab = Lab {
             options: &[("socket", "/t/log.sock")],
@@ -173,6 +191,7 @@ mod tests {
             lists: &[("udp", "10.1.1.1:514")],
             script_dir: ("/etc/logtrigger/", "/r/files/"),
             bantimes: &[("Dropbear", "4"), ("", "60")],
+            rule_options: &[("si", "source", Some("unix udp")), ("si", "verify", None)],
         };
         let got = adapt(shipped, &lab);
         assert!(!got.contains("'/dev/log'") && got.contains("option socket '/t/log.sock'"));
@@ -181,5 +200,6 @@ mod tests {
         assert!(got.contains("'/r/files/ipblock.sh'") && got.contains("'/r/files/logit.sh'"));
         assert!(!got.contains("'3600'") && got.matches("option bantime '4'").count() == 1);
         assert_eq!(got.matches("option bantime '60'").count(), 1, "{got}");
+        assert_eq!(got.matches("option source 'unix udp'").count(), 1, "{got}");
     }
 }

@@ -1,0 +1,164 @@
+//! Proof of presence (SPEC §6, `option verify 'conntrack'`): whether the kernel's connection
+//! tracking table holds a connection whose original source is a given address.
+//!
+//! Owns: reading the table (`/proc/net/nf_conntrack` of the daemon's network namespace) in one
+//! fixed buffer, line by line, and reading a line's original source.
+//! Never: runs per message (only for firings awaiting proof, several answered by one pass),
+//! holds more than its buffer, trusts a line it cannot read (a line without a readable original
+//! source proves nothing).
+
+use std::fs::File;
+use std::io::{self, ErrorKind, Read};
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+/// The table of the network namespace the daemon runs in.
+pub const TABLE: &str = "/proc/net/nf_conntrack";
+
+/// Bytes read at once; a table line is a few hundred bytes.
+const CHUNK: usize = 64 * 1024;
+
+/// A reader of the connection tracking table.
+#[derive(Debug)]
+pub struct Conntrack {
+    path: PathBuf,
+    /// Allocated on the first pass, kept for the next.
+    buf: Vec<u8>,
+}
+
+impl Conntrack {
+    pub fn new(path: impl Into<PathBuf>) -> Conntrack {
+        Conntrack {
+            path: path.into(),
+            buf: Vec::new(),
+        }
+    }
+
+    /// One pass over the table: sets `found[i]` for each `addrs[i]` (canonical: IPv4-mapped
+    /// IPv6 folded to IPv4) that is the original source of a tracked connection (incoming or
+    /// forwarded alike). An error (no table: connection tracking is not loaded) proves nothing.
+    pub fn scan(&mut self, addrs: &[IpAddr], found: &mut [bool]) -> io::Result<()> {
+        let mut file = File::open(&self.path)?;
+        self.buf.resize(CHUNK, 0);
+        let mut kept = 0;
+        loop {
+            let n = match file.read(&mut self.buf[kept..]) {
+                Ok(n) => n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            let filled = kept + n;
+            let data = &self.buf[..filled];
+            // Whole lines now; a partial last line waits for the rest (or is the end).
+            let end = match memchr::memrchr(b'\n', data) {
+                Some(nl) if n > 0 => nl + 1,
+                _ => filled,
+            };
+            for line in data[..end].split(|&b| b == b'\n') {
+                mark(line, addrs, found);
+            }
+            if n == 0 {
+                return Ok(());
+            }
+            self.buf.copy_within(end..filled, 0);
+            kept = filled - end;
+            if kept == self.buf.len() {
+                // A line longer than the buffer is no table line: skip it.
+                kept = 0;
+            }
+        }
+    }
+}
+
+/// Sets `found[i]` when `line`'s original source is `addrs[i]`.
+fn mark(line: &[u8], addrs: &[IpAddr], found: &mut [bool]) {
+    let Some(src) = original_source(line) else {
+        return;
+    };
+    for (a, f) in addrs.iter().zip(found.iter_mut()) {
+        *f |= *a == src;
+    }
+}
+
+/// The first `src=` of a table line: the source of the ORIGINAL direction (the reply direction's
+/// `src=` comes after it). IPv6 is written in full (`2001:0db8:0000:…`), which std reads.
+pub fn original_source(line: &[u8]) -> Option<IpAddr> {
+    // A plain search: this runs for firings only, and memmem's searcher is not worth its size.
+    let at = line.windows(5).position(|w| w == b" src=")? + 5;
+    let rest = &line[at..];
+    let value = &rest[..memchr::memchr(b' ', rest).unwrap_or(rest.len())];
+    let ip: IpAddr = std::str::from_utf8(value).ok()?.parse().ok()?;
+    Some(ip.to_canonical())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LINES: &str = "\
+ipv4     2 tcp      6 431999 ESTABLISHED src=203.0.113.7 dst=198.51.100.1 sport=40000 dport=22 src=198.51.100.1 dst=203.0.113.7 sport=22 dport=40000 [ASSURED] mark=0 zone=0 use=2
+ipv4     2 udp      17 20 src=192.168.1.5 dst=192.168.1.1 sport=5353 dport=53 [UNREPLIED] src=192.168.1.1 dst=192.168.1.5 sport=53 dport=5353 mark=0 zone=0 use=2
+ipv6     10 tcp      6 119 TIME_WAIT src=2001:0db8:0000:0000:0000:0000:0000:0007 dst=2001:0db8:0000:0000:0000:0000:0000:0001 sport=1 dport=22 src=2001:0db8:0000:0000:0000:0000:0000:0001 dst=2001:0db8:0000:0000:0000:0000:0000:0007 sport=22 dport=1 [ASSURED] mark=0 zone=0 use=2
+";
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn original_sources_only() {
+        let sources: Vec<_> = LINES
+            .lines()
+            .map(|l| original_source(l.as_bytes()))
+            .collect();
+        assert_eq!(
+            sources,
+            [
+                Some(ip("203.0.113.7")),
+                Some(ip("192.168.1.5")),
+                Some(ip("2001:db8::7"))
+            ]
+        );
+        assert_eq!(
+            original_source(b"garbage src=not-an-address dst=1.2.3.4"),
+            None
+        );
+        assert_eq!(original_source(b""), None);
+    }
+
+    #[test]
+    fn a_pass_answers_every_address_across_chunks() {
+        let dir = std::env::temp_dir().join(format!("lt-conntrack-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("table");
+        // Far more than one chunk, so that lines straddle reads; the wanted ones at the end.
+        let mut text = String::new();
+        for i in 0..2000 {
+            text += &format!(
+                "ipv4     2 tcp      6 100 ESTABLISHED src=10.0.{}.{} dst=10.9.9.9 sport=1 dport=2 src=10.9.9.9 dst=10.0.0.1 sport=2 dport=1 mark=0 use=1\n",
+                i / 250,
+                i % 250
+            );
+        }
+        text += LINES;
+        std::fs::write(&path, &text).unwrap();
+        let addrs = [
+            ip("203.0.113.7"),
+            ip("198.51.100.1"), // a reply source only
+            ip("2001:db8::7"),
+            ip("10.0.7.249"),
+            ip("10.0.8.0"),
+        ];
+        let mut found = [false; 5];
+        let mut ct = Conntrack::new(&path);
+        ct.scan(&addrs, &mut found).unwrap();
+        assert_eq!(found, [true, false, true, true, false]);
+        std::fs::remove_dir_all(&dir).unwrap();
+        let mut none = [false; 5];
+        assert!(
+            ct.scan(&addrs, &mut none).is_err(),
+            "no table proves nothing"
+        );
+        assert_eq!(none, [false; 5]);
+    }
+}
