@@ -459,7 +459,16 @@ fn host_names_are_looked_up_off_the_loop_and_retried() {
             s.stderr()
         );
     }
-    assert!(status(false).contains("rules: name login"));
+    let text = status(false);
+    assert!(text.contains("rules: name login"), "{text}");
+    assert!(
+        text.contains("names: name collector.test, option forward_udp, resolved no"),
+        "{text}"
+    );
+    assert!(
+        text.contains("names: name admin.test, option ignoreip, resolved no"),
+        "{text}"
+    );
     s.send(b"<13>app: bad login from 10.0.0.5");
     assert!(wait_for(5000, || rule_num(
         &status(true),
@@ -530,6 +539,9 @@ fn host_names_are_looked_up_off_the_loop_and_retried() {
         .filter(|f| f["target"] == "udp:127.0.0.1:5515")
         .count();
     assert_eq!(collectors, 1, "{v}");
+    let names = v["names"].as_array().unwrap();
+    assert_eq!(names.len(), 2, "{v}");
+    assert!(names.iter().all(|n| n["resolved"] == true), "{v}");
     signal(&d, libc::SIGTERM);
     assert_eq!(wait_exit(&mut d), Some(0), "{}", s.stderr());
 }

@@ -693,6 +693,10 @@ impl Daemon {
         }
         r.push("daemon", false, d);
         self.report_inputs(&mut r);
+        for (name, option, resolved) in self.lookups.iter().flat_map(|l| l.names()) {
+            let e = Entry::new().with("name", name).with("option", option);
+            r.push("names", true, e.with("resolved", resolved));
+        }
         self.engine.report(&mut r);
         r
     }
