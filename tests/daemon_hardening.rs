@@ -571,3 +571,47 @@ fn a_fifo_at_the_config_path_never_blocks_a_reload() {
     signal(&d, libc::SIGTERM);
     assert_eq!(wait_exit(&mut d), Some(0), "{}", s.stderr());
 }
+
+/// Whether `fd` becomes readable within `ms` milliseconds.
+fn readable(fd: std::os::fd::RawFd, ms: i32) -> bool {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd.
+    unsafe { libc::poll(&mut p, 1, ms) == 1 }
+}
+
+#[test]
+fn one_turn_reads_at_most_its_budget_and_the_rest_stays_readable() {
+    use logtrigger::input::file::{Files, TURN_BYTES};
+    let dir = temp_dir("turns");
+    let path = dir.join("app.log");
+    fs::write(&path, "").unwrap();
+    let mut files = Files::open(std::slice::from_ref(&path), 8192).unwrap();
+    let line = format!("{}\n", "y".repeat(99));
+    let total = 5 * TURN_BYTES + 123 * line.len();
+    append(&path, &line.repeat(total / line.len()));
+    let mut turns = 0;
+    let mut lines = 0;
+    while readable(files.fd(), 1000) {
+        let mut bytes = 0;
+        files.service(&mut |l, _| {
+            bytes += l.len() + 1;
+            lines += 1;
+        });
+        // A turn may also finish the line the previous one cut.
+        assert!(
+            bytes <= TURN_BYTES + line.len(),
+            "{bytes} bytes in one turn"
+        );
+        turns += 1;
+        assert!(turns < 100, "the fd stays readable with nothing left");
+    }
+    assert_eq!(lines, total / line.len());
+    assert!(turns >= 6, "{turns} turns");
+    // Idle now: nothing makes the fd readable.
+    assert!(!readable(files.fd(), 50));
+    let _ = fs::remove_dir_all(&dir);
+}
