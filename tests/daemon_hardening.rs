@@ -615,3 +615,54 @@ fn one_turn_reads_at_most_its_budget_and_the_rest_stays_readable() {
     assert!(!readable(files.fd(), 50));
     let _ = fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_name_server_that_never_answers_does_not_stall_local_logging() {
+    if !have("ip") || !have("unshare") || !have("mount") {
+        return;
+    }
+    let ns = Netns::new("silent");
+    let s = Setup::new("silent-dns", "");
+    let (hosts, resolv) = (s.dir.join("hosts"), s.dir.join("resolv.conf"));
+    fs::write(&hosts, "").unwrap();
+    fs::write(&resolv, "nameserver 127.0.0.1\n").unwrap();
+    // Holds port 53 in the namespace and never answers: every query waits for its timeout.
+    let _silent = collector_in(&ns.0, 53);
+    s.write_config(
+        "\tlist forward_udp 'collector.test:5515'\n\
+         \nconfig rule\n\toption name 'login'\n\toption pattern 'bad login from %s'\n",
+    );
+    let script = format!(
+        "mount --bind {} /etc/hosts && mount --bind {} /etc/resolv.conf && exec {BIN} -c {}",
+        hosts.display(),
+        resolv.display(),
+        s.config.display()
+    );
+    let log = fs::File::create(s.dir.join("stderr")).unwrap();
+    let mut d = Daemon(
+        std::process::Command::new("ip")
+            .args(["netns", "exec", &ns.0, "unshare", "-m", "sh", "-c", &script])
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+    );
+    let status = || {
+        let out = std::process::Command::new("ip")
+            .args(["netns", "exec", &ns.0, BIN, "status", "--json", "-c"])
+            .arg(&s.config)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(wait_for(10_000, || !status().is_empty()), "{}", s.stderr());
+    s.send(b"<13>app: bad login from 192.0.2.1");
+    assert!(wait_for(3000, || rule_num(&status(), "login", "matches") == Some(1)));
+    // All of that happened while the lookup was still waiting for the silent server.
+    let v = parse(&status());
+    assert_eq!(v["names"][0]["resolved"], false, "{v}");
+    assert!(!s.stderr().contains("cannot resolve"), "{}", s.stderr());
+    // SIGTERM is not held up by the lookup either.
+    signal(&d, libc::SIGTERM);
+    assert_eq!(wait_exit(&mut d), Some(0), "{}", s.stderr());
+}
