@@ -206,9 +206,7 @@ impl Lookups {
         sock.set_nonblocking(true)?;
         sock.set_cloexec(true)?;
         theirs.set_cloexec(true)?;
-        std::thread::Builder::new()
-            .stack_size(64 * 1024)
-            .spawn(move || lookup_all(names, &theirs))?;
+        crate::input::sys::spawn_detached(64 * 1024, Box::new(move || lookup_all(names, &theirs)))?;
         Ok(Some(Lookups {
             sock,
             done: false,
