@@ -245,7 +245,8 @@ impl std::fmt::Display for Bytes {
             n if n >= 1 << 10 => (1 << 10, "KiB"),
             _ => return write!(f, "{n} B"),
         };
-        let tenths = (u128::from(n) * 10 / u128::from(unit)) as u64;
+        // In u64 (no 128-bit division on the router): whole units, then the remainder's tenths.
+        let tenths = n / unit * 10 + n % unit * 10 / unit;
         write!(f, "{}.{} {name}", tenths / 10, tenths % 10)
     }
 }
