@@ -165,6 +165,8 @@ pub struct Lookups {
     sock: Socket,
     /// The thread is done (every name found): its end is closed.
     done: bool,
+    /// Every name, the option that names it, and whether an address was found.
+    names: Vec<(String, &'static str, bool)>,
 }
 
 /// The first wait before a failed name is tried again, and the longest.
@@ -187,14 +189,30 @@ impl Lookups {
         if names.is_empty() {
             return Ok(None);
         }
+        let state = names
+            .iter()
+            .map(|(h, p)| {
+                (
+                    h.clone(),
+                    if p.is_some() {
+                        "forward_udp"
+                    } else {
+                        "ignoreip"
+                    },
+                    false,
+                )
+            })
+            .collect();
         let (sock, theirs) = Socket::pair(Domain::UNIX, Type::SEQPACKET, None)?;
         sock.set_nonblocking(true)?;
         sock.set_cloexec(true)?;
         theirs.set_cloexec(true)?;
-        std::thread::Builder::new()
-            .stack_size(64 * 1024)
-            .spawn(move || lookup_all(names, &theirs))?;
-        Ok(Some(Lookups { sock, done: false }))
+        crate::input::sys::spawn_detached(64 * 1024, Box::new(move || lookup_all(names, &theirs)))?;
+        Ok(Some(Lookups {
+            sock,
+            done: false,
+            names: state,
+        }))
     }
 
     /// Starts the lookups of a configuration: its `forward_udp` host names and the `ignoreip`
@@ -228,9 +246,33 @@ impl Lookups {
                     self.done = true;
                     return;
                 }
-                Ok(n) => f(Found::decode(&buf[..n.min(buf.len())])),
+                Ok(n) => {
+                    let found = Found::decode(&buf[..n.min(buf.len())]);
+                    self.mark(&found);
+                    f(found);
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => return,
+            }
+        }
+    }
+}
+
+impl Lookups {
+    /// Every name, the option that names it, and whether it was found (for `status`).
+    pub fn names(&self) -> impl Iterator<Item = (&str, &'static str, bool)> {
+        self.names.iter().map(|(h, o, ok)| (h.as_str(), *o, *ok))
+    }
+
+    fn mark(&mut self, found: &Found) {
+        let (host, option) = match found {
+            Found::Forward(h, _) => (h, "forward_udp"),
+            Found::Ignore(h, _) => (h, "ignoreip"),
+            Found::Note(_) => return,
+        };
+        for (h, o, ok) in &mut self.names {
+            if h == host && *o == option {
+                *ok = true;
             }
         }
     }
@@ -662,5 +704,13 @@ mod tests {
         }
         assert_eq!(l.fd(), None);
         assert_eq!(got.len(), 2, "{got:?}");
+        let names: Vec<_> = l.names().collect();
+        assert_eq!(
+            names,
+            [
+                ("localhost", "forward_udp", true),
+                ("localhost", "ignoreip", true)
+            ]
+        );
     }
 }

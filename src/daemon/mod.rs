@@ -1,10 +1,11 @@
 //! The daemon: one poll loop over the inputs, signals, the control socket and running scripts.
 //!
 //! Owns: process setup (signal mask, signalfd), the poll loop and its timeout (the runner's next
-//! deadline, or none: an idle daemon sleeps), reload, clean exit (takeover undone), status.
+//! deadline, or none: an idle daemon sleeps), reload, clean exit (takeover undone), status,
+//! applying host names looked up off the loop (`config::resolve`).
 //! Never: blocks outside `poll` (but for the pacer's naps of at most 400 µs plus timer slack,
-//! under a UDP flood), wakes up periodically, or allocates per message (the poll set and scratch
-//! buffers are reused).
+//! under a UDP flood; DNS runs on the lookup thread), wakes up periodically, or allocates per
+//! message (the poll set and scratch buffers are reused).
 
 pub mod control;
 pub mod engine;
@@ -694,6 +695,10 @@ impl Daemon {
         }
         r.push("daemon", false, d);
         self.report_inputs(&mut r);
+        for (name, option, resolved) in self.lookups.iter().flat_map(|l| l.names()) {
+            let e = Entry::new().with("name", name).with("option", option);
+            r.push("names", true, e.with("resolved", resolved));
+        }
         self.engine.report(&mut r);
         r
     }

@@ -235,10 +235,11 @@ impl Tail {
     }
 
     fn check(&mut self, chunk: &mut [u8], max: usize, f: &mut dyn FnMut(&[u8], &Path)) {
+        let mut budget = TURN_BYTES;
         if self.backlog {
             // Finish what a previous turn left before looking for rotation: the rest of a
             // rotated-away file is still ours to read.
-            self.read_new(chunk, max, f);
+            self.read_new(chunk, max, &mut budget, f);
             if self.backlog {
                 return;
             }
@@ -257,7 +258,7 @@ impl Tail {
         };
         if rotated {
             // Finish the old file (a writer may have appended just before the rename).
-            self.read_new(chunk, max, f);
+            self.read_new(chunk, max, &mut budget, f);
             if self.backlog {
                 return;
             }
@@ -278,18 +279,24 @@ impl Tail {
                 let _ = file.seek(SeekFrom::Start(0));
             }
         }
-        self.read_new(chunk, max, f);
+        self.read_new(chunk, max, &mut budget, f);
     }
 
-    /// Reads what was appended, up to [`TURN_BYTES`]; sets `backlog` when it stopped there.
-    fn read_new(&mut self, chunk: &mut [u8], max: usize, f: &mut dyn FnMut(&[u8], &Path)) {
+    /// Reads what was appended, taking at most `budget` bytes from it; sets `backlog` when the
+    /// budget ran out before the end of the file.
+    fn read_new(
+        &mut self,
+        chunk: &mut [u8],
+        max: usize,
+        budget: &mut usize,
+        f: &mut dyn FnMut(&[u8], &Path),
+    ) {
         self.backlog = false;
         let Some(file) = self.file.as_mut() else {
             return;
         };
-        let mut budget = TURN_BYTES;
-        while budget > 0 {
-            let want = chunk.len().min(budget);
+        while *budget > 0 {
+            let want = chunk.len().min(*budget);
             let n = match file.read(&mut chunk[..want]) {
                 Ok(0) => return,
                 Ok(n) => n,
@@ -299,7 +306,7 @@ impl Tail {
                     return;
                 }
             };
-            budget -= n;
+            *budget -= n;
             self.offset += n as u64;
             let data = chunk.get(..n).unwrap_or(&[]);
             split_lines(data, &mut self.partial, max, &mut self.stats, &self.path, f);

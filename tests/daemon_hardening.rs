@@ -460,7 +460,16 @@ fn host_names_are_looked_up_off_the_loop_and_retried() {
             s.stderr()
         );
     }
-    assert!(status(false).contains("rules: name login"));
+    let text = status(false);
+    assert!(text.contains("rules: name login"), "{text}");
+    assert!(
+        text.contains("names: name collector.test, option forward_udp, resolved no"),
+        "{text}"
+    );
+    assert!(
+        text.contains("names: name admin.test, option ignoreip, resolved no"),
+        "{text}"
+    );
     s.send(b"<13>app: bad login from 10.0.0.5");
     assert!(wait_for(5000, || rule_num(
         &status(true),
@@ -531,6 +540,9 @@ fn host_names_are_looked_up_off_the_loop_and_retried() {
         .filter(|f| f["target"] == "udp:127.0.0.1:5515")
         .count();
     assert_eq!(collectors, 1, "{v}");
+    let names = v["names"].as_array().unwrap();
+    assert_eq!(names.len(), 2, "{v}");
+    assert!(names.iter().all(|n| n["resolved"] == true), "{v}");
     signal(&d, libc::SIGTERM);
     assert_eq!(wait_exit(&mut d), Some(0), "{}", s.stderr());
 }
@@ -557,6 +569,101 @@ fn a_fifo_at_the_config_path_never_blocks_a_reload() {
     )
     .unwrap();
     assert!(text.contains("reload_errors 1"), "{text}");
+    signal(&d, libc::SIGTERM);
+    assert_eq!(wait_exit(&mut d), Some(0), "{}", s.stderr());
+}
+
+/// Whether `fd` becomes readable within `ms` milliseconds.
+fn readable(fd: std::os::fd::RawFd, ms: i32) -> bool {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd.
+    unsafe { libc::poll(&mut p, 1, ms) == 1 }
+}
+
+#[test]
+fn one_turn_reads_at_most_its_budget_and_the_rest_stays_readable() {
+    use logtrigger::input::file::{Files, TURN_BYTES};
+    let dir = temp_dir("turns");
+    let path = dir.join("app.log");
+    fs::write(&path, "").unwrap();
+    let mut files = Files::open(std::slice::from_ref(&path), 8192).unwrap();
+    let line = format!("{}\n", "y".repeat(99));
+    let total = 5 * TURN_BYTES + 123 * line.len();
+    append(&path, &line.repeat(total / line.len()));
+    let mut turns = 0;
+    let mut lines = 0;
+    while readable(files.fd(), 1000) {
+        let mut bytes = 0;
+        files.service(&mut |l, _| {
+            bytes += l.len() + 1;
+            lines += 1;
+        });
+        // A turn may also finish the line the previous one cut.
+        assert!(
+            bytes <= TURN_BYTES + line.len(),
+            "{bytes} bytes in one turn"
+        );
+        turns += 1;
+        assert!(turns < 100, "the fd stays readable with nothing left");
+    }
+    assert_eq!(lines, total / line.len());
+    assert!(turns >= 6, "{turns} turns");
+    // Idle now: nothing makes the fd readable.
+    assert!(!readable(files.fd(), 50));
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_name_server_that_never_answers_does_not_stall_local_logging() {
+    if !have("ip") || !have("unshare") || !have("mount") {
+        return;
+    }
+    let ns = Netns::new("silent");
+    let s = Setup::new("silent-dns", "");
+    let (hosts, resolv) = (s.dir.join("hosts"), s.dir.join("resolv.conf"));
+    fs::write(&hosts, "").unwrap();
+    fs::write(&resolv, "nameserver 127.0.0.1\n").unwrap();
+    // Holds port 53 in the namespace and never answers: every query waits for its timeout.
+    let _silent = collector_in(&ns.0, 53);
+    s.write_config(
+        "\tlist forward_udp 'collector.test:5515'\n\
+         \nconfig rule\n\toption name 'login'\n\toption pattern 'bad login from %s'\n",
+    );
+    let script = format!(
+        "mount --bind {} /etc/hosts && mount --bind {} /etc/resolv.conf && exec {BIN} -c {}",
+        hosts.display(),
+        resolv.display(),
+        s.config.display()
+    );
+    let log = fs::File::create(s.dir.join("stderr")).unwrap();
+    let mut d = Daemon(
+        std::process::Command::new("ip")
+            .args(["netns", "exec", &ns.0, "unshare", "-m", "sh", "-c", &script])
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+    );
+    let status = || {
+        let out = std::process::Command::new("ip")
+            .args(["netns", "exec", &ns.0, BIN, "status", "--json", "-c"])
+            .arg(&s.config)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(wait_for(10_000, || !status().is_empty()), "{}", s.stderr());
+    s.send(b"<13>app: bad login from 192.0.2.1");
+    assert!(wait_for(3000, || rule_num(&status(), "login", "matches") == Some(1)));
+    // All of that happened while the lookup was still waiting for the silent server.
+    let v = parse(&status());
+    assert_eq!(v["names"][0]["resolved"], false, "{v}");
+    assert!(!s.stderr().contains("cannot resolve"), "{}", s.stderr());
+    // SIGTERM is not held up by the lookup either.
     signal(&d, libc::SIGTERM);
     assert_eq!(wait_exit(&mut d), Some(0), "{}", s.stderr());
 }
