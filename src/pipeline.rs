@@ -233,6 +233,14 @@ impl Pipeline {
         }
     }
 
+    /// Forgets `key` of rule `index` with its history: a firing whose receiver kept the history
+    /// ([`Hit::keep_history`]) and took the firing later.
+    pub fn forget(&mut self, index: usize, key: &[u8]) {
+        if let Some(s) = self.state.get_mut(index) {
+            s.tracker.forget(key);
+        }
+    }
+
     /// Counts a firing of rule `index` refused for lack of proof (`verify`).
     pub fn count_unverified(&mut self, index: usize) {
         if let Some(s) = self.state.get_mut(index) {
