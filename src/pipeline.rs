@@ -347,21 +347,7 @@ impl Pipeline {
             let refused = refusal(rule, &source, cut);
             let ignored = refused.is_none()
                 && (0..caps.len()).any(|c| ipnet::is_ignored(caps.get(c, subject), &rule.ignoreip));
-            let outcome = match refused {
-                _ if ignored => {
-                    st.n.ignored += 1;
-                    NOT_COUNTED
-                }
-                Some(Refusal::Untrusted) => {
-                    st.n.untrusted += 1;
-                    NOT_COUNTED
-                }
-                Some(Refusal::Truncated) => {
-                    st.n.truncated += 1;
-                    NOT_COUNTED
-                }
-                None => st.tracker.event_held(key, now),
-            };
+            let outcome = st.count(key, now, refused, ignored);
             let hit = Hit {
                 index: i,
                 rule,
@@ -384,6 +370,21 @@ impl Pipeline {
                 }
             }
         });
+    }
+}
+
+impl RuleState {
+    /// Counts a match of the rule: an event for `key` at `now`, unless refused or ignored (then
+    /// only the reason is counted). A firing keeps its key until `clear_fired`.
+    fn count(&mut self, key: &[u8], now: i64, refused: Option<Refusal>, ignored: bool) -> Outcome {
+        let n = &mut self.n;
+        match refused {
+            _ if ignored => n.ignored += 1,
+            Some(Refusal::Untrusted) => n.untrusted += 1,
+            Some(Refusal::Truncated) => n.truncated += 1,
+            None => return self.tracker.event_held(key, now),
+        }
+        NOT_COUNTED
     }
 }
 
