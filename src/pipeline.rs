@@ -325,13 +325,13 @@ impl Pipeline {
         let program = msg.and_then(|m| m.app_name);
         let trace = *trace >= 3;
         if trace {
-            eprintln!("logtrigger: subject '{}'", subject.escape_ascii());
+            trace_line(format_args!("subject '{}'", subject.escape_ascii()));
         }
         let (subset, id) = tags.lookup(program);
         let wanted = |i: usize| {
             let ok = tags.admits(i, id, &source, &rules[i]);
             if trace && ok {
-                eprintln!("logtrigger: [{}] tried", rules[i].name);
+                trace_line(format_args!("[{}] tried", rules[i].name));
             }
             ok
         };
@@ -386,6 +386,13 @@ impl RuleState {
         }
         NOT_COUNTED
     }
+}
+
+/// One `-D 3` line to stderr. A closed stderr is ignored: `eprintln!` would panic, and a panic
+/// aborts the router build.
+fn trace_line(args: std::fmt::Arguments) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "logtrigger: {args}");
 }
 
 /// The verdict of an event that is not counted.
