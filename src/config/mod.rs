@@ -72,6 +72,9 @@ pub struct Global {
     pub max_keys: usize,
     pub ignoreip: Vec<IpNet>,
     pub control: Option<PathBuf>,
+    /// Milliseconds the local socket is left unread while the logger at `forward` takes
+    /// nothing (back-pressure); after that reading goes on and unforwardable frames are dropped.
+    pub forward_wait: u32,
 }
 
 /// One `config rule` section, validated and compiled.
@@ -126,6 +129,7 @@ pub const MAX_MESSAGE_RANGE: (u32, u32) = (480, 65536);
 pub const MAX_JOBS_RANGE: (u32, u32) = (1, 64);
 pub const MAX_QUEUE_RANGE: (u32, u32) = (0, 65536);
 pub const SCRIPT_TIMEOUT_RANGE: (u32, u32) = (1, 86400);
+pub const FORWARD_WAIT_RANGE: (u32, u32) = (0, 60_000);
 
 impl Default for Global {
     /// The defaults of SPEC §8.
@@ -165,6 +169,7 @@ impl Default for Global {
             max_keys: 1024,
             ignoreip: nets(&["127.0.0.0/8", "::1"]),
             control: Some(PathBuf::from("/var/run/logtrigger.sock")),
+            forward_wait: 1000,
         }
     }
 }
@@ -291,6 +296,10 @@ fn parse_global(sec: &Section, resolve: Resolve) -> Result<Global, Bad> {
                 )? as u32
             }
             "max_keys" => g.max_keys = size(opt, 1, rules::MAX_KEYS)?,
+            "forward_wait" => {
+                let (min, max) = FORWARD_WAIT_RANGE;
+                g.forward_wait = integer(opt, min.into(), max.into())? as u32
+            }
             _ => {
                 return bad(
                     opt.line,

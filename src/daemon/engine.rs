@@ -61,6 +61,18 @@ impl Engine {
         });
     }
 
+    /// One UDP frame already parsed (the daemon parsed it for the logger's copy).
+    pub fn process_message(
+        &mut self,
+        msg: &crate::syslog::Message<'_>,
+        source: Source<'_>,
+        now: i64,
+    ) {
+        self.feed(source, now, |p, hit| {
+            p.process_message(msg, source, now, hit)
+        });
+    }
+
     /// One line without a syslog header: a file line or a kernel message.
     pub fn process_line(&mut self, line: &[u8], source: Source<'_>, now: i64) {
         self.feed(source, now, |p, hit| {
@@ -92,12 +104,9 @@ impl Engine {
         self.runner.service(Instant::now());
     }
 
-    /// Milliseconds until the runner needs `service` again; -1 when nothing is pending.
-    pub fn timeout_ms(&self) -> i32 {
-        match self.runner.next_deadline() {
-            None => -1,
-            Some(t) => crate::input::poll_timeout(t),
-        }
+    /// When the runner needs `service` again; `None` when nothing is pending.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.runner.next_deadline()
     }
 
     /// Fds of running scripts (their output pipes) to poll for reading.
