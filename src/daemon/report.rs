@@ -6,7 +6,7 @@
 
 use super::status::{Entry, Report};
 use super::{Daemon, now};
-use crate::input::forward::{Outbox, Target};
+use crate::input::forward::{ForwardStats, Target};
 
 impl Daemon {
     /// The counters of SPEC §9.
@@ -48,11 +48,12 @@ impl Daemon {
                 true,
                 input(format!("unix:{}", u.socket_path().display()), &u.stats),
             );
-            if let Some(o) = u.outbox() {
+            if let Some((path, stats)) = u.forward_stats() {
+                let target = format!("unix:{}", path.display());
                 r.push(
                     "forwards",
                     true,
-                    forward_entry(o)
+                    forward_entry(target, &stats)
                         .with("held", u.held())
                         .with("unforwarded", u.unforwarded),
                 );
@@ -78,20 +79,20 @@ impl Daemon {
             );
         }
         for o in &self.io.remotes {
-            r.push("forwards", true, forward_entry(o));
+            let target = match o.target() {
+                Target::Unix(p) => format!("unix:{}", p.display()),
+                Target::Udp(a) => format!("udp:{a}"),
+            };
+            r.push("forwards", true, forward_entry(target, &o.stats));
         }
     }
 }
 
-fn forward_entry(o: &Outbox) -> Entry {
-    let target = match o.target() {
-        Target::Unix(p) => format!("unix:{}", p.display()),
-        Target::Udp(a) => format!("udp:{a}"),
-    };
+fn forward_entry(target: String, s: &ForwardStats) -> Entry {
     Entry::new()
         .with("target", target)
-        .with("sent", o.stats.sent)
-        .with("queued", o.stats.queued)
-        .with("dropped", o.stats.dropped)
-        .with("errors", o.stats.errors)
+        .with("sent", s.sent)
+        .with("queued", s.queued)
+        .with("dropped", s.dropped)
+        .with("errors", s.errors)
 }

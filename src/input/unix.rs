@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use socket2::{Domain, SockAddr, Socket, Type};
 
-use super::forward::{Outbox, Sent};
+use super::forward::{ForwardStats, Outbox, Sent};
 use super::sys::Inotify;
 use super::{Batch, InputStats, Meta};
 
@@ -137,6 +137,8 @@ pub struct UnixInput {
     /// Frames that could not be forwarded because no logger listened at `forward` while we were
     /// meant to sit in front of one (it was restarting, or gone).
     pub unforwarded: u64,
+    /// The forward counters of outboxes closed since (a logger that restarted or went away).
+    forwarded_before: ForwardStats,
     /// Set when the forward target refused a frame: re-check on the next `maintain`.
     suspect: bool,
     /// Since when frames wait in the outbox and the logger has taken none of them.
@@ -199,6 +201,7 @@ impl UnixInput {
                 healed,
             },
             unforwarded: 0,
+            forwarded_before: ForwardStats::default(),
             suspect: false,
             stalled_since: None,
             absent_since: None,
@@ -231,6 +234,17 @@ impl UnixInput {
 
     pub fn outbox(&self) -> Option<&Outbox> {
         self.outbox.as_ref()
+    }
+
+    /// The forward to the logger at `forward` and its counters over every logger we sat in
+    /// front of; `None` when we never did.
+    pub fn forward_stats(&self) -> Option<(&Path, ForwardStats)> {
+        let s = self
+            .outbox
+            .as_ref()
+            .map_or(self.forwarded_before, |o| o.stats);
+        let ever = self.outbox.is_some() || self.takeover.takeovers > 0;
+        ever.then_some((self.cfg.forward.as_path(), s))
     }
 
     /// True while the socket is left unread: frames wait for the logger, which took one less
@@ -480,7 +494,10 @@ impl UnixInput {
     fn connect_forward(&mut self) {
         let not_us = fs::symlink_metadata(&self.cfg.forward).is_ok_and(|m| m.ino() != self.inode);
         let target = not_us && probe(&self.cfg.forward) == Probe::Alive;
-        let stats = self.outbox.as_ref().map(|o| o.stats).unwrap_or_default();
+        if let Some(o) = &self.outbox {
+            self.forwarded_before = o.stats;
+        }
+        let stats = self.forwarded_before;
         // Reformatted UDP frames may be a little longer than max_message.
         let size = self.cfg.max_message.max(FORWARD_MAX) + 512;
         self.outbox = target
