@@ -539,8 +539,10 @@ impl UnixInput {
         for fd in fds.into_iter().flatten() {
             loop {
                 self.wait_for_room(end);
-                if self.outbox.as_ref().is_some_and(|o| o.wants_write()) {
-                    return total; // the logger took nothing within `limit`
+                // The logger took nothing within `limit`, or senders still connected to our
+                // socket keep it busy: stop there, at `end`.
+                if self.outbox.as_ref().is_some_and(|o| o.wants_write()) || Instant::now() >= end {
+                    return total;
                 }
                 let (n, drained) = self.drain_fd(fd, &mut |_, _| {});
                 total += n;
