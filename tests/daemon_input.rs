@@ -602,6 +602,11 @@ fn forward_wait_ends_the_hold_and_drops_are_counted() {
     std::thread::sleep(left);
     input.on_timer(std::time::Instant::now());
     assert!(!input.held());
+    assert_eq!(
+        input.deadline(),
+        None,
+        "no timer while the logger stays stuck: its POLLOUT wakes us"
+    );
     let fd = fd_of(&input, Ready::Sock).expect("read again after forward_wait");
     assert!(readable(fd, 0));
     let n = recv(&mut input, &mut |_, _| {});

@@ -273,6 +273,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn offered_frames_never_wait_behind_queued_ones() {
+        let dir = std::env::temp_dir().join(format!("lt-outbox-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("logger");
+        let _logger = std::os::unix::net::UnixDatagram::bind(&path).unwrap(); // never reads
+        let mut o = Outbox::unix(&path, 64).unwrap();
+        let mut sent = 0;
+        while o.send(b"local") == Sent::Sent {
+            sent += 1;
+            assert!(sent < 100_000, "the logger's queue never filled");
+        }
+        assert_eq!(o.waiting(), 1);
+        assert_eq!(o.offer(b"remote"), Sent::Dropped);
+        assert_eq!(o.waiting(), 1, "not queued");
+        assert_eq!(o.send(b"local"), Sent::Queued, "local frames still queue");
+        assert_eq!(o.stats.dropped, 1);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn retry_queue_is_bounded_and_ordered() {
         let mut q = RetryQueue::new(4);
         for i in 0..RETRY_SLOTS as u8 {

@@ -278,7 +278,11 @@ impl UnixInput {
     /// When [`UnixInput::on_timer`] must run: the end of a back-pressure wait, a pending rebind
     /// of a vanished socket, or a re-probe of one that is not listening yet. `None`: no timer.
     pub fn deadline(&self) -> Option<Instant> {
-        let hold = self.stalled_since.map(|t| t + self.cfg.forward_wait);
+        // Only a wait still running: past it the forward socket's POLLOUT is what wakes us.
+        let hold = self
+            .stalled_since
+            .map(|t| t + self.cfg.forward_wait)
+            .filter(|&t| t > Instant::now());
         let rebind = self.absent_since.map(|t| t + REBIND_DELAY);
         [hold, rebind, self.recheck_at].into_iter().flatten().min()
     }
