@@ -2,7 +2,8 @@
 //! shared/tools/openwrt-build.sh): nothing is lost under a burst, the logger's socket keeps its
 //! mode over restarts, a crash heals, a hung logger holds senders only for `forward_wait`, the
 //! bytes logread shows are the same with and without logtrigger, and /dev/log is handed back
-//! before scripts are waited for.
+//! before scripts are waited for. Beside it, a stand-in logger that takes 1 ms per message
+//! (in a temp directory) gets every message too.
 //!
 //! Each test runs its own ubusd and logd in a private mount namespace (a tmpfs over /dev with
 //! links to the real entries, a FIFO over /proc/kmsg, a tmpfs over /var/run for ubus): the host's
@@ -464,7 +465,7 @@ fn a_stopped_logd_holds_senders_for_forward_wait_then_rules_still_fire() {
     .unwrap();
     fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
     s.start_lt(&format!(
-        "\toption forward_wait '1000'\n\nconfig rule 'probe'\n\toption pattern 'rule probe %s'\n\
+        "\toption forward_wait '2000'\n\nconfig rule 'probe'\n\toption pattern 'rule probe %s'\n\
          \toption fields 'who'\n\toption maxfail '1'\n\toption script '{}'\n",
         script.display()
     ));
@@ -483,13 +484,17 @@ fn a_stopped_logd_holds_senders_for_forward_wait_then_rules_still_fire() {
         }
         sender.send(b"<13>sshd: rule probe mallory").unwrap();
     });
-    // logd stays stopped until the sender is through (bounded): senders resumed while the
-    // logger was still hung, and the rule fired meanwhile.
+    // While logd takes nothing, the sender is held (logtrigger does not read /dev/log)...
     let t0 = std::time::Instant::now();
+    let held = poll(LIMIT, || s.status().contains("\"held\":true"));
+    let held_at = sent.load(Ordering::SeqCst);
+    // ...then, logd still stopped, the sender goes through (bounded): senders resumed while
+    // the logger was still hung, and the rule fired meanwhile.
     let through = poll(LIMIT, || t.is_finished());
     let held_for = t0.elapsed();
     let fired_while_stopped = poll(LIMIT, || fired.exists());
     kill(s.logd_pid(), libc::SIGCONT);
+    assert!(held && held_at < 200, "never held: {held_at} of 200 sent");
     assert!(
         through,
         "the sender stayed blocked: {} of 200 sent",
@@ -500,7 +505,10 @@ fn a_stopped_logd_holds_senders_for_forward_wait_then_rules_still_fire() {
     assert_eq!(fs::read_to_string(&fired).unwrap(), "mallory\n");
     let dropped = s.forward_num("dropped").unwrap_or(0);
     assert!(dropped > 0, "drops are counted: {}", s.status());
-    eprintln!("measured: 201 frames sent to a stopped logd in {held_for:?}, {dropped} dropped");
+    eprintln!(
+        "measured: 201 frames sent to a stopped logd in {held_for:?} (forward_wait 2 s; held \
+         after {held_at}), {dropped} dropped"
+    );
     // logd drains again: new messages reach it, and nothing is held any more.
     s.burst("resumed", 5);
     assert_eq!(s.settle("resumed", 5), 5, "{}", s.status());
@@ -642,4 +650,38 @@ fn dev_log_is_handed_back_before_a_script_that_ignores_sigterm_is_waited_for() {
         t0.elapsed()
     );
     assert!(!running(pid), "the stubborn script was killed at exit");
+}
+
+#[test]
+fn a_logger_taking_1ms_per_message_loses_nothing() {
+    // A stand-in logger in a temp directory (no namespace needed): it reads one datagram per
+    // millisecond, as a slow logger on a busy router would.
+    let s = common::Setup::new("slow-logger", "");
+    let logger = UnixDatagram::bind(&s.socket).unwrap();
+    logger
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let reader = std::thread::spawn(move || {
+        let (mut got, mut buf) = (0, [0u8; 512]);
+        while got < 1000 && logger.recv(&mut buf).is_ok() {
+            got += 1;
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        got
+    });
+    let _daemon = s.start_ready(&[]);
+    let tx = UnixDatagram::unbound().unwrap();
+    tx.connect(&s.socket).unwrap();
+    for i in 0..1000 {
+        tx.send(format!("<13>slow: message {i}").as_bytes())
+            .unwrap();
+    }
+    let got = reader.join().unwrap();
+    let json = s.json();
+    assert_eq!(got, 1000, "{json}");
+    assert_eq!(
+        num(&json, "\"target\":\"unix:", "dropped"),
+        Some(0),
+        "{json}"
+    );
 }
