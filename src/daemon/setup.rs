@@ -143,10 +143,12 @@ impl Io {
         if (&o.socket, o.takeover, &o.forward, o.max_message)
             != (&n.socket, n.takeover, &n.forward, n.max_message)
         {
-            // A new `forward_wait` alone does not re-take the socket: it applies from the
-            // next takeover on.
             self.unix = None; // restores the old takeover first
             self.unix = Io::open_unix(n)?;
+        }
+        if let Some(u) = self.unix.as_mut() {
+            // A new `forward_wait` alone does not re-take the socket.
+            u.set_forward_wait(Duration::from_millis(u64::from(n.forward_wait)));
         }
         if (&o.udp, o.rcvbuf, o.max_message) != (&n.udp, n.rcvbuf, n.max_message) {
             self.udp.clear(); // frees the ports

@@ -223,6 +223,11 @@ impl UnixInput {
         }
     }
 
+    /// A reload's new `forward_wait`: it applies at once (the socket is not re-taken for it).
+    pub fn set_forward_wait(&mut self, wait: Duration) {
+        self.cfg.forward_wait = wait;
+    }
+
     pub fn socket_path(&self) -> &Path {
         &self.cfg.socket
     }
