@@ -392,15 +392,18 @@ fn logd_restarts_leave_its_socket_0666_and_non_root_logging_works_after_exit() {
         return;
     };
     s.start_lt("");
+    let mut slowest = Duration::ZERO;
     for round in 1..=20u64 {
         s.stop_logd();
         s.start_logd();
+        let bound = std::time::Instant::now();
         assert!(
             poll(LIMIT, || s.daemon_num("takeovers") == Some(round + 1)),
             "round {round}: not taken over again: {}\n{}",
             s.status(),
             s.lt_output()
         );
+        slowest = slowest.max(bound.elapsed());
         assert_eq!(
             s.mode("/dev/log.logd"),
             0o666,
@@ -412,6 +415,7 @@ fn logd_restarts_leave_its_socket_0666_and_non_root_logging_works_after_exit() {
             "round {round}: logtrigger's socket"
         );
     }
+    eprintln!("measured: 20 logd restarts, each taken over within {slowest:?} of logd's bind");
     s.burst("after-restarts", 5);
     assert_eq!(s.settle("after-restarts", 5), 5);
 
