@@ -136,6 +136,19 @@ impl Sandbox {
         c
     }
 
+    /// A command run to completion inside the namespace, killed after `LIMIT`.
+    fn ns_bounded(&self, args: &[&std::ffi::OsStr]) -> Command {
+        let mut c = Command::new("timeout");
+        c.arg(LIMIT.as_secs().to_string())
+            .arg("nsenter")
+            .arg("-t")
+            .arg(self.holder.id().to_string())
+            .args(["-m", "--"])
+            .args(args)
+            .stdin(Stdio::null());
+        c
+    }
+
     /// Starts a process inside the namespace (nsenter execs it: the child is the process);
     /// its output goes to `NAME.N.out`.
     fn spawn(&mut self, name: &str, args: &[&std::ffi::OsStr]) -> Child {
@@ -154,7 +167,7 @@ impl Sandbox {
         self.logd = Some(child);
         let ubus = self.tool("ubus");
         let out = self
-            .ns(&[ubus.as_os_str(), "-t".as_ref(), "10".as_ref()])
+            .ns_bounded(&[ubus.as_os_str(), "-t".as_ref(), "10".as_ref()])
             .args(["wait_for", "log"])
             .output()
             .unwrap();
@@ -165,10 +178,16 @@ impl Sandbox {
         self.logd.as_ref().expect("logd runs").id() as i32
     }
 
-    /// Stops logd (SIGTERM) and reaps it.
+    /// Stops logd (SIGTERM; SIGKILL if it has not exited within `LIMIT`) and reaps it.
     fn stop_logd(&mut self) {
         if let Some(mut c) = self.logd.take() {
-            kill(c.id() as i32, libc::SIGTERM);
+            let pid = c.id() as i32;
+            kill(pid, libc::SIGTERM);
+            if !poll(LIMIT, || c.try_wait().ok().flatten().is_some()) {
+                let wchan = fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
+                eprintln!("logd {pid} ignored SIGTERM (waiting in {wchan:?}): SIGKILL");
+                let _ = c.kill();
+            }
             let _ = c.wait();
         }
     }
@@ -227,7 +246,7 @@ impl Sandbox {
     /// Every line logread shows now, as bytes.
     fn logread(&self) -> Vec<Vec<u8>> {
         let out = self
-            .ns(&[self.tool("logread").as_os_str()])
+            .ns_bounded(&[self.tool("logread").as_os_str()])
             .output()
             .unwrap();
         assert!(out.status.success(), "logread: {}", text(&out));
@@ -248,9 +267,11 @@ impl Sandbox {
     }
 
     /// A blocking datagram socket connected to the namespace's /dev/log, as syslog(3) uses.
+    /// (A send that blocks for `LIMIT` fails: a test never hangs on a socket nobody reads.)
     fn sender(&self) -> UnixDatagram {
         let s = UnixDatagram::unbound().unwrap();
         s.connect(self.root("/dev/log")).unwrap();
+        s.set_write_timeout(Some(LIMIT)).unwrap();
         s
     }
 
@@ -300,7 +321,7 @@ impl Sandbox {
     fn stop_lt(&mut self, sig: i32) -> Option<std::process::ExitStatus> {
         let mut c = self.lt.take()?;
         kill(c.id() as i32, sig);
-        c.wait().ok()
+        Some(reap(&mut c, "logtrigger"))
     }
 
     fn lt_output(&self) -> String {
@@ -334,6 +355,20 @@ impl Drop for Sandbox {
             let _ = fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+/// Waits (at most `LIMIT`) for a signalled child to exit; SIGKILL and fail if it does not.
+fn reap(c: &mut Child, what: &str) -> std::process::ExitStatus {
+    let mut status = None;
+    poll(LIMIT, || {
+        status = c.try_wait().ok().flatten();
+        status.is_some()
+    });
+    status.unwrap_or_else(|| {
+        let _ = c.kill();
+        let _ = c.wait();
+        panic!("{what} did not exit within {LIMIT:?}")
+    })
 }
 
 /// True while `pid` exists and is not a zombie.
@@ -404,6 +439,13 @@ fn logd_restarts_leave_its_socket_0666_and_non_root_logging_works_after_exit() {
             s.lt_output()
         );
         slowest = slowest.max(bound.elapsed());
+        // The new logd gets what is sent through logtrigger (this also waits until logd runs
+        // its loop: a SIGTERM before that is lost in logd's start-up).
+        let marker = format!("round-{round}-ok");
+        s.sender()
+            .send(format!("<13>lt-round-tag: {marker}").as_bytes())
+            .unwrap();
+        assert_eq!(s.settle(&marker, 1), 1, "round {round}: {}", s.status());
         assert_eq!(
             s.mode("/dev/log.logd"),
             0o666,
@@ -424,7 +466,7 @@ fn logd_restarts_leave_its_socket_0666_and_non_root_logging_works_after_exit() {
     assert!(!s.root("/dev/log.logd").exists(), "handed back");
     assert_eq!(s.mode("/dev/log"), 0o666);
     let out = s
-        .ns(&[
+        .ns_bounded(&[
             "setpriv".as_ref(),
             "--reuid=65534".as_ref(),
             "--regid=65534".as_ref(),
@@ -647,7 +689,7 @@ fn dev_log_is_handed_back_before_a_script_that_ignores_sigterm_is_waited_for() {
         !script_ended_first && running(pid),
         "the hand-back must come before the wait for scripts ({restored_after:?})"
     );
-    let status = lt.wait().unwrap();
+    let status = reap(&mut lt, "logtrigger");
     assert!(status.success(), "{status:?}");
     eprintln!(
         "measured: /dev/log handed back {restored_after:?} after SIGTERM, exit after {:?}",
