@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use logtrigger::input::file::Files;
 use logtrigger::input::udp::UdpInput;
-use logtrigger::input::unix::{Mode, RECHECK, UnixConfig, UnixInput};
+use logtrigger::input::unix::{Mode, RECHECK, Ready, UnixConfig, UnixInput};
 use logtrigger::ipnet::IpNet;
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -42,7 +42,36 @@ fn cfg(dir: &Path, max: usize) -> UnixConfig {
         takeover: true,
         forward: dir.join("log.logd"),
         max_message: max,
+        forward_wait: Duration::from_millis(1000),
     }
+}
+
+/// The fd the input wants polled for `ready`, if it wants it polled now.
+fn fd_of(input: &UnixInput, ready: Ready) -> Option<RawFd> {
+    input
+        .interests()
+        .into_iter()
+        .flatten()
+        .find(|i| i.2 == ready)
+        .map(|i| i.0)
+}
+
+/// Reads the socket (as the daemon does when it is readable); the frames read.
+fn recv(input: &mut UnixInput, f: &mut dyn FnMut(&[u8], &logtrigger::input::Meta)) -> usize {
+    input.on_ready(Ready::Sock, f).frames
+}
+
+/// Milliseconds until the input's next deadline, as the daemon polls for it; -1: none.
+fn timeout_ms(input: &UnixInput) -> i32 {
+    input.deadline().map_or(-1, logtrigger::input::poll_timeout)
+}
+
+/// Serves the inotify watch; true when the socket was taken over again.
+fn maintain(input: &mut UnixInput) -> bool {
+    input
+        .on_ready(Ready::Watch, &mut |_, _| {})
+        .rebound
+        .is_some_and(|r| r.is_ok())
 }
 
 /// A stand-in logger: a datagram socket bound at `path` with a large receive buffer.
@@ -55,11 +84,11 @@ fn stand_in(path: &Path) -> UnixDatagram {
 fn recv_all(input: &mut UnixInput) -> Vec<Vec<u8>> {
     let mut got = Vec::new();
     for _ in 0..50 {
-        let fd = input.read_fds()[0].unwrap();
+        let fd = fd_of(input, Ready::Sock).unwrap();
         if !readable(fd, 100) && !got.is_empty() {
             break;
         }
-        input.recv(&mut |f, _| got.push(f.to_vec()));
+        recv(input, &mut |f, _| got.push(f.to_vec()));
     }
     got
 }
@@ -130,10 +159,10 @@ fn logger_restart_is_taken_over_again() {
     let second = stand_in(&c.socket);
     let second_ino = fs::metadata(&c.socket).unwrap().ino();
 
-    let watch = input.read_fds()[2].unwrap();
+    let watch = fd_of(&input, Ready::Watch).unwrap();
     let mut retaken = false;
     for _ in 0..10 {
-        if readable(watch, 100) && input.maintain().unwrap() {
+        if readable(watch, 100) && maintain(&mut input) {
             retaken = true;
             break;
         }
@@ -144,7 +173,7 @@ fn logger_restart_is_taken_over_again() {
     assert_eq!(fs::metadata(&c.forward).unwrap().ino(), second_ino);
     // Later inotify events from our own renames must not cause another takeover.
     while readable(watch, 50) {
-        assert!(!input.maintain().unwrap());
+        assert!(!maintain(&mut input));
     }
 
     let client = UnixDatagram::unbound().unwrap();
@@ -215,8 +244,10 @@ fn long_datagrams_are_truncated_counted_and_kept() {
     let client = UnixDatagram::unbound().unwrap();
     client.send_to(&[b'a'; 100], &c.socket).unwrap();
     let mut got = Vec::new();
-    assert!(readable(input.read_fds()[0].unwrap(), 1000));
-    input.recv(&mut |f, m| got.push((f.to_vec(), m.truncated, m.cred)));
+    assert!(readable(fd_of(&input, Ready::Sock).unwrap(), 1000));
+    recv(&mut input, &mut |f, m| {
+        got.push((f.to_vec(), m.truncated, m.cred))
+    });
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].0, vec![b'a'; 16]);
     assert!(got[0].1);
@@ -228,7 +259,8 @@ fn long_datagrams_are_truncated_counted_and_kept() {
 #[test]
 fn a_stuck_logger_never_blocks_receiving() {
     let dir = temp_dir("stuck");
-    let c = cfg(&dir, 1024);
+    let mut c = cfg(&dir, 1024);
+    c.forward_wait = Duration::ZERO; // no back-pressure: drop at once
     let _logger = stand_in(&c.socket); // never reads
     let mut input = UnixInput::open(c.clone()).unwrap();
     let client = UnixDatagram::unbound().unwrap();
@@ -237,12 +269,12 @@ fn a_stuck_logger_never_blocks_receiving() {
     for i in 0..3000u32 {
         let msg = format!("<13>flood {i} {}", "x".repeat(500));
         if client.send_to(msg.as_bytes(), &c.socket).is_err() {
-            received += input.recv(&mut |_, _| {});
+            received += recv(&mut input, &mut |_, _| {});
             let _ = client.send_to(msg.as_bytes(), &c.socket);
         }
-        received += input.recv(&mut |_, _| {});
+        received += recv(&mut input, &mut |_, _| {});
     }
-    received += input.recv(&mut |_, _| {});
+    received += recv(&mut input, &mut |_, _| {});
     let s = input.outbox().unwrap().stats;
     assert!(s.dropped > 0, "{s:?}");
     // Every frame was sent, dropped, or still waits in the bounded retry queue.
@@ -367,21 +399,21 @@ fn vanished_socket_is_left_to_the_logger_then_rebound() {
     let mut input = UnixInput::open(c.clone()).unwrap();
     // The logger unlinks the socket path (ours) and is slow to bind again.
     fs::remove_file(&c.socket).unwrap();
-    let watch = input.read_fds()[2].unwrap();
+    let watch = fd_of(&input, Ready::Watch).unwrap();
     assert!(readable(watch, 1000));
-    assert!(!input.maintain().unwrap());
+    assert!(!maintain(&mut input));
     assert!(
         !c.socket.exists(),
         "the path is left free for the logger's bind"
     );
-    assert!(input.timeout_ms() > 0);
+    assert!(timeout_ms(&input) > 0);
     // The logger binds within the delay: taken over, not fought over.
     let second = stand_in(&c.socket);
     let second_ino = fs::metadata(&c.socket).unwrap().ino();
     assert!(readable(watch, 1000));
-    assert!(input.maintain().unwrap());
+    assert!(maintain(&mut input));
     assert_eq!(fs::metadata(&c.forward).unwrap().ino(), second_ino);
-    assert_eq!(input.timeout_ms(), -1);
+    assert_eq!(timeout_ms(&input), -1);
     drop(second);
 
     // Gone for good: after the delay we bind it ourselves.
@@ -389,9 +421,9 @@ fn vanished_socket_is_left_to_the_logger_then_rebound() {
     fs::remove_file(&c.forward).unwrap();
     let mut bound = false;
     for _ in 0..40 {
-        let t = input.timeout_ms();
+        let t = timeout_ms(&input);
         readable(watch, if t < 0 { 100 } else { t });
-        if input.maintain().unwrap() {
+        if maintain(&mut input) {
             bound = true;
             break;
         }
@@ -422,11 +454,11 @@ fn a_socket_file_still_being_bound_is_not_removed() {
     // (the kernel creates the file, and inotify reports it, before the socket is connectable).
     fs::remove_file(&c.socket).unwrap();
     let dead = dead_socket_at(&c.socket);
-    let watch = input.read_fds()[2].unwrap();
+    let watch = fd_of(&input, Ready::Watch).unwrap();
     assert!(readable(watch, 1000));
-    assert!(!input.maintain().unwrap(), "must not bind over it");
+    assert!(!maintain(&mut input), "must not bind over it");
     assert_eq!(fs::metadata(&c.socket).unwrap().ino(), dead, "left alone");
-    let t = input.timeout_ms();
+    let t = timeout_ms(&input);
     assert!(
         t > 0 && t <= RECHECK.as_millis() as i32 + 1,
         "recheck soon: {t}"
@@ -436,8 +468,8 @@ fn a_socket_file_still_being_bound_is_not_removed() {
     let second = stand_in(&dir.join("bound"));
     let second_ino = fs::metadata(dir.join("bound")).unwrap().ino();
     fs::rename(dir.join("bound"), &c.socket).unwrap();
-    std::thread::sleep(Duration::from_millis(input.timeout_ms().max(0) as u64));
-    assert!(input.maintain().unwrap());
+    std::thread::sleep(Duration::from_millis(timeout_ms(&input).max(0) as u64));
+    assert!(maintain(&mut input));
     assert_eq!(input.mode(), Mode::Inline);
     assert_eq!(fs::metadata(&c.forward).unwrap().ino(), second_ino);
     let client = UnixDatagram::unbound().unwrap();
@@ -457,13 +489,13 @@ fn a_socket_file_that_stays_dead_is_replaced_after_the_delay() {
     drop(first);
     fs::remove_file(&c.socket).unwrap();
     dead_socket_at(&c.socket);
-    let watch = input.read_fds()[2].unwrap();
+    let watch = fd_of(&input, Ready::Watch).unwrap();
     let mut bound = false;
     // Bounded: REBIND_DELAY plus slack, driven by the input's own timer.
     for _ in 0..300 {
-        let t = input.timeout_ms();
+        let t = timeout_ms(&input);
         readable(watch, if t < 0 { 100 } else { t });
-        if input.maintain().unwrap() {
+        if maintain(&mut input) {
             bound = true;
             break;
         }
@@ -474,5 +506,131 @@ fn a_socket_file_that_stays_dead_is_replaced_after_the_delay() {
     let client = UnixDatagram::unbound().unwrap();
     client.send_to(b"ours now", &c.socket).unwrap();
     assert_eq!(recv_all(&mut input), vec![b"ours now".to_vec()]);
-    assert_eq!(input.timeout_ms(), -1, "no timer left armed");
+    assert_eq!(timeout_ms(&input), -1, "no timer left armed");
+}
+
+/// Sends `n` numbered frames without blocking while the input serves its fds as the daemon
+/// does; the logger reads only when `drain` says so. Returns what the logger got.
+fn pump(input: &mut UnixInput, socket: &Path, logger: &UnixDatagram, n: u32) -> Vec<Vec<u8>> {
+    let client = UnixDatagram::unbound().unwrap();
+    client.set_nonblocking(true).unwrap();
+    logger.set_nonblocking(true).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 256];
+    let mut next = 0;
+    let mut blocked_once = false;
+    for _ in 0..100_000 {
+        if next < n {
+            match client.send_to(format!("<13>m{next}").as_bytes(), socket) {
+                Ok(_) => next += 1,
+                Err(_) => blocked_once = true, // our socket's queue is full: the sender waits
+            }
+        }
+        if let Some(fd) = fd_of(input, Ready::Sock)
+            && readable(fd, 0)
+        {
+            recv(input, &mut |_, _| {});
+        }
+        // The logger is slow: it reads only once the sender had to wait.
+        if blocked_once {
+            while let Ok(k) = logger.recv(&mut buf) {
+                got.push(buf[..k].to_vec());
+            }
+        }
+        if let Some(fd) = input
+            .interests()
+            .into_iter()
+            .flatten()
+            .find(|i| i.2 == Ready::Out)
+        {
+            let mut p = libc::pollfd {
+                fd: fd.0,
+                events: libc::POLLOUT,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd.
+            if unsafe { libc::poll(&mut p, 1, 0) } > 0 {
+                input.on_ready(Ready::Out, &mut |_, _| {});
+            }
+        }
+        if got.len() == n as usize {
+            break;
+        }
+    }
+    assert!(blocked_once, "the sender never had to wait");
+    got
+}
+
+#[test]
+fn a_full_logger_holds_the_socket_unread_and_loses_nothing() {
+    let dir = temp_dir("hold");
+    let c = cfg(&dir, 1024);
+    let logger = stand_in(&c.socket);
+    let mut input = UnixInput::open(c.clone()).unwrap();
+    let got = pump(&mut input, &c.socket, &logger, 300);
+    let want: Vec<Vec<u8>> = (0..300).map(|i| format!("<13>m{i}").into_bytes()).collect();
+    assert_eq!(got, want, "every frame, in order");
+    let s = input.outbox().unwrap().stats;
+    assert_eq!((s.sent, s.dropped), (300, 0), "{s:?}");
+    assert!(s.queued > 0, "the logger's queue was full at times: {s:?}");
+    assert!(!input.held());
+}
+
+#[test]
+fn forward_wait_ends_the_hold_and_drops_are_counted() {
+    let dir = temp_dir("holdend");
+    let mut c = cfg(&dir, 1024);
+    c.forward_wait = Duration::from_millis(200);
+    let _logger = stand_in(&c.socket); // never reads
+    let mut input = UnixInput::open(c.clone()).unwrap();
+    let client = UnixDatagram::unbound().unwrap();
+    client.set_nonblocking(true).unwrap();
+    // Fill the logger's queue and ours.
+    let mut sent = 0;
+    while client.send_to(b"<13>fill", &c.socket).is_ok() || !input.held() {
+        sent += 1;
+        recv(&mut input, &mut |_, _| {});
+        assert!(sent < 10_000, "never held");
+    }
+    assert!(input.held());
+    assert!(fd_of(&input, Ready::Sock).is_none(), "not read while held");
+    let deadline = input.deadline().expect("the hold has a deadline");
+    let left = deadline.saturating_duration_since(std::time::Instant::now());
+    assert!(left <= c.forward_wait);
+    // The deadline passes: the socket is read again, and what the logger cannot take is
+    // dropped and counted.
+    std::thread::sleep(left);
+    input.on_timer(std::time::Instant::now());
+    assert!(!input.held());
+    assert_eq!(
+        input.deadline(),
+        None,
+        "no timer while the logger stays stuck: its POLLOUT wakes us"
+    );
+    let fd = fd_of(&input, Ready::Sock).expect("read again after forward_wait");
+    assert!(readable(fd, 0));
+    let n = recv(&mut input, &mut |_, _| {});
+    assert!(n > 0);
+    let s = input.outbox().unwrap().stats;
+    assert!(s.dropped > 0, "{s:?}");
+    assert_eq!(
+        input.stats.received,
+        s.sent + s.dropped + input.outbox().unwrap().waiting() as u64
+    );
+}
+
+#[test]
+fn logger_and_own_socket_stay_0666_after_a_takeover_mid_bind() {
+    let dir = temp_dir("modes");
+    let c = cfg(&dir, 1024);
+    // The logger has bound with the umask's mode and not chmodded yet.
+    let _logger = stand_in(&c.socket);
+    fs::set_permissions(&c.socket, fs::Permissions::from_mode(0o755)).unwrap();
+    let input = UnixInput::open(c.clone()).unwrap();
+    assert_eq!(input.mode(), Mode::Inline);
+    let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&c.forward), 0o666, "the logger's socket");
+    assert_eq!(mode(&c.socket), 0o666, "ours");
+    drop(input);
+    assert_eq!(mode(&c.socket), 0o666, "the logger's socket, restored");
 }

@@ -1,5 +1,6 @@
 //! The procd init script under a stub rc.common (tests/scripts/fake-rc.common): the instance it
-//! declares, its reload, its extra commands, and `stop` putting logd's socket back when a
+//! declares (after waiting for logd on ubus, and only for a configuration `logtrigger check`
+//! accepts), its reload, its extra commands, and `stop` putting logd's socket back when a
 //! takeover was left behind — all in a scratch directory, under sh and busybox ash.
 
 mod package_support;
@@ -25,6 +26,16 @@ impl Harness {
         std::fs::write(&pidof, "#!/bin/sh\n[ -e \"$PIDOF_RUNNING\" ]\n").unwrap();
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&pidof, std::fs::Permissions::from_mode(0o755)).unwrap();
+        // `ubus` and `logger` record their calls in the same record, to show the order.
+        for tool in ["ubus", "logger"] {
+            let stub = dir.path(&format!("bin/{tool}"));
+            std::fs::write(
+                &stub,
+                format!("#!/bin/sh\nprintf '{tool} %s\\n' \"$*\" >>\"$RECORD\"\n"),
+            )
+            .unwrap();
+            std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
         // Installed as /etc/init.d/logtrigger: rc.common names the service after the file.
         std::fs::create_dir(dir.path("init.d")).unwrap();
         std::fs::copy(shipped("logtrigger.init"), dir.path("init.d/logtrigger")).unwrap();
@@ -56,18 +67,29 @@ impl Harness {
     }
 }
 
+/// The real binary, as the init script's program.
+const BIN: &str = env!("CARGO_BIN_EXE_logtrigger");
+
 #[test]
 fn start_declares_one_respawning_instance_with_the_config() {
     for shell in SHELLS {
         let h = Harness::new();
-        let out = h.run(shell, &["start"], &[]);
+        let config = h.dir.path("logtrigger.conf");
+        std::fs::write(&config, "config logtrigger 'global'\n").unwrap();
+        let env = [
+            ("LT_INIT_PROG", Path::new(BIN)),
+            ("LT_INIT_CONFIG", config.as_path()),
+        ];
+        let out = h.run(shell, &["start"], &env);
         assert!(out.status.success(), "{}", text(&out));
         let lines = h.lines();
+        let command = format!("procd_set_param command {BIN} -c {}", config.display());
         let expect = [
             "procd_open_service logtrigger",
+            "ubus -t 5 wait_for log",
             "procd_open_instance",
-            "procd_set_param command /usr/sbin/logtrigger -c /etc/config/logtrigger",
-            "procd_set_param respawn 3600 5 0",
+            &command,
+            "procd_set_param respawn 3600 1 0",
             "procd_set_param stdout 1",
             "procd_set_param stderr 1",
             "procd_close_instance",
@@ -103,12 +125,108 @@ fn init_script_has_the_documented_order_and_procd() {
 fn reload_sends_sighup_instead_of_restarting() {
     for shell in SHELLS {
         let h = Harness::new();
-        let out = h.run(shell, &["reload"], &[]);
+        let (prog, _) = h.dir.recorder("logtrigger");
+        std::fs::write(h.dir.path("running"), "").unwrap();
+        let out = h.run(shell, &["reload"], &[("LT_INIT_PROG", prog.as_path())]);
         assert!(out.status.success(), "{}", text(&out));
         assert_eq!(
             h.lines(),
             ["procd_send_signal logtrigger * HUP"],
             "{shell:?}"
+        );
+    }
+}
+
+#[test]
+fn reload_of_a_stopped_daemon_starts_it() {
+    let h = Harness::new();
+    let (prog, _) = h.dir.recorder("logtrigger");
+    let out = h.run(SHELLS[0], &["reload"], &[("LT_INIT_PROG", prog.as_path())]);
+    assert!(out.status.success(), "{}", text(&out));
+    let lines = h.lines();
+    assert!(
+        lines.iter().any(|l| l.starts_with("procd_open_instance")),
+        "{lines:?}"
+    );
+    assert!(!lines.iter().any(|l| l.contains("HUP")), "{lines:?}");
+}
+
+/// A configuration `logtrigger check` refuses, and the reason it gives.
+fn bad_config(h: &Harness) -> (std::path::PathBuf, &'static str) {
+    let config = h.dir.path("bad.conf");
+    std::fs::write(
+        &config,
+        "config logtrigger 'global'\n\toption takeover 'maybe'\n",
+    )
+    .unwrap();
+    (config, "bad.conf:2: takeover 'maybe' is not a boolean")
+}
+
+#[test]
+fn a_bad_config_is_not_started_and_the_admin_is_told() {
+    for shell in SHELLS {
+        let h = Harness::new();
+        let (config, why) = bad_config(&h);
+        let env = [
+            ("LT_INIT_PROG", Path::new(BIN)),
+            ("LT_INIT_CONFIG", config.as_path()),
+        ];
+        let out = h.run(shell, &["start"], &env);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("not started") && err.contains(why),
+            "{}",
+            text(&out)
+        );
+        let lines = h.lines();
+        assert!(
+            !lines.iter().any(|l| l.starts_with("procd_open_instance")),
+            "no instance, so no respawn loop: {lines:?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("logger -t logtrigger -p daemon.err") && l.contains(why)),
+            "{lines:?}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_config_is_not_reloaded_and_the_admin_is_told() {
+    for shell in SHELLS {
+        let h = Harness::new();
+        let (config, why) = bad_config(&h);
+        std::fs::write(h.dir.path("running"), "").unwrap();
+        let env = [
+            ("LT_INIT_PROG", Path::new(BIN)),
+            ("LT_INIT_CONFIG", config.as_path()),
+        ];
+        let out = h.run(shell, &["reload"], &env);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("not reloaded") && err.contains(why),
+            "{}",
+            text(&out)
+        );
+        let lines = h.lines();
+        assert!(!lines.iter().any(|l| l.contains("HUP")), "{lines:?}");
+        assert!(lines.iter().any(|l| l.starts_with("logger ")), "{lines:?}");
+    }
+}
+
+#[test]
+fn extra_commands_are_declared_with_extra_command() {
+    let src = read(&shipped("logtrigger.init"));
+    assert!(
+        !src.contains("EXTRA_COMMANDS="),
+        "extra_command replaces EXTRA_COMMANDS"
+    );
+    for cmd in ["status", "unban"] {
+        assert!(
+            src.lines()
+                .any(|l| l.starts_with(&format!("extra_command \"{cmd}\" "))),
+            "{cmd}"
         );
     }
 }

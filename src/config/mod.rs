@@ -81,6 +81,9 @@ pub struct Global {
     pub control: Option<PathBuf>,
     /// Bytes the worst case of the configuration may reach (`budget`).
     pub max_memory: u64,
+    /// Milliseconds the local socket is left unread while the logger at `forward` takes
+    /// nothing (back-pressure); after that reading goes on and unforwardable frames are dropped.
+    pub forward_wait: u32,
 }
 
 /// One `config rule` section, validated and compiled: its options and its compiled pattern,
@@ -164,6 +167,7 @@ pub const GLOBAL_OPTIONS: &[&str] = &[
     "ignoreip",
     "control",
     "max_memory",
+    "forward_wait",
 ];
 
 /// Bounds of the global numbers, checked at load.
@@ -172,6 +176,7 @@ pub const MAX_MESSAGE_RANGE: (u32, u32) = (480, 65536);
 pub const MAX_JOBS_RANGE: (u32, u32) = (1, 64);
 pub const MAX_QUEUE_RANGE: (u32, u32) = (0, 65536);
 pub const SCRIPT_TIMEOUT_RANGE: (u32, u32) = (1, 86400);
+pub const FORWARD_WAIT_RANGE: (u32, u32) = (0, 60_000);
 
 impl Default for Global {
     /// The defaults of SPEC §8.
@@ -214,6 +219,7 @@ impl Default for Global {
             ignore_hosts: Vec::new(),
             control: Some(PathBuf::from("/var/run/logtrigger.sock")),
             max_memory: budget::DEFAULT_LIMIT,
+            forward_wait: 1000,
         }
     }
 }
@@ -344,6 +350,10 @@ fn parse_global(sec: &Section) -> Result<Global, Bad> {
             }
             "max_keys" => g.max_keys = size(opt, 1, rules::MAX_KEYS)?,
             "max_memory" => g.max_memory = budget::limit(opt)?,
+            "forward_wait" => {
+                let (min, max) = FORWARD_WAIT_RANGE;
+                g.forward_wait = integer(opt, min.into(), max.into())? as u32
+            }
             _ => return bad(opt.line, unknown_global(name)),
         }
     }

@@ -111,6 +111,18 @@ impl Engine {
         });
     }
 
+    /// One UDP frame already parsed (the daemon parsed it for the logger's copy).
+    pub fn process_message(
+        &mut self,
+        msg: &crate::syslog::Message<'_>,
+        source: Source<'_>,
+        now: i64,
+    ) {
+        self.feed(source, now, |p, hit| {
+            p.process_message(msg, source, now, hit)
+        });
+    }
+
     /// One line without a syslog header: a file line or a kernel message.
     pub fn process_line(&mut self, line: &[u8], source: Source<'_>, now: i64) {
         self.feed(source, now, |p, hit| {
@@ -147,16 +159,16 @@ impl Engine {
         }
     }
 
-    /// Milliseconds until `service` is needed again; -1 when nothing is pending.
-    pub fn timeout_ms(&self) -> i32 {
+    /// When `service` is needed again (the runner's timers, the next proof pass); `None` when
+    /// nothing is pending.
+    pub fn deadline(&self) -> Option<Instant> {
         let proof = match self.proof.waiting.is_empty() {
             true => None,
             false => Some(self.proof.next.unwrap_or_else(Instant::now)),
         };
         match (self.runner.next_deadline(), proof) {
-            (None, None) => -1,
-            (Some(a), Some(b)) => crate::input::poll_timeout(a.min(b)),
-            (Some(t), None) | (None, Some(t)) => crate::input::poll_timeout(t),
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
 

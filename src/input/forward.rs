@@ -1,5 +1,7 @@
 //! Forwarding that never blocks the receive path (SPEC §2): a connected datagram socket, a small
-//! preallocated retry queue for "would block", then drop and count.
+//! preallocated retry queue for "would block", then drop and count. The queue holds a whole
+//! receive batch, so the local socket's reader can stop reading as soon as a frame waits
+//! (back-pressure) without dropping the rest of the batch it already took in.
 //!
 //! Owns: one outgoing socket (unix path or UDP collector), its retry queue and counters.
 //! Never: blocks, allocates after `new`, or changes a forwarded frame.
@@ -14,6 +16,9 @@ use socket2::{Domain, SockAddr, Socket, Type};
 /// Frames kept for a retry when the receiver's queue is full.
 pub const RETRY_SLOTS: usize = 8;
 
+// A batch read from the local socket fits the queue whole.
+const _: () = assert!(RETRY_SLOTS >= super::BATCH);
+
 /// Forwarding counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ForwardStats {
@@ -26,8 +31,8 @@ pub struct ForwardStats {
     pub errors: u64,
 }
 
-/// What happened to a frame handed to [`Outbox::send`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What happened to a frame handed to [`Outbox::send`] (in order of gravity).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Sent {
     Sent,
     Queued,
@@ -160,6 +165,26 @@ impl Outbox {
         self.queue.len > 0
     }
 
+    /// Frames waiting for a retry.
+    pub fn waiting(&self) -> usize {
+        self.queue.len
+    }
+
+    /// Like [`Outbox::send`], but a frame never waits behind others: while frames are queued it
+    /// is dropped (and counted). For frames whose sender never waits for us (UDP), so that they
+    /// cannot take the queue's room from a batch of local frames.
+    pub fn offer(&mut self, frame: &[u8]) -> Sent {
+        if self.queue.len > 0 {
+            let flushed = self.flush();
+            if flushed != Sent::Sent {
+                self.stats.dropped += 1;
+                // Refused: the receiver is gone, and the caller needs to hear it.
+                return flushed.max(Sent::Dropped);
+            }
+        }
+        self.send(frame)
+    }
+
     /// Sends `frame` now, or queues it behind earlier frames (order is kept), or drops it.
     pub fn send(&mut self, frame: &[u8]) -> Sent {
         if self.queue.len > 0 {
@@ -246,6 +271,27 @@ fn would_block(e: &io::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn offered_frames_never_wait_behind_queued_ones() {
+        let dir = std::env::temp_dir().join(format!("lt-outbox-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("logger");
+        let _logger = std::os::unix::net::UnixDatagram::bind(&path).unwrap(); // never reads
+        let mut o = Outbox::unix(&path, 64).unwrap();
+        let mut sent = 0;
+        while o.send(b"local") == Sent::Sent {
+            sent += 1;
+            assert!(sent < 100_000, "the logger's queue never filled");
+        }
+        assert_eq!(o.waiting(), 1);
+        assert_eq!(o.offer(b"remote"), Sent::Dropped);
+        assert_eq!(o.waiting(), 1, "not queued");
+        assert_eq!(o.send(b"local"), Sent::Queued, "local frames still queue");
+        assert_eq!(o.stats.dropped, 1);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn retry_queue_is_bounded_and_ordered() {
