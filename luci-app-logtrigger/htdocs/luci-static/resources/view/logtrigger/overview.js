@@ -93,7 +93,7 @@ return view.extend({
 				[ _('Running'), _('Queued'), _('Started'), _('Succeeded'), _('Failed'), _('Timed out'), _('Killed'), _('Dropped') ],
 				{ id: 'logtrigger-scripts', sortable: false }, E('em', _('No scripts'))),
 			bans: new ui.Table(
-				[ _('Address'), _('Rule'), _('Remaining'), _('Ban time'), _('Times banned'), null ],
+				[ _('Address'), _('Rule'), _('Remaining'), _('Ban time'), _('Times banned'), '' ],
 				{ id: 'logtrigger-bans', sortable: false }, E('em', _('No bans')))
 		};
 	},
