@@ -165,3 +165,46 @@ fn the_page_shows_bans_tests_lines_and_applies_rules_in_a_real_browser() {
         "not a PNG screenshot"
     );
 }
+
+/// The names `re` captures in `text`, sorted.
+fn names(re: &str, text: &str) -> Vec<String> {
+    let re = regex::Regex::new(re).expect("regex");
+    let mut v: Vec<String> = re.captures_iter(text).map(|c| c[1].to_string()).collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+#[test]
+fn the_acl_grants_exactly_the_methods_the_page_calls_and_the_plugin_serves() {
+    let app = repo().join("luci-app-logtrigger");
+    let read = |p: &str| std::fs::read_to_string(app.join(p)).expect(p);
+    let view = read("htdocs/luci-static/resources/view/logtrigger/overview.js");
+    let acl = read("root/usr/share/rpcd/acl.d/luci-app-logtrigger.json");
+    let plugin = read("root/usr/share/rpcd/ucode/luci.logtrigger");
+    let menu = read("root/usr/share/luci/menu.d/luci-app-logtrigger.json");
+
+    let called = names(r"object: 'luci\.logtrigger',\s*method: '(\w+)'", &view);
+    assert_eq!(called, ["bans", "status", "test", "unban"]);
+    let served = names(r"(?m)^\t(\w+): \{$", &plugin);
+    assert_eq!(
+        served, called,
+        "the plugin serves other methods than the page calls"
+    );
+
+    // read: what only looks; write: what changes the router
+    let group = |name: &str| {
+        let start = acl.find(&format!("\"{name}\"")).expect("ACL group");
+        let body = &acl[start..];
+        let end = body.find('}').expect("group end");
+        names(r#""(\w+)""#, &body[..end])
+    };
+    assert_eq!(group("read"), ["bans", "read", "status", "test", "ubus"]);
+    assert_eq!(group("write"), ["ubus", "unban", "write"]);
+    assert!(acl.contains("\"uci\": [ \"logtrigger\" ]"));
+    assert!(
+        menu.contains("\"acl\": [ \"luci-app-logtrigger\" ]")
+            && acl.contains("\"luci-app-logtrigger\""),
+        "the menu entry depends on the app's ACL"
+    );
+}

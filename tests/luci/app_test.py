@@ -227,9 +227,12 @@ def errors_are_notified(d, script):
 
 
 def anonymous_is_refused(d):
-    anon = ubus_call("00000000000000000000000000000000", "luci.logtrigger", "status", {})
-    assert anon.get("error", {}).get("code") == -32002, anon
-    anon = ubus_call("00000000000000000000000000000000", "luci.logtrigger", "unban", {"address": ATTACKER})
+    anonymous = "00000000000000000000000000000000"
+    for method, args in (("status", {}), ("bans", {}), ("test", {"text": "x"}), ("unban", {"address": ATTACKER})):
+        anon = ubus_call(anonymous, "luci.logtrigger", method, args)
+        assert anon.get("error", {}).get("code") == -32002, (method, anon)
+    # and the anonymous session cannot read or change the config through uci either
+    anon = ubus_call(anonymous, "uci", "get", {"config": "logtrigger"})
     assert anon.get("error", {}).get("code") == -32002, anon
     cookie = [c for c in d.get_cookies() if c["name"].startswith("sysauth")][0]["value"]
     mine = ubus_call(cookie, "luci.logtrigger", "status", {})
