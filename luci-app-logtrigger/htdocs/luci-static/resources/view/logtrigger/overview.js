@@ -151,7 +151,9 @@ return view.extend({
 			else
 				ui.addNotification(null, E('p', {}, _('Cannot unban %s: %s').format(address, r.error || '?')), 'danger');
 			return this.refresh();
-		}, this));
+		}, this)).catch(function(err) {
+			ui.addNotification(null, E('p', {}, _('Cannot unban %s: %s').format(address, err.message)), 'danger');
+		});
 	},
 
 	handleTest: function(textarea, select, output) {
@@ -184,10 +186,12 @@ return view.extend({
 
 			dom.content(output, [
 				E('h4', {}, _('Matches (%d lines)').format((r.summary && r.summary.lines) || 0)),
-				matches.render ? matches.render() : matches.node,
+				matches.render(),
 				E('h4', {}, _('Per rule')),
-				summary.render ? summary.render() : summary.node
+				summary.render()
 			]);
+		}).catch(function(err) {
+			ui.addNotification(null, E('p', {}, _('Rule test failed: %s').format(err.message)), 'danger');
 		});
 	},
 
