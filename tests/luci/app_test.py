@@ -196,6 +196,18 @@ def unban(d):
 
 def disable_rule(d, script):
     before = json.loads(sandbox_sh(script, "logtrigger status --json"))["daemon"]["reloads"]
+    # dropbear's failures through the Edit dialog: 4 instead of 3 (first: saving the dialog
+    # reloads the grid, which drops a checkbox changed but not yet saved)
+    row = [r for r in d.find_elements(By.CSS_SELECTOR, ".cbi-section-table-row[data-sid]") if "dropbear_bad_password" in r.text][0]
+    row.find_element(By.CSS_SELECTOR, ".cbi-button-edit").click()
+    field = wait("the Edit dialog", lambda: [e for e in d.find_elements(By.CSS_SELECTOR, ".modal input[id$='.maxfail']") if e.is_displayed()])[0]
+    pattern = d.find_element(By.CSS_SELECTOR, ".modal input[id$='.pattern']").get_attribute("value")
+    assert pattern == "dropbear[%d]: Bad password attempt for '%b' from %s:%d", pattern
+    field.clear()
+    field.send_keys("4")
+    [b for b in d.find_elements(By.CSS_SELECTOR, ".modal .cbi-button-positive") if b.is_displayed()][0].click()
+    wait("the dialog closed", lambda: not [e for e in d.find_elements(By.CSS_SELECTOR, ".modal") if e.is_displayed()])
+    # and the LuCI rule disabled with its checkbox in the table
     row = [r for r in d.find_elements(By.CSS_SELECTOR, ".cbi-section-table-row[data-sid]") if "luci_failed_login" in r.text][0]
     box = row.find_element(By.CSS_SELECTOR, "input[type=checkbox]")
     assert box.is_selected()
@@ -211,7 +223,14 @@ def disable_rule(d, script):
     assert enabled == {"dropbear_bad_password": True, "luci_failed_login": False}, enabled
     saved = sandbox_sh(script, "uci get logtrigger.@rule[1].enabled").strip()
     assert saved == "0", saved
-    log("rule disabled with Save & Apply: the daemon reloaded (reloads %d -> %d)" % (before, status["daemon"]["reloads"]))
+    saved = sandbox_sh(script, "uci get logtrigger.@rule[0].maxfail").strip()
+    assert saved == "4", saved
+    # the tester reads the saved file: dropbear's rule now fires at the fourth failure
+    run_tester(d, ["Dec  7 03:00:0%d dropbear[9]: Bad password attempt for 'root' from 198.51.100.12:1" % i for i in range(4)],
+               "dropbear_bad_password")
+    rows = wait("a firing at the fourth failure", lambda: len(table_rows(d, "logtrigger-test-matches")) == 4 and table_rows(d, "logtrigger-test-matches"))
+    assert [r[5] for r in rows] == ["no", "no", "no", "yes"], rows
+    log("rule disabled and maxfail edited with Save & Apply: the daemon reloaded (reloads %d -> %d)" % (before, status["daemon"]["reloads"]))
 
 
 def errors_are_notified(d, script):
