@@ -38,7 +38,8 @@ const callTest = rpc.declare({
 	expect: { '': {} }
 });
 
-// One notification per distinct message, removed again when the message goes away.
+// One notification per distinct message while it lasts (a dismissed one stays dismissed), removed
+// when the message goes away.
 const notices = {};
 
 function showErrors(source, errors) {
@@ -47,13 +48,12 @@ function showErrors(source, errors) {
 	(errors || []).forEach(function(text) {
 		const id = source + ':' + text;
 		now[id] = true;
-		if (!notices[id] || !notices[id].parentNode)
+		if (!notices[id])
 			notices[id] = ui.addNotification(null, E('p', {}, text), 'danger');
 	});
 
 	Object.keys(notices).forEach(function(id) {
 		if (id.indexOf(source + ':') == 0 && !now[id]) {
-			dom.content(notices[id], []);
 			if (notices[id].parentNode)
 				notices[id].parentNode.removeChild(notices[id]);
 			delete notices[id];
