@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pkgs=(util-linux bsdutils busybox python3 nftables iproute2 dropbear-bin openssh-client sshpass
-      conntrack shellcheck socat iptables ipset procps gcc libc6-dev musl-tools)
+      conntrack shellcheck socat iptables ipset procps gcc libc6-dev musl-tools
+      chromium chromium-driver python3-selenium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
