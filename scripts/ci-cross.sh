@@ -5,11 +5,12 @@
 # Usage: scripts/ci-cross.sh [TARGET...]   (default: mips)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The in-process integration tests. The others drive the real binary, namespaces, nft or daemons
-# of the host, which a foreign-architecture test binary under qemu-user cannot do.
+# The in-process integration tests: `portable` (config, syslog, action runner), `alloc` (the
+# allocation and memory audits under their counting allocator), the pattern tests and the shipped
+# rules. The others (unprivileged, root, real_daemons, e2e_*) drive the real binary, namespaces,
+# nft or daemons of the host, which a foreign-architecture test binary under qemu-user cannot do.
 PORTABLE=()
-for t in pattern_spec pattern_oracle pattern_alloc track_tracker track_default_rules pipeline_alloc \
-         syslog_alloc syslog_props config_global config_rules config_uci_props action_runner; do
+for t in portable alloc pattern_spec pattern_oracle pattern_alloc track_default_rules; do
   PORTABLE+=(--test "$t")
 done
 targets=("$@")

@@ -1,0 +1,229 @@
+//! The daemon's defences against aimed bans (SPEC §2 Trust, §6, §7), through the real binary:
+//! UDP frames reach only rules naming `udp`, a local sender must be root, PID 1 or the rule's
+//! program, the script queue is fair across rules, and a firing that cannot be queued keeps its
+//! key's history.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+
+use crate::shared::*;
+
+/// A rule section.
+fn rule(name: &str, body: &str) -> String {
+    format!("\nconfig rule\n\toption name '{name}'\n{body}")
+}
+
+#[test]
+fn udp_frames_reach_only_rules_naming_udp() {
+    let port = free_udp_port();
+    let s = Setup::new("trust-udp", "");
+    s.write_config(&format!(
+        "\tlist udp '127.0.0.1:{port}'\n{}{}",
+        rule("local", "\toption pattern 'from %s'\n"),
+        rule(
+            "remote",
+            "\toption pattern 'from %s'\n\toption source 'udp'\n"
+        )
+    ));
+    let mut d = s.start_ready(&[]);
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.send_to(b"<13>app: from 8.8.8.8", ("127.0.0.1", port))
+        .unwrap();
+    s.send(b"<13>app: from 9.9.9.9");
+    assert!(
+        poll(ms(5000), || {
+            let j = s.json();
+            rule_num(&j, "remote", "matches") == Some(1)
+                && rule_num(&j, "local", "matches") == Some(1)
+        }),
+        "{}",
+        s.json()
+    );
+    stop(&mut d, &s);
+}
+
+/// `logger` run as `nobody` (uid 65534), under the name `name` (a copy of the binary).
+fn logger_as_nobody(s: &Setup, name: &str, msg: &str) {
+    let bin = s.dir.join(name);
+    if !bin.exists() {
+        fs::copy("/usr/bin/logger", &bin).unwrap();
+    }
+    let out = Command::new(&bin)
+        .args(["-u", s.socket.to_str().unwrap(), "-t", "dropbear", msg])
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
+
+#[test]
+fn a_local_sender_must_be_root_pid_1_or_the_program() {
+    if !have("logger") {
+        return;
+    }
+    let s = Setup::new("trust-local", "");
+    let out = s.dir.join("env");
+    s.write_config(&rule(
+        "pw",
+        &format!(
+            "\toption program 'dropbear'\n\toption pattern 'Bad password from %s'\n\
+             \toption fields 'ip'\n\toption script '{}'\n",
+            s.env_script("env.sh", &out).display()
+        ),
+    ));
+    let mut d = s.start_ready(&["-D", "2"]);
+    // Another program running as nobody forges dropbear's tag: it does not count.
+    logger_as_nobody(&s, "logger", "Bad password from 198.51.100.7");
+    assert!(
+        poll(ms(5000), || rule_num(&s.json(), "pw", "untrusted")
+            == Some(1)),
+        "{}\n{}",
+        s.json(),
+        s.stderr()
+    );
+    assert_eq!(rule_num(&s.json(), "pw", "firings"), Some(0));
+    // A process named dropbear may speak for dropbear, whoever runs it.
+    logger_as_nobody(&s, "dropbear", "Bad password from 203.0.113.9");
+    assert!(poll(ms(5000), || out.exists()), "{}", s.stderr());
+    assert_eq!(
+        read_env(&out).get("LT_ip").map(String::as_str),
+        Some("203.0.113.9")
+    );
+    // Root (this test) may speak for any program.
+    fs::remove_file(&out).unwrap();
+    s.send(b"<84>dropbear[1]: Bad password from 203.0.113.10");
+    assert!(poll(ms(5000), || out.exists()), "{}", s.stderr());
+    let j = s.json();
+    assert_eq!(rule_num(&j, "pw", "firings"), Some(2), "{j}");
+    assert_eq!(rule_num(&j, "pw", "untrusted"), Some(1), "{j}");
+    stop(&mut d, &s);
+}
+
+/// 200 failures from 40 addresses (5 each), every line also firing a logging rule whose script
+/// is slow: all 40 bans run (SPEC §7, default max_jobs and max_queue).
+#[test]
+fn a_logging_rule_never_crowds_out_bans() {
+    let s = Setup::new("trust-fair", "");
+    let bans = s.dir.join("bans");
+    let ban = s.script(
+        "ban.sh",
+        &format!("echo \"$LT_ip\" >> {}\n", bans.display()),
+    );
+    let logit = s.script("logit.sh", "sleep 0.2\n");
+    s.write_config(&format!(
+        "{}{}",
+        rule(
+            "log_dropbear",
+            &format!(
+                "\toption program 'dropbear'\n\toption pattern 'Bad password attempt for %s from %s'\n\
+                 \toption script '{}'\n",
+                logit.display()
+            )
+        ),
+        rule(
+            "ban_dropbear",
+            &format!(
+                "\toption program 'dropbear'\n\toption pattern 'Bad password attempt for %s from %s:%d'\n\
+                 \toption fields 'user ip port'\n\toption key 'ip'\n\toption maxfail '5'\n\
+                 \toption time '600'\n\toption script '{}'\n",
+                ban.display()
+            )
+        )
+    ));
+    let mut d = s.start_ready(&[]);
+    let addr = |i: usize| format!("203.0.{}.{}", 113 + i / 20, 1 + i % 20);
+    for round in 0..5 {
+        for i in 0..40 {
+            let frame = format!(
+                "<38>dropbear[{}]: Bad password attempt for 'root' from {}:{}",
+                100 + i,
+                addr(i),
+                40000 + round
+            );
+            s.send(frame.as_bytes());
+        }
+    }
+    let want: BTreeSet<String> = (0..40).map(addr).collect();
+    let banned = || -> BTreeSet<String> {
+        fs::read_to_string(&bans)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    assert!(
+        poll(ms(60_000), || banned() == want),
+        "banned {} of 40: {:?}\n{}",
+        banned().len(),
+        banned(),
+        s.json()
+    );
+    let j = s.json();
+    assert_eq!(rule_num(&j, "ban_dropbear", "firings"), Some(40), "{j}");
+    assert_eq!(rule_num(&j, "log_dropbear", "firings"), Some(200), "{j}");
+    stop(&mut d, &s);
+}
+
+/// A firing whose script cannot be queued keeps its key's history: the next event fires again.
+#[test]
+fn a_dropped_firing_keeps_the_history() {
+    let s = Setup::new(
+        "trust-keep",
+        "\toption max_jobs '1'\n\toption max_queue '0'\n",
+    );
+    let go = s.dir.join("go");
+    let busy = s.script(
+        "busy.sh",
+        &format!("while [ ! -e {} ]; do sleep 0.02; done\n", go.display()),
+    );
+    let out = s.dir.join("env");
+    s.write_config(&format!(
+        "\toption max_jobs '1'\n\toption max_queue '0'\n{}{}",
+        rule(
+            "busy",
+            &format!(
+                "\toption pattern 'busy %s'\n\toption script '{}'\n",
+                busy.display()
+            )
+        ),
+        rule(
+            "ban",
+            &format!(
+                "\toption pattern 'fail from %s'\n\toption fields 'ip'\n\toption maxfail '3'\n\
+                 \toption script '{}'\n",
+                s.env_script("env.sh", &out).display()
+            )
+        )
+    ));
+    let mut d = s.start_ready(&[]);
+    s.send(b"<13>x: busy now");
+    assert!(
+        poll(ms(5000), || script_num(&s.json(), "running") == Some(1)),
+        "{}",
+        s.json()
+    );
+    for _ in 0..3 {
+        s.send(b"<13>x: fail from 198.51.100.9");
+    }
+    assert!(
+        poll(ms(5000), || script_num(&s.json(), "dropped") == Some(1)),
+        "{}",
+        s.json()
+    );
+    fs::write(&go, "").unwrap();
+    assert!(
+        poll(ms(5000), || script_num(&s.json(), "running") == Some(0)),
+        "{}",
+        s.json()
+    );
+    // One more event: the key kept its two stored events, so this one fires again.
+    s.send(b"<13>x: fail from 198.51.100.9");
+    assert!(poll(ms(5000), || out.exists()), "{}", s.json());
+    let env = read_env(&out);
+    assert_eq!(env.get("LT_ip").map(String::as_str), Some("198.51.100.9"));
+    assert_eq!(env.get("LT_count").map(String::as_str), Some("3"));
+    stop(&mut d, &s);
+}
