@@ -17,6 +17,7 @@ pub enum Command {
     Daemon {
         config: PathBuf,
         debug: Option<u8>,
+        dry_run: bool,
     },
     Version,
     Check(check::Args),
@@ -51,6 +52,11 @@ struct Top {
     /// print the version and exit
     #[argh(switch, short = 'V')]
     version: bool,
+
+    /// dry run: print the script and environment of each firing instead of running it (nothing
+    /// is banned); with -D 1 or more
+    #[argh(switch, short = 'n')]
+    dry_run: bool,
 
     #[argh(subcommand)]
     command: Option<Sub>,
@@ -267,6 +273,7 @@ fn command(top: Top) -> Result<Command, Stop> {
         None => Command::Daemon {
             config: top.config,
             debug: top.debug,
+            dry_run: top.dry_run,
         },
         Some(Sub::Check(c)) => Command::Check(check::Args { config: c.config }),
         Some(Sub::Test(t)) => Command::Test(test::Args {
@@ -341,10 +348,22 @@ mod tests {
 
     #[test]
     fn daemon_and_sub_commands() {
-        let Ok(Command::Daemon { config, debug }) = run("-D 5 --config /x") else {
+        let Ok(Command::Daemon {
+            config,
+            debug,
+            dry_run,
+        }) = run("-D 5 --config /x")
+        else {
             panic!("not the daemon");
         };
-        assert_eq!((config, debug), (PathBuf::from("/x"), Some(5)));
+        assert_eq!(
+            (config, debug, dry_run),
+            (PathBuf::from("/x"), Some(5), false)
+        );
+        let Ok(Command::Daemon { dry_run, .. }) = run("--dry-run -D 1") else {
+            panic!("not the daemon");
+        };
+        assert!(dry_run);
         let Ok(Command::Test(t)) = run("-c /top test a --json -r r -- --run -") else {
             panic!("not test");
         };
