@@ -282,10 +282,24 @@ impl Run<'_> {
     }
 
     /// Tries the segments after `i` from each end in `lo..=hi`, longest first (greedy); closes
-    /// segment `i`'s capture at that end when it has one.
+    /// segment `i`'s capture at that end when it has one. When text follows, only the ends
+    /// where its first byte stands (whitespace for a leading `b' '`) can work: the others are
+    /// passed over without a step (`run` charged for them).
     fn longest_first(&mut self, i: usize, lo: usize, hi: usize) -> Option<bool> {
         let cap = self.segs.segs[i].cap();
+        let next = match self.segs.segs.get(i + 1) {
+            Some(&Seg::Lit { at, .. }) => Some(self.segs.bytes[usize::from(at)]),
+            _ => None,
+        };
         for end in (lo..=hi).rev() {
+            let fits = match next {
+                Some(b' ') => self.is(end, SPACE),
+                Some(c) => self.hay.get(end) == Some(&c),
+                None => true,
+            };
+            if !fits {
+                continue;
+            }
             self.charge(1)?;
             if let Some(c) = cap {
                 self.close(c, end);
