@@ -182,6 +182,10 @@ struct AddrCmd {
     /// each value must be spelled exactly as it is printed (a saved file's entries)
     #[argh(switch)]
     exact: bool,
+    /// accept an IPv6 network ADDR/LEN (an admin's ban by hand); a value from a log line never
+    /// names one
+    #[argh(switch)]
+    net: bool,
     /// values to check: an address (`:port`, `[v6]`, `[v6]:port` allowed) or an IPv6 network
     #[argh(positional)]
     values: Vec<String>,
@@ -313,6 +317,7 @@ fn command(top: Top) -> Result<Command, Stop> {
             port: a.port,
             prefix6: a.prefix6,
             exact: a.exact,
+            net: a.net,
             values: a.values,
         })),
     })
