@@ -114,23 +114,28 @@ impl Engine {
         });
     }
 
-    /// One UDP frame already parsed (the daemon parsed it for the logger's copy).
+    /// Whether a received frame may have been cut (its end is not the sender's).
+    pub fn is_cut(&self, frame: &[u8]) -> bool {
+        self.pipeline.is_cut(frame)
+    }
+
+    /// One UDP frame already parsed (the daemon parsed it for the logger's copy); `cut`: it may
+    /// have been cut ([`Engine::is_cut`], or the kernel truncated it).
     pub fn process_message(
         &mut self,
         msg: &crate::syslog::Message<'_>,
         source: Source<'_>,
+        cut: bool,
         now: i64,
     ) {
         self.feed(source, now, |p, hit| {
-            p.process_message(msg, source, now, hit)
+            p.process_message(msg, source, cut, now, hit)
         });
     }
 
     /// One line without a syslog header: a file line or a kernel message.
     pub fn process_line(&mut self, line: &[u8], source: Source<'_>, now: i64) {
-        self.feed(source, now, |p, hit| {
-            p.process_subject(line, None, source, now, hit)
-        });
+        self.feed(source, now, |p, hit| p.process_line(line, source, now, hit));
     }
 
     /// Counts one input and lets `run` drive the pipeline, with every hit going to [`on_hit`].

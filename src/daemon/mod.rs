@@ -372,7 +372,7 @@ impl Daemon {
         let scratch = &mut self.scratch;
         let g = &self.global;
         let debug = self.debug;
-        self.turn.udp += input.recv(&g.udp_allow, &mut |frame, peer, _meta| {
+        self.turn.udp += input.recv(&g.udp_allow, &mut |frame, peer, meta| {
             for r in remotes.iter_mut() {
                 r.send(frame);
             }
@@ -388,7 +388,8 @@ impl Daemon {
             if debug >= 9 {
                 trace("udp", frame);
             }
-            engine.process_message(&msg, Source::Udp(peer), now);
+            let cut = meta.truncated || engine.is_cut(frame);
+            engine.process_message(&msg, Source::Udp(peer), cut, now);
         });
     }
 
