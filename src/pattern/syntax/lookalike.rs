@@ -11,7 +11,7 @@
 //! line is out of reach: a leading `^` can be left out (a match may start anywhere), and any
 //! other byte can be taken by a one-byte scanset (`%[$]`, `%[\]`, `%[.]`).
 
-use super::CompileError;
+use super::super::CompileError;
 
 /// fail2ban's tags for the address (its `<HOST>` family).
 const HOST_TAGS: &[&[u8]] = &[
