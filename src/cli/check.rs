@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use crate::config::budget::{Bytes, worst_case};
 use crate::config::{Config, Global, Rule, human_duration};
 use crate::ipnet::IpNet;
 
@@ -144,9 +145,12 @@ fn script_problem(script: &Path) -> Option<&'static str> {
 /// The configuration as understood: the global settings, then every rule.
 pub fn report(config: &Config, file: &str) -> String {
     let enabled = config.rules.iter().filter(|r| r.enabled).count();
+    let usage = worst_case(&config.global, &config.rules);
     let mut s = format!(
-        "{file}: OK, {} rule(s), {enabled} enabled\n\n",
-        config.rules.len()
+        "{file}: OK, {} rule(s), {enabled} enabled, memory up to {} of max_memory {}\n\n",
+        config.rules.len(),
+        Bytes(usage.total()),
+        Bytes(config.global.max_memory)
     );
     if !config.rules.is_empty() {
         s.push_str(&summary(config));
@@ -223,7 +227,7 @@ fn yes(b: bool) -> &'static str {
 }
 
 fn global(s: &mut String, g: &Global) {
-    let rows: [(&str, String); 17] = [
+    let rows: [(&str, String); 18] = [
         ("socket", or_none(&g.socket)),
         ("takeover", yes(g.takeover).into()),
         ("forward", g.forward.display().to_string()),
@@ -241,6 +245,7 @@ fn global(s: &mut String, g: &Global) {
         ("max_keys", g.max_keys.to_string()),
         ("ignoreip", nets(&g.ignoreip)),
         ("control", or_none(&g.control)),
+        ("max_memory", Bytes(g.max_memory).to_string()),
     ];
     s.push_str("global\n");
     for (k, v) in rows {

@@ -173,6 +173,9 @@ fn edits(a: &str, b: &str) -> usize {
 pub(super) fn typo_of<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
     known
         .iter()
+        // Names whose lengths differ by more than two are more than two edits apart (and a
+        // long name never costs a large table).
+        .filter(|k| name.len().abs_diff(k.len()) <= 2)
         .map(|k| (edits(name, k), *k))
         .filter(|(n, k)| *n <= if k.len() <= 4 { 1 } else { 2 })
         .min_by_key(|(n, _)| *n)
