@@ -935,7 +935,8 @@ fn save_and_restore_keep_what_is_left_of_each_ban() {
         "2001:db8:7:7::5",
         &[("LT_ban_prefix6", "64"), ("LT_bantime", "5m")],
     );
-    // Time passes between the bans and the save (the router runs)...
+    // Time passes between the bans and the save (the router runs)... (the upper bounds below
+    // leave a loaded test machine 20 s for its own work between the steps)
     std::thread::sleep(Duration::from_secs(2));
     let file = r.dir.path("bans.save");
     let file_s = file.display().to_string();
@@ -951,7 +952,7 @@ fn save_and_restore_keep_what_is_left_of_each_ban() {
             _ => panic!("unexpected {elem} in {saved}"),
         };
         assert_eq!((set.as_str(), *bantime, *times), want, "{saved}");
-        assert!(*left <= bantime - 2 && *left >= bantime - 6, "{saved}");
+        assert!(*left <= bantime - 2 && *left >= bantime - 20, "{saved}");
         assert_eq!(rule, "Test");
     }
     assert!(saved.starts_with("logtrigger-bans 1\nsaved "), "{saved}");
@@ -974,7 +975,7 @@ fn save_and_restore_keep_what_is_left_of_each_ban() {
             .find(|e| &e.0 == elem)
             .unwrap_or_else(|| panic!("{elem} not restored"));
         assert!(
-            now.2 <= left - 2 && now.2 + 6 >= *left,
+            now.2 <= left - 2 && now.2 + 20 >= *left,
             "{elem}: {left} s left at the save, {} s after the restore",
             now.2
         );
@@ -1145,7 +1146,7 @@ fn the_table_comes_back_after_fw4_flush() {
     for ((s1, a1, left1), (s2, a2, left2)) in before.iter().zip(&after) {
         assert_eq!((s1, a1), (s2, a2));
         assert!(
-            left2 <= left1 && left2 + 5 >= *left1,
+            left2 <= left1 && left2 + 20 >= *left1,
             "{a1}: {left1} -> {left2}"
         );
     }
@@ -1163,6 +1164,20 @@ fn the_table_comes_back_after_fw4_flush() {
     fw4_include(&r);
     assert!(!r.has("ban4", "198.51.100.110"));
     assert!(r.has("ban4", "198.51.100.111"));
+    // A change while the firewall is stopped starts from the snapshot: a ban adds to the bans
+    // (the include then finds the table and keeps it), an unban lifts one of them.
+    fw4_flush(&r);
+    r.ban("198.51.100.112", "600");
+    assert!(r.has("ban4", "198.51.100.111") && r.has("ban4", "198.51.100.112"));
+    fw4_flush(&r);
+    r.ok(&["unban", "198.51.100.111"]);
+    fw4_include(&r);
+    assert!(!r.has("ban4", "198.51.100.111"));
+    assert!(r.has("ban4", "198.51.100.112") && r.has("ban6", "2001:db8::110"));
+    fw4_flush(&r);
+    r.ok(&["flush"]);
+    fw4_include(&r);
+    assert!(r.elements("ban4").is_empty() && r.elements("ban6").is_empty());
     // Nothing ever banned: the include creates no table.
     let fresh = Router::new();
     fw4_include(&fresh);
@@ -1288,6 +1303,27 @@ fn admin_commands_list_ban_and_unban_in_both_formats() {
     ] {
         assert!(json.contains(want), "{want} not in {json}");
     }
+    // It is JSON a parser reads (python's json module here).
+    let mut py = Command::new("python3")
+        .args([
+            "-c",
+            "import json,sys\nd=json.load(sys.stdin)\n\
+             print(sorted((b['address'],b['rule'],b['bantime'],b['banned']) for b in d['bans']))",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        py.stdin.take().unwrap().write_all(json.as_bytes()).unwrap();
+    }
+    let parsed = py.wait_with_output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&parsed.stdout).trim(),
+        "[('198.51.100.120', 'dropbear_bad_password', 7200, 2), \
+         ('2001:db8:4:4::/64', 'luci_failed_login', 3600, 1), ('203.0.113.5', 'manual', 7200, 1)]"
+    );
     // The init script shows the same.
     let by_init = shown("/etc/init.d/logtrigger bans", init(&r, &["bans"]));
     assert_eq!(by_init.lines().count(), 4, "{by_init}");

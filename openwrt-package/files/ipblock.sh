@@ -312,6 +312,16 @@ snapshot() {
 	return "$_rc"
 }
 
+# ensure_table: while the firewall is stopped (fw4 flush took the table) a change must start
+# from the bans of the RAM snapshot, or it would replace them (and `recreate` would then keep
+# only the change).
+ensure_table() {
+	nft_table_exists && return 0
+	[ -f "$LIVE" ] || return 0
+	(do_restore "$LIVE") >/dev/null 2>&1 || log warning "cannot restore $LIVE"
+	return 0
+}
+
 # live_snapshot: refresh the RAM copy that `recreate` uses after fw4 flush.
 live_snapshot() {
 	snapshot "$LIVE" 2>/dev/null || log warning "cannot write $LIVE"
@@ -419,6 +429,7 @@ do_ban() {
 	MAX=$(opt_secs bantime_max "$LT_bantime_max" 604800)
 	_mem=$(opt_secs bantime_memory "$LT_bantime_memory" 604800)
 	_key=${UNIT%/*}
+	ensure_table
 	lock
 	_before=0
 	nft_table_exists && _before=$(remembered "$_key")
@@ -471,6 +482,7 @@ do_unban() {
 		blocklog "unbanned $ADDR by hand"
 		return 0
 	fi
+	ensure_table
 	nft_table_exists || { echo "$UNIT is not banned" >&2; exit 1; }
 	lock
 	_gone=
@@ -550,6 +562,7 @@ do_list() {
 
 do_flush() {
 	if have_nft; then
+		ensure_table
 		nft_table_exists || return 0
 		lock
 		printf 'flush set inet %s %s\n' "$TABLE" ban4 "$TABLE" ban6 "$TABLE" net6 "$TABLE" mem4 \
