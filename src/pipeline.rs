@@ -6,14 +6,14 @@
 //! building, `ignoreip`, the trackers of the rules (kept across reloads for unchanged rules) and
 //! the per-rule counters.
 //! Never: allocates per message after warm-up (scratch buffers are sized at construction, the
-//! match cache on the first message, a rule's key table on its first event), runs scripts (the caller does, on a fired [`Hit`]),
-//! keeps a second copy of a compiled pattern (the rule set holds the only one: see
-//! [`Pipeline::rules`]).
+//! match cache on the first message, a rule's key table on its first event), runs scripts (the
+//! caller does, on a fired [`Hit`]), keeps a second copy of a compiled pattern (a rule's options
+//! and its pattern are split at load: the rule set holds the only copy of each pattern).
 
 use std::cell::Cell;
 use std::net::IpAddr;
 
-use crate::config::{Config, Rule};
+use crate::config::{Config, Rule, RuleOptions};
 use crate::ipnet;
 use crate::pattern::{Cache, Captures, Pattern, RuleSet, Subset};
 use crate::syslog::{self, Message};
@@ -43,8 +43,8 @@ pub const OWN_TAG: &[u8] = b"logtrigger";
 /// One match of one rule, as reported to the caller.
 pub struct Hit<'a> {
     pub index: usize,
-    pub rule: &'a Rule,
-    /// The rule's compiled pattern (`rule.pattern` is a placeholder: see [`Pipeline::rules`]).
+    pub rule: &'a RuleOptions,
+    /// The rule's compiled pattern.
     pub pattern: &'a Pattern,
     /// The parsed frame; `None` for file lines.
     pub msg: Option<&'a Message<'a>>,
@@ -121,8 +121,8 @@ struct RuleState {
 
 /// The compiled rules of one configuration and their counting state.
 pub struct Pipeline {
-    /// The rules, each `pattern` swapped for [`Pattern::placeholder`]: `set` owns the compiled patterns.
-    rules: Vec<Rule>,
+    /// The rules' options; `set` holds their compiled patterns, in the same order.
+    rules: Vec<RuleOptions>,
     set: RuleSet,
     tags: Tags,
     state: Vec<RuleState>,
@@ -166,7 +166,9 @@ impl Pipeline {
     }
 
     /// [`Pipeline::reload`] taking ownership of the new rules.
-    pub fn reload_rules(&mut self, mut rules: Vec<Rule>, max_message: usize) {
+    pub fn reload_rules(&mut self, rules: Vec<Rule>, max_message: usize) {
+        let (rules, patterns): (Vec<RuleOptions>, Vec<Pattern>) =
+            rules.into_iter().map(|r| (r.options, r.pattern)).unzip();
         // The old rules' patterns are in the old set, which stays until the new one replaces it.
         let Pipeline {
             rules: old_rules,
@@ -174,16 +176,16 @@ impl Pipeline {
             set: old_set,
             ..
         } = self;
-        let mut old: Vec<(usize, Rule, RuleState)> = old_rules
+        let mut old: Vec<(usize, RuleOptions, RuleState)> = old_rules
             .drain(..)
             .zip(state.drain(..))
             .enumerate()
             .map(|(i, (r, s))| (i, r, s))
             .collect();
-        for rule in &rules {
+        for (rule, pattern) in rules.iter().zip(&patterns) {
             let kept = old
                 .iter()
-                .position(|(i, r, _)| same_counting(r, old_set.pattern(*i), rule))
+                .position(|(i, r, _)| same_counting(r, old_set.pattern(*i), rule, pattern))
                 .map(|i| old.swap_remove(i).2);
             state.push(kept.unwrap_or_else(|| RuleState {
                 // Allocates nothing until the rule's first event.
@@ -191,11 +193,6 @@ impl Pipeline {
                 n: Counters::default(),
             }));
         }
-        let empty = Pattern::placeholder();
-        let patterns = rules
-            .iter_mut()
-            .map(|r| std::mem::replace(&mut r.pattern, empty.clone()))
-            .collect();
         self.tags = Tags::new(&rules);
         self.rules = rules;
         self.set = RuleSet::new(patterns);
@@ -206,14 +203,27 @@ impl Pipeline {
         self.key = Vec::with_capacity(max + 64);
     }
 
+    /// Adds `ip` to the `ignoreip` of every rule that names `host` there (an address found
+    /// by the daemon's host lookups).
+    pub fn ignore_host(&mut self, host: &str, ip: std::net::IpAddr) {
+        let Ok(net) = crate::ipnet::IpNet::parse(&ip.to_string()) else {
+            return;
+        };
+        for r in &mut self.rules {
+            if r.ignore_hosts.iter().any(|h| h == host) && !r.ignoreip.contains(&net) {
+                r.ignoreip.push(net);
+            }
+        }
+    }
+
     /// Sets the `-D` level that decides what is traced to stderr (3: rules tried).
     pub fn set_trace(&mut self, level: u8) {
         self.trace = level;
     }
 
-    /// The rules, in order. Their `pattern` fields are placeholders (`-`): the compiled
-    /// pattern of rule `i` is [`Pipeline::pattern`]`(i)` (one copy, owned by the rule set).
-    pub fn rules(&self) -> &[Rule] {
+    /// The rules' options, in order; the compiled pattern of rule `i` is
+    /// [`Pipeline::pattern`]`(i)`.
+    pub fn rules(&self) -> &[RuleOptions] {
         &self.rules
     }
 
@@ -391,7 +401,7 @@ const NOT_COUNTED: Outcome = Outcome {
 /// Why a match of `rule` in a frame from `source` may not count (SPEC §2 Trust, §6). Reads
 /// `/proc` only for a unix frame matching a rule with `program` whose sender is neither root
 /// nor PID 1.
-fn refusal(rule: &Rule, source: &Source, cut: bool) -> Option<Refusal> {
+fn refusal(rule: &RuleOptions, source: &Source, cut: bool) -> Option<Refusal> {
     if cut && rule.script.is_some() {
         return Some(Refusal::Truncated);
     }
@@ -438,7 +448,7 @@ fn source_bit(kind: SourceKind) -> u8 {
 }
 
 impl Tags {
-    fn new(rules: &[Rule]) -> Tags {
+    fn new(rules: &[RuleOptions]) -> Tags {
         let mut t = Tags::default();
         for (i, r) in rules.iter().enumerate() {
             let bit = 1 << (i % 32);
@@ -485,7 +495,7 @@ impl Tags {
     /// Whether rule `i` (`rule`) looks at a message from `source` whose tag has index `id` in
     /// `named` ([`Tags::lookup`]). `rule` is read only for a line from a file (only rules bound
     /// to a file take those: the path must be theirs).
-    fn admits(&self, i: usize, id: Option<usize>, source: &Source, rule: &Rule) -> bool {
+    fn admits(&self, i: usize, id: Option<usize>, source: &Source, rule: &RuleOptions) -> bool {
         let g = self.gates[i];
         let program_ok = g.program == 0 || Some(g.program as usize - 1) == id;
         let source_ok = g.sources & source_bit(source.kind()) != 0;
@@ -501,7 +511,7 @@ impl Tags {
 /// written into `out` (cleared first), or, for a one-field key without NUL, the captured value
 /// itself.
 fn build_key<'k>(
-    rule: &Rule,
+    rule: &RuleOptions,
     caps: &Captures,
     subject: &'k [u8],
     out: &'k mut Vec<u8>,
@@ -529,9 +539,14 @@ fn build_key<'k>(
 }
 
 /// Whether running rule `a` (compiled pattern `a_pattern`) may keep its state as `b`.
-fn same_counting(a: &Rule, a_pattern: &Pattern, b: &Rule) -> bool {
+fn same_counting(
+    a: &RuleOptions,
+    a_pattern: &Pattern,
+    b: &RuleOptions,
+    b_pattern: &Pattern,
+) -> bool {
     a.name == b.name
-        && a_pattern.source() == b.pattern.source()
+        && a_pattern.source() == b_pattern.source()
         && a.key_src == b.key_src
         && a.time == b.time
         && a.maxfail == b.maxfail

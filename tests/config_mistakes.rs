@@ -244,6 +244,11 @@ fn cases() -> Vec<(&'static str, String, Verdict)> {
             Means(|c| assert_eq!(c.rules[0].fields, ["user", "ip", "port"])),
         ),
         (
+            "a DynDNS name in ignoreip (looked up by the daemon, not at load)",
+            global("\tlist ignoreip 'Home.DynDNS.org'\n"),
+            Means(|c| assert_eq!(c.global.ignore_hosts, ["home.dyndns.org"])),
+        ),
+        (
             "ignoreip separated by commas",
             global("\toption ignoreip '192.168.1.0/24,10.0.0.0/8'\n"),
             Refused("cfg:2: ignoreip: '192.168.1.0/24,10.0.0.0/8': separate several values with blanks, not commas"),

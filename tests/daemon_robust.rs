@@ -381,3 +381,182 @@ fn a_udp_address_configured_after_start_is_bound_and_receives() {
     signal(&d, libc::SIGTERM);
     assert_eq!(wait_exit(&mut d), Some(0), "{}", s.stderr());
 }
+
+/// A UDP socket bound to `127.0.0.1:port` inside the network namespace `ns` (entered by a
+/// thread of its own), with what it receives sent back over a channel.
+fn collector_in(ns: &str, port: u16) -> std::sync::mpsc::Receiver<Vec<u8>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (ready_tx, ready) = std::sync::mpsc::channel();
+    let path = format!("/var/run/netns/{ns}");
+    std::thread::spawn(move || {
+        let f = fs::File::open(&path).unwrap();
+        use std::os::fd::AsRawFd;
+        // SAFETY: setns on an open namespace fd; only this thread changes namespace.
+        assert_eq!(unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) }, 0);
+        let sock = std::net::UdpSocket::bind(("127.0.0.1", port)).unwrap();
+        sock.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
+        ready_tx.send(()).unwrap();
+        let mut buf = [0u8; 2048];
+        while let Ok(n) = sock.recv(&mut buf) {
+            if tx.send(buf[..n].to_vec()).is_err() {
+                return;
+            }
+        }
+    });
+    ready.recv().unwrap();
+    rx
+}
+
+#[test]
+fn host_names_are_looked_up_off_the_loop_and_retried() {
+    if !have("ip") || !have("unshare") || !have("mount") {
+        return;
+    }
+    let ns = Netns::new("names");
+    let s = Setup::new("names", "");
+    // The daemon sees a hosts file of the test's own (a private mount namespace) and a name
+    // server that refuses every query (nothing listens on port 53 in the new namespace).
+    let hosts = s.dir.join("hosts");
+    let resolv = s.dir.join("resolv.conf");
+    fs::write(&hosts, "# nothing yet\n").unwrap();
+    fs::write(&resolv, "nameserver 127.0.0.1\n").unwrap();
+    s.write_config(
+        "\tlist forward_udp 'collector.test:5515'\n\tlist ignoreip 'admin.test'\n\
+         \nconfig rule\n\toption name 'login'\n\toption pattern 'bad login from %s'\n",
+    );
+    let script = format!(
+        "mount --bind {} /etc/hosts && mount --bind {} /etc/resolv.conf && exec {BIN} -c {}",
+        hosts.display(),
+        resolv.display(),
+        s.config.display()
+    );
+    let log = fs::File::create(s.dir.join("stderr")).unwrap();
+    let mut d = Daemon(
+        std::process::Command::new("ip")
+            .args(["netns", "exec", &ns.0, "unshare", "-m", "sh", "-c", &script])
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+    );
+    let status = |json: bool| {
+        let mut c = std::process::Command::new("ip");
+        c.args(["netns", "exec", &ns.0, BIN, "status", "-c"])
+            .arg(&s.config);
+        if json {
+            c.arg("--json");
+        }
+        String::from_utf8_lossy(&c.output().unwrap().stdout).into_owned()
+    };
+    // Unresolvable names: the daemon runs, warns, and answers.
+    for want in [
+        "forward_udp 'collector.test': cannot resolve host",
+        "ignoreip 'admin.test': cannot resolve host",
+    ] {
+        assert!(
+            wait_for(10_000, || s.stderr().contains(want)),
+            "{}",
+            s.stderr()
+        );
+    }
+    assert!(status(false).contains("rules: name login"));
+    s.send(b"<13>app: bad login from 10.0.0.5");
+    assert!(wait_for(5000, || rule_num(
+        &status(true),
+        "login",
+        "matches"
+    ) == Some(1)));
+    assert_eq!(rule_num(&status(true), "login", "ignored"), Some(0));
+
+    // The names appear (written in place: the bind mount keeps the inode); the next retry
+    // finds them.
+    let received = collector_in(&ns.0, 5515);
+    fs::write(&hosts, "127.0.0.1 collector.test\n10.0.0.5 admin.test\n").unwrap();
+    for want in [
+        "forward_udp 'collector.test': resolved",
+        "ignoreip 'admin.test': resolved",
+    ] {
+        assert!(
+            wait_for(20_000, || s.stderr().contains(want)),
+            "{}",
+            s.stderr()
+        );
+    }
+    s.send(b"<13>app: bad login from 10.0.0.5");
+    assert!(
+        wait_for(5000, || rule_num(&status(true), "login", "ignored")
+            == Some(1)),
+        "{}",
+        status(true)
+    );
+    let frame = received
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .unwrap();
+    assert_eq!(frame, b"<13>app: bad login from 10.0.0.5");
+    // Every name found: the lookup thread has ended.
+    let threads = || {
+        fs::read_to_string(format!("/proc/{}/status", d.id()))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("Threads:").map(|n| n.trim().to_string()))
+    };
+    assert!(
+        wait_for(5000, || threads().as_deref() == Some("1")),
+        "{:?}",
+        threads()
+    );
+
+    // A reload looks the names up again and applies them without duplicating the collector.
+    signal(&d, libc::SIGHUP);
+    assert!(wait_for(5000, || num(
+        &status(true),
+        "\"daemon\":{",
+        "reloads"
+    ) == Some(1)));
+    assert!(wait_for(5000, || threads().as_deref() == Some("1")));
+    // One turn of the loop after the thread's results were waiting: they are applied.
+    let _ = status(false);
+    s.send(b"<13>app: bad login from 10.0.0.5");
+    assert!(wait_for(5000, || rule_num(
+        &status(true),
+        "login",
+        "ignored"
+    ) == Some(2)));
+    let v = parse(&status(true));
+    let collectors = v["forwards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["target"] == "udp:127.0.0.1:5515")
+        .count();
+    assert_eq!(collectors, 1, "{v}");
+    signal(&d, libc::SIGTERM);
+    assert_eq!(wait_exit(&mut d), Some(0), "{}", s.stderr());
+}
+
+#[test]
+fn a_fifo_at_the_config_path_never_blocks_a_reload() {
+    let s = Setup::new("config-fifo", "");
+    let mut d = s.start_ready(&[]);
+    fs::remove_file(&s.config).unwrap();
+    mkfifo(&s.config);
+    signal(&d, libc::SIGHUP);
+    assert!(
+        wait_for(5000, || s.stderr().contains("reload refused")),
+        "{}",
+        s.stderr()
+    );
+    assert!(s.stderr().contains("not a regular file"), "{}", s.stderr());
+    // The loop still runs: the old configuration answers (asked through the socket directly:
+    // `status` would read the FIFO too, and wait).
+    let text = logtrigger::daemon::control::query(
+        &s.control,
+        logtrigger::daemon::control::Format::Text,
+        std::time::Duration::from_secs(5),
+    )
+    .unwrap();
+    assert!(text.contains("reload_errors 1"), "{text}");
+    signal(&d, libc::SIGTERM);
+    assert_eq!(wait_exit(&mut d), Some(0), "{}", s.stderr());
+}

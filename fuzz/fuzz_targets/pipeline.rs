@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use libfuzzer_sys::fuzz_target;
 use logtrigger::config::Config;
-use logtrigger::pipeline::{self, Pipeline, Sender, Source};
+use logtrigger::pipeline::{self, Cred, Pipeline, Sender, Source};
 
 static PIPELINE: Mutex<Option<Pipeline>> = Mutex::new(None);
 
@@ -18,7 +18,17 @@ fuzz_target!(|data: &[u8]| {
     });
     let udp = Source::Udp("192.0.2.1:514".parse().unwrap());
     for (i, frame) in data.split(|&b| b == b'\n').enumerate() {
-        let source = if i % 2 == 0 { Source::Unix(Sender::Replayed) } else { udp };
+        // A trusted local sender, a remote one, and an unprivileged local one whose process
+        // (any pid, mostly gone) is looked up by name for rules with `program`.
+        let stranger = Sender::Cred(Cred {
+            pid: frame.len() as u32,
+            uid: 65534,
+        });
+        let source = match i % 3 {
+            0 => Source::Unix(Sender::Replayed),
+            1 => udp,
+            _ => Source::Unix(stranger),
+        };
         p.process_frame(frame, source, i as i64, &mut |hit| {
             assert!(hit.key.len() <= hit.subject.len() + hit.caps.len());
             for c in 0..hit.caps.len() {

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::config::budget::{Bytes, worst_case};
+use crate::config::budget::Bytes;
 use crate::config::{Config, Global, Rule, human_duration};
 use crate::ipnet::IpNet;
 
@@ -145,12 +145,10 @@ fn script_problem(script: &Path) -> Option<&'static str> {
 /// The configuration as understood: the global settings, then every rule.
 pub fn report(config: &Config, file: &str) -> String {
     let enabled = config.rules.iter().filter(|r| r.enabled).count();
-    let usage = worst_case(&config.global, &config.rules);
     let mut s = format!(
-        "{file}: OK, {} rule(s), {enabled} enabled, memory up to {} of max_memory {}\n\n",
+        "{file}: OK, {} rule(s), {enabled} enabled\n{}\n\n",
         config.rules.len(),
-        Bytes(usage.total()),
-        Bytes(config.global.max_memory)
+        crate::config::budget::summary(&config.global, &config.rules)
     );
     if !config.rules.is_empty() {
         s.push_str(&summary(config));
@@ -222,6 +220,16 @@ fn nets(items: &[IpNet]) -> String {
     join(items)
 }
 
+/// `base` (a `join`) followed by host names that the daemon looks up when it runs.
+fn and_hosts(base: String, hosts: impl Iterator<Item = String>) -> String {
+    let hosts: Vec<String> = hosts.map(|h| format!("{h} (host name)")).collect();
+    match (base.as_str(), hosts.is_empty()) {
+        (_, true) => base,
+        ("none", false) => hosts.join(" "),
+        _ => format!("{base} {}", hosts.join(" ")),
+    }
+}
+
 fn yes(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }
@@ -235,7 +243,13 @@ fn global(s: &mut String, g: &Global) {
         ("udp_allow", nets(&g.udp_allow)),
         ("udp_forward", yes(g.udp_forward).into()),
         ("rcvbuf", g.rcvbuf.to_string()),
-        ("forward_udp", join(&g.forward_udp)),
+        (
+            "forward_udp",
+            and_hosts(
+                join(&g.forward_udp),
+                g.forward_hosts.iter().map(|(h, p)| format!("{h}:{p}")),
+            ),
+        ),
         ("kmsg", yes(g.kmsg).into()),
         ("debug", g.debug.to_string()),
         ("max_message", g.max_message.to_string()),
@@ -243,7 +257,10 @@ fn global(s: &mut String, g: &Global) {
         ("max_queue", g.max_queue.to_string()),
         ("script_timeout", format!("{} s", g.script_timeout)),
         ("max_keys", g.max_keys.to_string()),
-        ("ignoreip", nets(&g.ignoreip)),
+        (
+            "ignoreip",
+            and_hosts(nets(&g.ignoreip), g.ignore_hosts.iter().cloned()),
+        ),
         ("control", or_none(&g.control)),
         ("max_memory", Bytes(g.max_memory).to_string()),
     ];
@@ -289,7 +306,8 @@ fn rule_report(s: &mut String, r: &Rule) {
     };
     let _ = writeln!(s, "  {:<15}{window}", "fires after");
     let _ = writeln!(s, "  {:<15}{}", "max_keys", r.max_keys);
-    let _ = writeln!(s, "  {:<15}{}", "ignoreip", nets(&r.ignoreip));
+    let ignoreip = and_hosts(nets(&r.ignoreip), r.ignore_hosts.iter().cloned());
+    let _ = writeln!(s, "  {:<15}{ignoreip}", "ignoreip");
     if let Some(p) = &r.program {
         let _ = writeln!(s, "  {:<15}{p}", "program");
     }

@@ -74,7 +74,7 @@ pub fn run(args: Args) -> i32 {
 /// The `control` option of a file that does not validate (e.g. a reload was refused): read with
 /// the UCI syntax only, so the operator can still ask the daemon that runs the old config.
 fn lenient_control(path: &std::path::Path) -> Option<PathBuf> {
-    let doc = uci::parse(&std::fs::read(path).ok()?).ok()?;
+    let doc = uci::parse(&crate::input::file::read_regular(path).ok()?).ok()?;
     let global = doc.sections.iter().find(|s| s.kind == "logtrigger")?;
     match &global.get("control")?.value {
         uci::Value::Single(v) if v != "none" && !v.is_empty() => Some(PathBuf::from(v)),

@@ -1,12 +1,12 @@
 //! Configuration (SPEC §8): the UCI file turned into a validated [`Config`].
 //!
 //! Owns: UCI syntax (`uci`), option types, ranges and defaults, rule compilation and validation.
-//! Never: touches sockets or files other than the config file (the one exception: host names in
-//! `forward_udp` are resolved at load, unless [`Config::parse_offline`] is used); a bad file is
-//! refused whole, never half applied.
+//! Never: touches sockets or files other than the config file (host names in `forward_udp` and
+//! `ignoreip` are kept as names: the daemon looks them up off its loop, see `resolve`); a bad
+//! file is refused whole, never half applied.
 
 pub mod budget;
-mod resolve;
+pub mod resolve;
 mod rules;
 pub mod uci;
 mod values;
@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use crate::ipnet::IpNet;
 use crate::pattern::Pattern;
 use uci::Section;
-use values::{Bad, Resolve, bad};
+use values::{Bad, bad};
 
 pub use rules::{BUILTINS, KNOWN as RULE_OPTIONS};
 pub use values::human_duration;
@@ -66,6 +66,8 @@ pub struct Global {
     pub udp_forward: bool,
     pub rcvbuf: usize,
     pub forward_udp: Vec<SocketAddr>,
+    /// `forward_udp` host names with their ports, looked up by the daemon (`resolve`).
+    pub forward_hosts: Vec<(String, u16)>,
     pub kmsg: bool,
     pub debug: u8,
     pub max_message: usize,
@@ -74,16 +76,39 @@ pub struct Global {
     pub script_timeout: u32,
     pub max_keys: usize,
     pub ignoreip: Vec<IpNet>,
+    /// `ignoreip` host names, looked up by the daemon (`resolve`).
+    pub ignore_hosts: Vec<String>,
     pub control: Option<PathBuf>,
     /// Bytes the worst case of the configuration may reach (`budget`).
     pub max_memory: u64,
 }
 
-/// One `config rule` section, validated and compiled.
+/// One `config rule` section, validated and compiled: its options and its compiled pattern,
+/// two values (the daemon keeps the options per rule and the patterns in one rule set). Reads
+/// as its options (`rule.name`).
 #[derive(Clone, Debug)]
 pub struct Rule {
-    pub name: String,
+    pub options: RuleOptions,
     pub pattern: Pattern,
+}
+
+impl std::ops::Deref for Rule {
+    type Target = RuleOptions;
+    fn deref(&self) -> &RuleOptions {
+        &self.options
+    }
+}
+
+impl std::ops::DerefMut for Rule {
+    fn deref_mut(&mut self) -> &mut RuleOptions {
+        &mut self.options
+    }
+}
+
+/// The options of one rule, everything but its compiled pattern.
+#[derive(Clone, Debug)]
+pub struct RuleOptions {
+    pub name: String,
     /// Field names, one per conversion of the pattern, or none at all.
     pub fields: Vec<String>,
     /// Indices of the captures that form the key; all captures when the rule has no `key`.
@@ -102,6 +127,9 @@ pub struct Rule {
     pub verify: Option<Verify>,
     /// Global `ignoreip` followed by the rule's own.
     pub ignoreip: Vec<IpNet>,
+    /// Host names of the global and the rule's `ignoreip`; their addresses are added to
+    /// `ignoreip` once looked up.
+    pub ignore_hosts: Vec<String>,
     pub max_keys: usize,
     /// Options that are not known options, exported as `LT_<option>`.
     pub extra: Vec<(String, String)>,
@@ -174,6 +202,7 @@ impl Default for Global {
             udp_forward: true,
             rcvbuf: 1 << 20,
             forward_udp: Vec::new(),
+            forward_hosts: Vec::new(),
             kmsg: false,
             debug: 0,
             max_message: 8192,
@@ -182,6 +211,7 @@ impl Default for Global {
             script_timeout: 30,
             max_keys: 1024,
             ignoreip: nets(&["127.0.0.0/8", "::1"]),
+            ignore_hosts: Vec::new(),
             control: Some(PathBuf::from("/var/run/logtrigger.sock")),
             max_memory: budget::DEFAULT_LIMIT,
         }
@@ -192,7 +222,7 @@ impl Config {
     /// Reads and validates a file.
     pub fn load(path: &Path) -> Result<Config, Error> {
         let file = path.display().to_string();
-        match std::fs::read(path) {
+        match crate::input::file::read_regular(path) {
             Ok(text) => Config::parse(&text, &file),
             Err(e) => Err(Error {
                 file,
@@ -202,25 +232,20 @@ impl Config {
         }
     }
 
-    /// Validates UCI text; `file` names it in errors.
+    /// Validates UCI text; `file` names it in errors. Never touches the network.
     pub fn parse(text: &[u8], file: &str) -> Result<Config, Error> {
-        Config::parse_inner(text, file, Resolve::Dns)
-    }
-
-    /// Like [`Config::parse`], but never touches the network: a `forward_udp` host name (rather
-    /// than an address) is an error. For fuzzing and tests.
-    pub fn parse_offline(text: &[u8], file: &str) -> Result<Config, Error> {
-        Config::parse_inner(text, file, Resolve::Never)
-    }
-
-    fn parse_inner(text: &[u8], file: &str, resolve: Resolve) -> Result<Config, Error> {
         let at = |b: Bad| Error {
             file: file.to_string(),
             line: b.line,
             reason: b.reason,
         };
         let doc = uci::parse(text).map_err(at)?;
-        validate(&doc.sections, resolve).map_err(at)
+        validate(&doc.sections).map_err(at)
+    }
+
+    /// The same as [`Config::parse`] (kept for fuzzing and tests: neither touches the network).
+    pub fn parse_offline(text: &[u8], file: &str) -> Result<Config, Error> {
+        Config::parse(text, file)
     }
 
     /// The rule called `name`.
@@ -230,7 +255,7 @@ impl Config {
 }
 
 /// The whole model: the global section first (rules inherit from it), then the rules in order.
-fn validate(sections: &[Section], resolve: Resolve) -> Result<Config, Bad> {
+fn validate(sections: &[Section]) -> Result<Config, Bad> {
     let mut global_line = None;
     let mut global = Global::default();
     for sec in sections {
@@ -245,7 +270,7 @@ fn validate(sections: &[Section], resolve: Resolve) -> Result<Config, Bad> {
                     );
                 }
                 global_line = Some(sec.line);
-                global = parse_global(sec, resolve)?;
+                global = parse_global(sec)?;
             }
             "rule" => {}
             other => {
@@ -280,7 +305,7 @@ fn validate(sections: &[Section], resolve: Resolve) -> Result<Config, Bad> {
     Ok(Config { global, rules })
 }
 
-fn parse_global(sec: &Section, resolve: Resolve) -> Result<Global, Bad> {
+fn parse_global(sec: &Section) -> Result<Global, Bad> {
     use values::*;
     let mut g = Global::default();
     for opt in &sec.options {
@@ -302,10 +327,10 @@ fn parse_global(sec: &Section, resolve: Resolve) -> Result<Global, Bad> {
             "kmsg" => g.kmsg = boolean(opt)?,
             // 9 and above mean everything (`-D 999`, as the seed manual has it).
             "debug" => g.debug = integer(opt, 0, u64::from(u32::MAX))?.min(9) as u8,
-            "udp" => g.udp = addresses(opt, None)?,
-            "forward_udp" => g.forward_udp = addresses(opt, Some(resolve))?,
+            "udp" => g.udp = addresses(opt)?,
+            "forward_udp" => (g.forward_udp, g.forward_hosts) = resolve::remotes(opt)?,
             "udp_allow" => g.udp_allow = networks(opt)?,
-            "ignoreip" => g.ignoreip = networks(opt)?,
+            "ignoreip" => (g.ignoreip, g.ignore_hosts) = resolve::ignore_list(opt)?,
             "rcvbuf" => g.rcvbuf = size(opt, RCVBUF_RANGE.0, RCVBUF_RANGE.1)?,
             "max_message" => g.max_message = size(opt, MAX_MESSAGE_RANGE.0, MAX_MESSAGE_RANGE.1)?,
             "max_jobs" => g.max_jobs = size(opt, MAX_JOBS_RANGE.0, MAX_JOBS_RANGE.1)?,

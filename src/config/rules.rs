@@ -6,10 +6,9 @@
 
 use super::uci::{Section, Value};
 use super::values::{
-    Bad, abs_path, bad, boolean, duration, integer, is_identifier, items, network, single, size,
-    typo_of,
+    Bad, abs_path, bad, boolean, duration, integer, is_identifier, items, single, size, typo_of,
 };
-use super::{Global, Rule, SourceKind, Sources, Verify};
+use super::{Global, Rule, RuleOptions, SourceKind, Sources, Verify};
 use crate::pattern::Pattern;
 
 /// Environment variables every firing sets (`LT_<name>`); field and extra names must not clash.
@@ -47,9 +46,8 @@ pub(super) fn rule(sec: &Section, index: usize, global: &Global) -> Result<Rule,
     let captures = pattern.captures_len();
     let fields = fields(sec, captures)?;
     let (key, key_src) = key(sec, &fields, captures)?;
-    let mut rule = Rule {
+    let mut rule = RuleOptions {
         name,
-        pattern,
         fields,
         key,
         key_src,
@@ -62,6 +60,7 @@ pub(super) fn rule(sec: &Section, index: usize, global: &Global) -> Result<Rule,
         source: Sources::LOCAL,
         verify: None,
         ignoreip: global.ignoreip.clone(),
+        ignore_hosts: global.ignore_hosts.clone(),
         max_keys: global.max_keys,
         extra: Vec::new(),
         line: sec.line,
@@ -86,7 +85,10 @@ pub(super) fn rule(sec: &Section, index: usize, global: &Global) -> Result<Rule,
             }
         }
     }
-    Ok(rule)
+    Ok(Rule {
+        options: rule,
+        pattern,
+    })
 }
 
 /// `option name`, else the section's own name (`config rule 'NAME'`), else the name `uci show`
@@ -185,16 +187,20 @@ fn key(sec: &Section, fields: &[String], captures: usize) -> Result<(Vec<usize>,
     Ok((key, words.join(" ")))
 }
 
-fn ignoreip(rule: &mut Rule, opt: &super::uci::Opt) -> Result<(), Bad> {
+fn ignoreip(rule: &mut RuleOptions, opt: &super::uci::Opt) -> Result<(), Bad> {
     let items = items(opt);
     for (v, line) in items {
         // `list ignoreip 'none'` in a rule drops the global list: a logging rule may want to
         // see logins from 127.0.0.1 too.
         if v == "none" {
             rule.ignoreip.clear();
+            rule.ignore_hosts.clear();
             continue;
         }
-        rule.ignoreip.push(network("ignoreip", v, line)?);
+        match super::resolve::ignore("ignoreip", v, line)? {
+            super::resolve::Ignore::Net(n) => rule.ignoreip.push(n),
+            super::resolve::Ignore::Host(h) => rule.ignore_hosts.push(h),
+        }
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! Owns: turning one UCI value into one typed value, with a reason a router administrator
 //! understands when it does not fit. Never: decides defaults or which option takes which type.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use super::uci::{Opt, ParseError, Value};
@@ -230,15 +230,11 @@ pub(super) fn networks(opt: &Opt) -> Result<Vec<IpNet>, Bad> {
     Ok(out)
 }
 
-/// A list of socket addresses, or `none`: to listen on (`remote` is `None`), else remote
-/// collectors, with host names resolved as `remote` says.
-pub(super) fn addresses(opt: &Opt, remote: Option<Resolve>) -> Result<Vec<SocketAddr>, Bad> {
+/// A list of socket addresses to listen on, or `none`.
+pub(super) fn addresses(opt: &Opt) -> Result<Vec<SocketAddr>, Bad> {
     let mut out = Vec::new();
     for (v, line) in list_or_none(opt)? {
-        out.push(match remote {
-            None => listen_addr(&opt.name, v, line)?,
-            Some(resolve) => remote_addr(&opt.name, v, line, resolve)?,
-        });
+        out.push(listen_addr(&opt.name, v, line)?);
     }
     Ok(out)
 }
@@ -264,61 +260,6 @@ pub(super) fn network(name: &str, v: &str, line: usize) -> Result<IpNet, Bad> {
         }
         bad(line, format!("{name}: {e}"))
     })
-}
-
-/// Whether host names in `forward_udp` may be looked up.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Resolve {
-    Dns,
-    Never,
-}
-
-/// A remote collector: `HOST:PORT`, `[V6]:PORT`, or an address or host alone (port 514).
-/// Host names are resolved now (see `resolve`); the first address wins.
-pub(super) fn remote_addr(
-    name: &str,
-    v: &str,
-    line: usize,
-    resolve: Resolve,
-) -> Result<SocketAddr, Bad> {
-    if let Ok(a) = v.parse::<SocketAddr>() {
-        return Ok(a);
-    }
-    if let Ok(ip) = v.parse::<IpAddr>() {
-        return Ok(SocketAddr::new(ip, 514));
-    }
-    let (host, port) = match v.rsplit_once(':') {
-        Some((h, p)) => match p.parse::<u16>() {
-            Ok(p) => (h, p),
-            Err(_) => return bad(line, format!("{name} '{v}': port '{p}' is not 0..=65535")),
-        },
-        None => (v, 514),
-    };
-    if !valid_host(host) {
-        return bad(line, format!("{name} '{v}' is not HOST:PORT"));
-    }
-    if resolve == Resolve::Never {
-        return bad(
-            line,
-            format!("{name} '{v}': host names are not resolved here"),
-        );
-    }
-    match super::resolve::resolve(host) {
-        Ok(Some(ip)) => Ok(SocketAddr::new(ip, port)),
-        Ok(None) => bad(
-            line,
-            format!("{name} '{v}': cannot resolve host: it has no address"),
-        ),
-        Err(e) => bad(line, format!("{name} '{v}': cannot resolve host: {e}")),
-    }
-}
-
-/// A DNS host name: letters, digits, `-`, `.`, `_`, at most 253 bytes.
-fn valid_host(h: &str) -> bool {
-    !h.is_empty()
-        && h.len() <= 253
-        && h.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
 }
 
 /// A shell-style identifier, `[A-Za-z_][A-Za-z0-9_]*`, usable after `LT_` in the environment.
@@ -466,43 +407,6 @@ mod tests {
             listen_addr("udp", "0.0.0.0", 1).unwrap_err().reason,
             "udp '0.0.0.0' is not ADDR:PORT or [IPV6]:PORT"
         );
-        assert_eq!(
-            remote_addr("forward_udp", "192.0.2.1", 1, Resolve::Dns).unwrap(),
-            "192.0.2.1:514".parse().unwrap()
-        );
-        assert_eq!(
-            remote_addr("forward_udp", "fd00::1", 1, Resolve::Dns).unwrap(),
-            "[fd00::1]:514".parse().unwrap()
-        );
-        assert_eq!(
-            remote_addr("forward_udp", "localhost:5140", 1, Resolve::Dns)
-                .unwrap()
-                .port(),
-            5140
-        );
-        assert_eq!(
-            remote_addr("forward_udp", "host:99999", 1, Resolve::Dns)
-                .unwrap_err()
-                .reason,
-            "forward_udp 'host:99999': port '99999' is not 0..=65535"
-        );
-        assert_eq!(
-            remote_addr("forward_udp", "a b:1", 1, Resolve::Dns)
-                .unwrap_err()
-                .reason,
-            "forward_udp 'a b:1' is not HOST:PORT"
-        );
-    }
-
-    #[test]
-    fn offline_refuses_host_names() {
-        assert_eq!(
-            remote_addr("forward_udp", "localhost:1", 1, Resolve::Never)
-                .unwrap_err()
-                .reason,
-            "forward_udp 'localhost:1': host names are not resolved here"
-        );
-        assert!(remote_addr("forward_udp", "[::1]:1", 1, Resolve::Never).is_ok());
     }
 
     #[test]

@@ -97,6 +97,11 @@ impl Engine {
         self.runner.set_limits(limits(g, debug));
     }
 
+    /// An address of an `ignoreip` host name, found after load.
+    pub fn ignore_host(&mut self, host: &str, ip: std::net::IpAddr) {
+        self.pipeline.ignore_host(host, ip);
+    }
+
     /// One received syslog frame (unix or UDP).
     pub fn process(&mut self, frame: &[u8], source: Source<'_>, now: i64) {
         self.feed(source, now, |p, hit| {

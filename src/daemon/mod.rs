@@ -13,11 +13,13 @@ pub mod status;
 
 use std::fmt;
 use std::io::Write;
+use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use crate::config::{Config, Global};
+use crate::config::resolve::{Found, Lookups};
+use crate::config::{Config, Global, Rule};
 use crate::input::file::Files;
 use crate::input::forward::Outbox;
 use crate::input::kmsg::Kmsg;
@@ -77,6 +79,7 @@ enum Token {
     Files,
     Kmsg,
     Script,
+    Lookups,
 }
 
 /// Every input and output, rebuilt (in parts) on reload.
@@ -100,6 +103,8 @@ struct Daemon {
     debug: u8,
     io: Io,
     engine: Engine,
+    /// Host names of the running configuration being looked up off the loop.
+    lookups: Option<Lookups>,
     /// signalfd for SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGCHLD (all blocked).
     signals: OwnedFd,
     stop: bool,
@@ -136,6 +141,22 @@ fn file_paths(cfg: &Config) -> Vec<PathBuf> {
     v
 }
 
+/// Whether `addr` is one of our own UDP inputs: sending there would loop every message forever.
+fn own_input(udp: &[UdpInput], addr: &SocketAddr) -> bool {
+    udp.iter().map(|u| u.local_addr()).any(|l| {
+        l.port() == addr.port()
+            && (l.ip() == addr.ip() || l.ip().is_unspecified() || addr.ip().is_loopback())
+    })
+}
+
+/// Starts looking up the host names of a configuration (before its rules go to the engine).
+fn lookups(g: &Global, rules: &[Rule]) -> Option<Lookups> {
+    Lookups::for_config(g, rules).unwrap_or_else(|e| {
+        log(format_args!("{e}"));
+        None
+    })
+}
+
 fn unix_config(g: &Global) -> Option<UnixConfig> {
     Some(UnixConfig {
         socket: g.socket.clone()?,
@@ -168,12 +189,7 @@ impl Io {
     fn open_remotes(g: &Global, udp: &[UdpInput]) -> Vec<Outbox> {
         let mut v = Vec::new();
         for addr in &g.forward_udp {
-            // Sending to one of our own UDP sockets would loop every message forever.
-            let own = udp.iter().map(|u| u.local_addr()).any(|l| {
-                l.port() == addr.port()
-                    && (l.ip() == addr.ip() || l.ip().is_unspecified() || addr.ip().is_loopback())
-            });
-            if own {
+            if own_input(udp, addr) {
                 log(format_args!(
                     "forward_udp {addr}: is this daemon's own UDP input; ignored"
                 ));
@@ -185,6 +201,24 @@ impl Io {
             }
         }
         v
+    }
+
+    /// Adds the collector `addr` that the `forward_udp` name `host` resolved to.
+    fn add_remote(&mut self, host: &str, addr: SocketAddr, max_message: usize) {
+        if own_input(&self.udp, &addr) {
+            log(format_args!(
+                "forward_udp {host} ({addr}): is this daemon's own UDP input; ignored"
+            ));
+            return;
+        }
+        let target = crate::input::forward::Target::Udp(addr);
+        if self.remotes.iter().any(|o| *o.target() == target) {
+            return;
+        }
+        match Outbox::udp(addr, max_message) {
+            Ok(o) => self.remotes.push(o),
+            Err(e) => log(format_args!("forward_udp {host} ({addr}): {e}")),
+        }
     }
 
     fn open_files(paths: &[PathBuf], max_message: usize) -> Result<Option<Files>, String> {
@@ -244,7 +278,9 @@ impl Io {
             self.udp.clear(); // frees the ports
             self.udp = Io::open_udp(n)?;
         }
-        if (&o.forward_udp, o.max_message) != (&n.forward_udp, n.max_message) {
+        if (&o.forward_udp, &o.forward_hosts, o.max_message)
+            != (&n.forward_udp, &n.forward_hosts, n.max_message)
+        {
             self.remotes = Io::open_remotes(n, &self.udp);
         }
         if old_files != new_files || o.max_message != n.max_message {
@@ -309,6 +345,7 @@ impl Daemon {
         let files = file_paths(&cfg);
         let io = Io::open(&cfg.global, &files)?;
         let Config { global, rules } = cfg;
+        let lookups = lookups(&global, &rules);
         let engine = Engine::new(&global, rules, debug);
         let d = Daemon {
             path: path.to_path_buf(),
@@ -321,6 +358,7 @@ impl Daemon {
             debug,
             io,
             engine,
+            lookups,
             signals,
             stop: false,
             started: now(),
@@ -450,6 +488,9 @@ impl Daemon {
             self.add(fd, libc::POLLIN, Token::Script);
         }
         self.script_fds = script_fds;
+        if let Some(fd) = self.lookups.as_ref().and_then(|l| l.fd()) {
+            self.add(fd, libc::POLLIN, Token::Lookups);
+        }
     }
 
     fn dispatch(&mut self, token: Token, now: i64) {
@@ -472,7 +513,21 @@ impl Daemon {
             Token::Files => self.recv_files(now),
             Token::Kmsg => self.recv_kmsg(now),
             Token::Script => {} // the runner reads its pipes in `service`
+            Token::Lookups => self.apply_lookups(),
         }
+    }
+
+    /// Applies what the host name lookups found: new collectors, addresses to ignore.
+    fn apply_lookups(&mut self) {
+        let Some(l) = self.lookups.as_mut() else {
+            return;
+        };
+        let (io, engine, max) = (&mut self.io, &mut self.engine, self.global.max_message);
+        l.collect(&mut |found| match found {
+            Found::Forward(host, addr) => io.add_remote(&host, addr, max),
+            Found::Ignore(host, ip) => engine.ignore_host(&host, ip),
+            Found::Note(text) => log(format_args!("{text}")),
+        });
     }
 
     fn maintain_unix(&mut self) {
@@ -596,6 +651,7 @@ impl Daemon {
             log(format_args!("reload: {e}"));
         }
         let Config { global, rules } = new;
+        self.lookups = lookups(&global, &rules);
         self.debug = self.debug_arg.unwrap_or(global.debug);
         self.engine.reload(&global, rules, self.debug);
         self.scratch.reserve(global.max_message + 512);

@@ -106,6 +106,25 @@ fn open_regular(path: &Path) -> io::Result<File> {
     }
 }
 
+/// The whole content of the regular file at `path` (a symlink to one is fine). Anything else
+/// is an error at once: reading a FIFO would block until a writer came, which on a reload would
+/// stall the daemon's loop.
+pub fn read_regular(path: &Path) -> io::Result<Vec<u8>> {
+    let mut f = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)?;
+    if !f.metadata()?.file_type().is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    let mut text = Vec::new();
+    f.read_to_end(&mut text)?;
+    Ok(text)
+}
+
 impl Files {
     /// Starts following `paths` from their current end (files that do not exist yet are read
     /// from their start once they appear).

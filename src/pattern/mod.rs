@@ -106,15 +106,6 @@ impl Captures {
 }
 
 impl Pattern {
-    /// The pattern `-` without the reverse engine's tables (a few hundred bytes instead of ~3 KiB):
-    /// what a rule keeps when its compiled pattern has moved into a [`RuleSet`]. It still matches
-    /// correctly; only the subjects the segment engine leaves go to the Pike VM.
-    pub fn placeholder() -> Pattern {
-        let mut p = Pattern::compile(b"-").expect("a one-byte literal compiles");
-        p.reverse = None;
-        p
-    }
-
     /// Compiles a pattern.
     pub fn compile(src: &[u8]) -> Result<Pattern, CompileError> {
         let elems = syntax::parse(src)?;
