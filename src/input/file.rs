@@ -218,10 +218,15 @@ impl Tail {
             Kind::Other(what) => {
                 if !self.refused {
                     self.stats.errors += 1;
-                    crate::daemon::log(format_args!(
-                        "file {}: is {what}, not a regular file; not read (tried again when it changes)",
-                        self.path.display()
-                    ));
+                    // Written here rather than through the daemon's log: inputs sit below the
+                    // daemon and import nothing from it.
+                    let _ = std::io::Write::write_fmt(
+                        &mut std::io::stderr().lock(),
+                        format_args!(
+                            "logtrigger: file {}: is {what}, not a regular file; not read (tried again when it changes)\n",
+                            self.path.display()
+                        ),
+                    );
                 }
                 self.refused = true;
                 false
