@@ -163,3 +163,31 @@ fn pike_whole(p: &Pattern, hay: &[u8], cache: &mut Cache, out: &mut Slots) -> Re
     let (start, last) = (&p.start, last_start(p, hay));
     pike::exec(&p.prog, hay, &mut cache.pike, start, last, usize::MAX, out)
 }
+
+#[cfg(test)]
+mod tests {
+    /// The layering of the module docs: the engines import `syntax`, `nfa` and `prefilter`
+    /// only, never each other or the strategy (their tests aside).
+    #[test]
+    fn engines_import_only_the_layers_above_them() {
+        let engines = [
+            ("segments", include_str!("segments.rs")),
+            ("pike", include_str!("pike.rs")),
+            ("reverse", include_str!("reverse.rs")),
+            ("reverse/dfa", include_str!("reverse/dfa.rs")),
+        ];
+        for (name, src) in engines {
+            let code = src.split("#[cfg(test)]").next().unwrap_or_default();
+            let uses = code.lines().filter(|l| l.starts_with("use "));
+            for line in uses {
+                let allowed = ["super::syntax", "super::nfa", "super::prefilter", "dfa::"];
+                let ok = line.starts_with("use std::") || allowed.iter().any(|a| line.contains(a));
+                assert!(ok, "{name}: {line}");
+            }
+            for other in ["segments", "pike", "reverse", "strategy"] {
+                let path = format!("super::{other}");
+                assert!(!code.contains(&path), "{name} names {path}");
+            }
+        }
+    }
+}
