@@ -246,6 +246,14 @@ impl Pipeline {
         }
     }
 
+    /// Forgets `key` of rule `index` with its history: a firing whose receiver kept the history
+    /// ([`Hit::keep_history`]) and took the firing later.
+    pub fn forget(&mut self, index: usize, key: &[u8]) {
+        if let Some(s) = self.state.get_mut(index) {
+            s.tracker.forget(key);
+        }
+    }
+
     /// Counts a firing of rule `index` refused for lack of proof (`verify`).
     pub fn count_unverified(&mut self, index: usize) {
         if let Some(s) = self.state.get_mut(index) {
@@ -330,13 +338,13 @@ impl Pipeline {
         let program = msg.and_then(|m| m.app_name);
         let trace = *trace >= 3;
         if trace {
-            eprintln!("logtrigger: subject '{}'", subject.escape_ascii());
+            trace_line(format_args!("subject '{}'", subject.escape_ascii()));
         }
         let (subset, id) = tags.lookup(program);
         let wanted = |i: usize| {
             let ok = tags.admits(i, id, &source, &rules[i]);
             if trace && ok {
-                eprintln!("logtrigger: [{}] tried", rules[i].name);
+                trace_line(format_args!("[{}] tried", rules[i].name));
             }
             ok
         };
@@ -352,21 +360,7 @@ impl Pipeline {
             let refused = refusal(rule, &source, cut);
             let ignored = refused.is_none()
                 && (0..caps.len()).any(|c| ipnet::is_ignored(caps.get(c, subject), &rule.ignoreip));
-            let outcome = match refused {
-                _ if ignored => {
-                    st.n.ignored += 1;
-                    NOT_COUNTED
-                }
-                Some(Refusal::Untrusted) => {
-                    st.n.untrusted += 1;
-                    NOT_COUNTED
-                }
-                Some(Refusal::Truncated) => {
-                    st.n.truncated += 1;
-                    NOT_COUNTED
-                }
-                None => st.tracker.event_held(key, now),
-            };
+            let outcome = st.count(key, now, refused, ignored);
             let hit = Hit {
                 index: i,
                 rule,
@@ -390,6 +384,28 @@ impl Pipeline {
             }
         });
     }
+}
+
+impl RuleState {
+    /// Counts a match of the rule: an event for `key` at `now`, unless refused or ignored (then
+    /// only the reason is counted). A firing keeps its key until `clear_fired`.
+    fn count(&mut self, key: &[u8], now: i64, refused: Option<Refusal>, ignored: bool) -> Outcome {
+        let n = &mut self.n;
+        match refused {
+            _ if ignored => n.ignored += 1,
+            Some(Refusal::Untrusted) => n.untrusted += 1,
+            Some(Refusal::Truncated) => n.truncated += 1,
+            None => return self.tracker.event_held(key, now),
+        }
+        NOT_COUNTED
+    }
+}
+
+/// One `-D 3` line to stderr. A closed stderr is ignored: `eprintln!` would panic, and a panic
+/// aborts the router build.
+fn trace_line(args: std::fmt::Arguments) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "logtrigger: {args}");
 }
 
 /// The verdict of an event that is not counted.

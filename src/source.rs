@@ -105,12 +105,15 @@ impl Cred {
     }
 
     /// Whether the sending process is still alive and named `program` (`/proc/PID/comm`, which
-    /// keeps the first [`COMM_MAX`] bytes of a name). A process that has gone is not.
-    /// Reads two small stack buffers: no allocation.
+    /// keeps the first [`COMM_MAX`] bytes of a name). A tag with an instance in parentheses
+    /// names its process before them (OpenWrt runs OpenVPN as `openvpn(server)`: the process
+    /// is `openvpn`). A process that has gone is not. Reads two small stack buffers: no
+    /// allocation.
     pub fn is_named(&self, program: &[u8]) -> bool {
+        let program = program.split(|&b| b == b'(').next().unwrap_or_default();
         let mut name = [0u8; 32];
         match self.comm(&mut name) {
-            Some(comm) => comm == &program[..program.len().min(COMM_MAX)],
+            Some(comm) => !comm.is_empty() && comm == &program[..program.len().min(COMM_MAX)],
             None => false,
         }
     }
@@ -245,6 +248,11 @@ mod tests {
             long.extend_from_slice(b"-and-more");
             assert!(Sender::Cred(own).may_speak_for(&long));
         }
+        // An instance in parentheses is not part of the process name.
+        let mut instance = comm[..comm.len().min(COMM_MAX)].to_vec();
+        instance.extend_from_slice(b"(server)");
+        assert!(Sender::Cred(own).may_speak_for(&instance));
+        assert!(!Sender::Cred(own).may_speak_for(b"(server)"));
         let root = Cred { pid: me, uid: 0 };
         assert!(Sender::Cred(root).may_speak_for(b"dropbear"));
         let procd = Cred { pid: 1, uid };

@@ -323,3 +323,41 @@ fn disabled_rules_are_validated_too() {
     let e = error(&rule_text("\toption enabled 0\n\toption maxfail 0\n"));
     assert_eq!(e, "cfg:5: maxfail '0' is out of range 1..=10000");
 }
+
+#[test]
+fn verify_and_source_options() {
+    let rule = |body: &str| {
+        format!("config rule\n\toption name 'r'\n\toption pattern 'from %s port %d'\n{body}")
+    };
+    let c = config(&rule(
+        "\toption fields 'ip port'\n\toption verify 'conntrack'\n\toption source 'unix udp'\n",
+    ));
+    let r = &c.rules[0];
+    assert_eq!(r.verify, Some(logtrigger::config::Verify::Conntrack));
+    assert_eq!(
+        r.source,
+        Sources::NONE.with(SourceKind::Unix).with(SourceKind::Udp)
+    );
+    // A one-field key is an address too.
+    let c = config(&rule(
+        "\toption fields 'addr port'\n\toption key 'addr'\n\toption verify 'conntrack'\n",
+    ));
+    assert!(c.rules[0].verify.is_some());
+    let err = |body: &str| {
+        Config::parse(rule(body).as_bytes(), "t")
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(
+        err("\toption verify 'ping'\n"),
+        "t:4: verify 'ping' is not known (the only proof is 'conntrack')"
+    );
+    assert_eq!(
+        err("\toption verify 'conntrack'\n"),
+        "t:4: verify needs the address a firing is about: name a field 'ip' or key on one field"
+    );
+    assert_eq!(
+        err("\tlist source 'unix'\n\tlist source 'tcp'\n"),
+        "t:5: source 'tcp' is not one of unix, udp, file, kmsg"
+    );
+}

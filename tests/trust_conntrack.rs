@@ -183,6 +183,8 @@ fn verify_conntrack_bans_only_addresses_the_kernel_tracks() {
     assert_eq!(bans(), ["203.0.113.7", "[::ffff:203.0.113.7]:22"]);
     let j = json();
     assert_eq!(rule_num(&j, "ban", "firings"), Some(3), "{j}");
+    // Proven (and run) or refused, every key was forgotten after the pass.
+    assert_eq!(rule_num(&j, "ban", "keys"), Some(0), "{j}");
     assert!(
         s.stderr()
             .contains("[ban] refused for '203.0.113.8': no connection from 203.0.113.8"),

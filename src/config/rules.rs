@@ -75,7 +75,7 @@ pub(super) fn rule(sec: &Section, index: usize, global: &Global) -> Result<Rule,
             "file" => rule.file = Some(abs_path(opt)?),
             "program" => rule.program = Some(non_empty(single(opt)?, "program", opt.line)?),
             "source" => rule.source = sources(opt)?,
-            "verify" => rule.verify = Some(verify(single(opt)?, opt.line)?),
+            "verify" => rule.verify = Some(verify(single(opt)?, &rule, opt.line)?),
             "max_keys" => rule.max_keys = size(opt, 1, MAX_KEYS)?,
             "ignoreip" => ignoreip(&mut rule, opt)?,
             other => {
@@ -225,14 +225,21 @@ fn sources(opt: &super::uci::Opt) -> Result<Sources, Bad> {
     Ok(set)
 }
 
-fn verify(v: &str, line: usize) -> Result<Verify, Bad> {
-    match v {
-        "conntrack" => Ok(Verify::Conntrack),
-        _ => bad(
+/// `option verify 'conntrack'`: the proof needs an address, the field `ip` or a one-field key.
+fn verify(v: &str, rule: &RuleOptions, line: usize) -> Result<Verify, Bad> {
+    if v != "conntrack" {
+        return bad(
             line,
             format!("verify '{v}' is not known (the only proof is 'conntrack')"),
-        ),
+        );
     }
+    if !rule.fields.iter().any(|f| f == "ip") && rule.key.len() != 1 {
+        return bad(
+            line,
+            "verify needs the address a firing is about: name a field 'ip' or key on one field",
+        );
+    }
+    Ok(Verify::Conntrack)
 }
 
 fn non_empty(v: &str, name: &str, line: usize) -> Result<String, Bad> {

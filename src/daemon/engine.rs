@@ -42,13 +42,15 @@ struct Proof {
     passes: u64,
 }
 
-/// One firing waiting for proof.
+/// One firing waiting for proof. Its key keeps its history meanwhile (further events of the
+/// key fire again and find it waiting); the pass forgets the key once the firing is taken or
+/// refused, and leaves it when the proven firing's script cannot be queued.
 struct Awaiting {
     rule: usize,
     name: String,
     /// The address the firing is about; `None`: its value is not an address (refused).
     addr: Option<IpAddr>,
-    key: String,
+    key: Vec<u8>,
     job: Option<Job>,
 }
 
@@ -182,16 +184,22 @@ impl Engine {
                     if self.debug >= 1 {
                         log(format_args!("[{}] {addr} is tracked: proven", w.name));
                     }
-                    if let Some(job) = w.job {
-                        self.runner.submit(job, now);
+                    let dropped = w
+                        .job
+                        .is_some_and(|job| self.runner.submit(job, now) == Submitted::Dropped);
+                    // Not run: the key keeps its history, its next event fires again.
+                    if !dropped {
+                        self.pipeline.forget(w.rule, &w.key);
                     }
                 }
                 (addr, result) => {
+                    // Refused: the history goes, so that each refusal costs maxfail more lines.
+                    self.pipeline.forget(w.rule, &w.key);
                     self.pipeline.count_unverified(w.rule);
                     log(format_args!(
                         "[{}] refused for '{}': {}",
                         w.name,
-                        w.key,
+                        w.key.escape_ascii(),
                         refusal_reason(addr, result)
                     ));
                 }
@@ -319,18 +327,20 @@ fn why_not_counted(hit: &Hit) -> &'static str {
     }
 }
 
-/// Puts a firing of a rule with `verify` in line for the next pass over the table; when too
-/// many wait already, the key keeps its history instead (its next event fires again).
+/// Puts a firing of a rule with `verify` in line for the next pass over the table. Its key
+/// keeps its history until the pass; a key already waiting, or a full line, takes nothing more
+/// (the key's next event fires again).
 fn await_proof(hit: &Hit<'_>, source: Source<'_>, now: i64, proof: &mut Proof) {
-    if proof.waiting.len() >= WAITING_MAX {
-        hit.keep_history();
+    hit.keep_history();
+    let waiting = |w: &Awaiting| w.rule == hit.index && w.key == hit.key;
+    if proof.waiting.len() >= WAITING_MAX || proof.waiting.iter().any(waiting) {
         return;
     }
     proof.waiting.push(Awaiting {
         rule: hit.index,
         name: hit.rule.name.clone(),
         addr: hit.address(),
-        key: hit.key.escape_ascii().to_string(),
+        key: hit.key.to_vec(),
         job: pipeline::job(hit, source, now),
     });
 }

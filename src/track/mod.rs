@@ -227,6 +227,22 @@ impl KeyTracker {
         }
     }
 
+    /// Forgets `key` and its history (a firing held with [`KeyTracker::event_held`] and
+    /// taken later). False when the key is not tracked.
+    pub fn forget(&mut self, key: &[u8]) -> bool {
+        if self.table.is_empty() {
+            return false;
+        }
+        let hash = self.hasher.hash_one(key);
+        match self.find(key, hash) {
+            Some(slot) => {
+                self.remove(slot);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Keys currently tracked.
     pub fn keys(&self) -> usize {
         self.live as usize
@@ -522,6 +538,10 @@ mod tests {
         t.event_held(b"b", 7);
         t.clear_fired();
         assert_eq!(t.keys(), 2);
+        // Taken later: forgotten by key.
+        assert!(t.forget(b"a"));
+        assert!(!t.forget(b"a"));
+        assert_eq!(t.event_held(b"a", 8).count, 1);
     }
 
     #[test]
