@@ -61,7 +61,11 @@ pub fn openwrt_prefix() -> Option<PathBuf> {
         .get_or_init(|| {
             let script = repo().parent()?.join("shared/tools/openwrt-build.sh");
             let out = Command::new("bash").arg(&script).output().ok()?;
-            let last = String::from_utf8_lossy(&out.stdout).lines().last()?.trim().to_string();
+            let last = String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .last()?
+                .trim()
+                .to_string();
             let p = PathBuf::from(&last);
             if out.status.success() && p.join("sbin/logd").exists() {
                 Some(p)
