@@ -227,8 +227,9 @@ feed_build() {
 
 # feed_ipk TRIPLE BINARY: builds the ipk as ipkg-build lays it out; prints its path.
 feed_ipk() {
-  local t=$1 bin=$2 d
-  d=$(mktemp -d "$FEED_DIR/ipk.XXXXXX")
+  local t=$1 bin=$2 root=${2%/*} d
+  d=$FEED_DIR/ipk-${root##*/}
+  rm -rf "$d"
   mkdir -p "$d/data/usr/sbin" "$d/data/etc/init.d" "$d/data/etc/config" "$d/data/etc/logtrigger" "$d/control"
   install -m 0755 "$bin" "$d/data/usr/sbin/logtrigger"
   install -m 0755 openwrt-package/files/logtrigger.init "$d/data/etc/init.d/logtrigger"

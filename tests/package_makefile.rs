@@ -263,10 +263,10 @@ fn locked_versions(lock: &str, name: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut lines = lock.lines();
     while let Some(l) = lines.next() {
-        if l == format!("name = \"{name}\"") {
-            if let Some(v) = lines.next().and_then(|v| v.strip_prefix("version = ")) {
-                out.push(v.trim_matches('"').to_owned());
-            }
+        if l == format!("name = \"{name}\"")
+            && let Some(v) = lines.next().and_then(|v| v.strip_prefix("version = "))
+        {
+            out.push(v.trim_matches('"').to_owned());
         }
     }
     out
