@@ -365,8 +365,44 @@ fn removal_stops_the_service_before_lifting_the_bans() {
     );
 }
 
+/// Evaluates the Makefile's LOGTRIGGER_SMALL_STD block with GNU make, with `rustc` on PATH
+/// answering `version`: what cargo's environment and RUSTFLAGS get (`VARS|FLAGS`).
+fn small_std_with_rustc(block: &str, version: &str) -> (String, String) {
+    let dir = package_support::Scratch::new("small-std");
+    dir.script(
+        "rustc",
+        &format!("echo 'rustc {version} (0000000 2026-01-01)'"),
+    );
+    let mk = dir.path("Makefile");
+    std::fs::write(
+        &mk,
+        format!(
+            "comma:=,\nCONFIG_LOGTRIGGER_SMALL_STD:=y\nCARGO_PKG_VARS=CC=cc\n\
+             CARGO_RUSTFLAGS+=-Ctarget-feature=-crt-static\n{block}\n\
+             show:\n\t@echo '$(strip $(CARGO_PKG_VARS))|$(strip $(CARGO_RUSTFLAGS))'\n"
+        ),
+    )
+    .unwrap();
+    let path = format!("{}:{}", dir.0.display(), std::env::var("PATH").unwrap());
+    let out = std::process::Command::new("make")
+        .args(["-s", "-f"])
+        .arg(&mk)
+        .arg("show")
+        .env("PATH", path)
+        .output()
+        .expect("GNU make");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (vars, flags) = text.trim().split_once('|').unwrap();
+    (vars.to_owned(), flags.to_owned())
+}
+
 #[test]
-fn small_std_switches_match_the_size_script() {
+fn small_std_switches_follow_the_compiler_and_the_size_script() {
     let mk = makefile();
     let config = define(&mk, "Package/logtrigger/config");
     assert_eq!(
@@ -374,33 +410,41 @@ fn small_std_switches_match_the_size_script() {
         Some("config LOGTRIGGER_SMALL_STD")
     );
     assert!(config.iter().any(|l| l == "default y"), "{config:?}");
-    let block: Vec<&str> = mk
+    let block: String = mk
         .lines()
-        .map(str::trim)
-        .skip_while(|l| *l != "ifeq ($(CONFIG_LOGTRIGGER_SMALL_STD),y)")
-        .take_while(|l| *l != "endif")
-        .collect();
-    assert!(!block.is_empty(), "no CONFIG_LOGTRIGGER_SMALL_STD block");
+        .skip_while(|l| l.trim() != "ifeq ($(CONFIG_LOGTRIGGER_SMALL_STD),y)")
+        .take_while(|l| l.trim() != "endif")
+        .chain(["endif"])
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(block.len() > 10, "no CONFIG_LOGTRIGGER_SMALL_STD block");
+
+    // Rust 1.92 and later: the immediate-abort panic strategy, exactly as sizes.sh builds.
     let sizes = read(&repo().join("scripts/sizes.sh"));
     let vars = sizes
         .lines()
         .find_map(|l| l.strip_prefix("SMALL_STD_VARS=("))
-        .expect("SMALL_STD_VARS in sizes.sh");
-    for v in vars.trim_end_matches(')').split_whitespace() {
-        assert!(
-            block.iter().any(|l| l.trim_end_matches(" \\") == v),
-            "{v} of sizes.sh is not in the Makefile: {block:?}"
-        );
-    }
+        .expect("SMALL_STD_VARS in sizes.sh")
+        .trim_end_matches(')');
     let flags = sizes
         .lines()
         .find_map(|l| l.strip_prefix("SMALL_STD_RUSTFLAGS="))
         .expect("SMALL_STD_RUSTFLAGS in sizes.sh")
         .trim_matches('"');
+    let (got_vars, got_flags) = small_std_with_rustc(&block, "1.95.0");
+    assert_eq!(got_vars, format!("CC=cc {vars}"));
+    assert_eq!(got_flags, format!("-Ctarget-feature=-crt-static {flags}"));
+
+    // Before 1.92 the same panics are a std feature, and the flag does not exist.
+    let (old_vars, old_flags) = small_std_with_rustc(&block, "1.90.0");
     assert!(
-        block.contains(&format!("CARGO_RUSTFLAGS+={flags}").as_str()),
-        "{flags} vs {block:?}"
+        old_vars
+            .ends_with("CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size,panic_immediate_abort"),
+        "{old_vars}"
     );
+    assert!(old_vars.contains("RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort"));
+    assert_eq!(old_flags, "-Ctarget-feature=-crt-static");
+
     // The size check runs in CI.
     let test_sh = read(&repo().join("scripts/test.sh"));
     assert!(test_sh.lines().any(|l| l.trim() == "scripts/sizes.sh feed"));
