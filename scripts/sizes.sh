@@ -68,9 +68,17 @@ find_objcopy() {
   done
   return 1
 }
+# apt_install PACKAGE...: Debian packages, reading the package lists first when they are stale.
+apt_install() {
+  local apt=(apt-get -o DPkg::Lock::Timeout=600)
+  export DEBIAN_FRONTEND=noninteractive
+  "${apt[@]}" install -y -qq --no-install-recommends "$@" >&2 ||
+    { "${apt[@]}" update -qq >&2 && "${apt[@]}" install -y -qq --no-install-recommends "$@" >&2; }
+}
+
 OBJCOPY=$(find_objcopy) || {
   echo "sizes.sh: installing Debian llvm (for llvm-objcopy)" >&2
-  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends llvm >&2
+  apt_install llvm
   OBJCOPY=$(find_objcopy)
 }
 
@@ -155,7 +163,7 @@ x86_linker() {
   [[ -x $cc ]] && { echo "$cc"; return; }
   command -v musl-gcc >/dev/null || {
     echo "sizes.sh: installing Debian musl-tools (musl-gcc)" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends musl-tools >&2
+    apt_install musl-tools
   }
   mkdir -p "$tc"
   local unwind
