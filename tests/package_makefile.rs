@@ -365,6 +365,46 @@ fn removal_stops_the_service_before_lifting_the_bans() {
     );
 }
 
+#[test]
+fn prerm_runs_the_default_prerm_and_skips_the_teardown_in_an_image_build() {
+    // The script opkg gets: the define's body with make's `$$` turned into `$`.
+    let body = define(&makefile(), "Package/logtrigger/prerm")
+        .join("\n")
+        .replace("$$", "$");
+    let root = package_support::Scratch::new("prerm");
+    std::fs::create_dir_all(root.path("lib")).unwrap();
+    let calls = root.path("default_prerm.calls");
+    std::fs::write(
+        root.path("lib/functions.sh"),
+        format!(
+            "default_prerm() {{ printf '%s\\n' \"$*\" >>'{}'; }}\n",
+            calls.display()
+        ),
+    )
+    .unwrap();
+    let prerm = root.script("logtrigger.prerm", &body);
+    for shell in package_support::SHELLS {
+        let _ = std::fs::remove_file(&calls);
+        let out = std::process::Command::new(shell[0])
+            .args(&shell[1..])
+            .arg(&prerm)
+            .arg("remove")
+            .env("IPKG_INSTROOT", &root.0)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{shell:?}: {out:?}");
+        // Called with the script's own name and arguments, as OpenWrt's default prerm is; in
+        // an image build (IPKG_INSTROOT set) nothing else runs.
+        let logged = std::fs::read_to_string(&calls).unwrap();
+        assert_eq!(logged, format!("{} remove\n", prerm.display()), "{shell:?}");
+        assert!(
+            out.stderr.is_empty(),
+            "{shell:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
 /// Evaluates the Makefile's LOGTRIGGER_SMALL_STD block with GNU make, with `rustc` on PATH
 /// answering `version`: what cargo's environment and RUSTFLAGS get (`VARS|FLAGS`).
 fn small_std_with_rustc(block: &str, version: &str) -> (String, String) {
