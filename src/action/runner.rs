@@ -1,12 +1,14 @@
-//! The bounded script runner (SPEC §7): at most `max_jobs` scripts at once, a FIFO queue of
-//! `max_queue` per rule served round-robin, TERM at `script_timeout` then KILL 5 s later, every
-//! child reaped.
+//! The bounded script runner (SPEC §7): at most `max_jobs` scripts at once, at most `max_queue`
+//! waiting jobs in per-rule FIFO queues served round-robin, TERM at `script_timeout` then KILL
+//! 5 s later, every child reaped.
 //!
 //! # Fairness
 //!
 //! A rule that fires on every line (a logging rule) must never delay or drop another rule's
-//! firing (a ban). So each rule has its own queue, bounded by `max_queue`: a flood of one rule's
-//! firings fills only its own queue. A free slot goes to the rules with waiting jobs in turn
+//! firing (a ban). So each rule has its own queue, and the `max_queue` waiting jobs are shared
+//! fairly: when they are all taken, a job of a rule with fewer waiting jobs than the longest
+//! queue takes the place of that queue's newest job (a flood of one rule's firings only ever
+//! crowds out its own); a job of the longest queue is dropped. A free slot goes to the rules with waiting jobs in turn
 //! (round-robin), oldest job first within a rule. And a rule that already runs a script never
 //! takes the last free slot: that one is kept for a rule running nothing, so a ban starts at
 //! once even while a logging rule's scripts hold the other slots (with `max_jobs` 1 there is
@@ -50,7 +52,7 @@ pub struct Job {
 pub struct Limits {
     /// Scripts running at once; 0 is taken as 1.
     pub max_jobs: usize,
-    /// Jobs of one rule waiting for a slot; beyond it that rule's jobs are dropped.
+    /// Jobs waiting for a slot, all rules together (shared fairly: see the module doc).
     pub max_queue: usize,
     /// Running time before SIGTERM; `Duration::ZERO` means no timeout.
     pub timeout: Duration,
@@ -66,7 +68,8 @@ pub enum Submitted {
     Started,
     /// All slots are busy; it waits in the queue.
     Queued,
-    /// Its rule's queue is full; it was discarded and counted in [`Stats::dropped`].
+    /// `max_queue` jobs wait and its rule's queue is the longest; it was discarded and counted
+    /// in [`Stats::dropped`].
     Dropped,
 }
 
@@ -159,7 +162,9 @@ impl Runner {
     }
 
     /// Starts `job` if a slot is free for its rule and nothing of its rule waits, else queues it
-    /// behind its rule's other jobs, else (its rule's queue is full) drops it. Never blocks.
+    /// behind its rule's other jobs (making room by dropping the newest job of a longer queue
+    /// when `max_queue` jobs wait), else (its rule's queue is the longest) drops it. Never
+    /// blocks.
     pub fn submit(&mut self, job: Job, now: Instant) -> Submitted {
         self.start_queued(now);
         let q = self.queue_of(&job.rule);
@@ -170,7 +175,10 @@ impl Runner {
             return Submitted::Started;
         }
         let waiting = self.queues[q].jobs.len();
-        if waiting < self.limits.max_queue {
+        if self.queued() >= self.limits.max_queue {
+            self.make_room(waiting);
+        }
+        if self.queued() < self.limits.max_queue {
             if self.limits.debug >= 1 {
                 log(format_args!(
                     "[{}] queued ({} waiting)",
@@ -266,6 +274,27 @@ impl Runner {
             let status = job.child.wait();
             job.drain_output(self.limits.debug);
             self.count_exit(&job, status);
+        }
+    }
+
+    /// Drops the newest job of the longest queue when it holds more than `than` jobs (the
+    /// waiting jobs of the rule that needs room): a flood crowds out only its own firings.
+    fn make_room(&mut self, than: usize) {
+        let Some(longest) = self.queues.iter_mut().max_by_key(|q| q.jobs.len()) else {
+            return;
+        };
+        if longest.jobs.len() <= than {
+            return;
+        }
+        if let Some(job) = longest.jobs.pop_back() {
+            self.stats.dropped += 1;
+            if self.limits.debug >= 1 {
+                log(format_args!(
+                    "[{}] queue full, dropped {} to make room for another rule",
+                    job.rule,
+                    job.script.display()
+                ));
+            }
         }
     }
 

@@ -56,10 +56,6 @@ struct Awaiting {
     job: Option<Job>,
 }
 
-/// Firings waiting for proof at most; beyond, a firing keeps its key's history instead (its
-/// next event fires again).
-const WAITING_MAX: usize = 256;
-
 /// Least time between two passes over the table.
 const MIN_GAP: Duration = Duration::from_millis(100);
 
@@ -373,7 +369,7 @@ fn why_not_counted(hit: &Hit) -> &'static str {
 fn await_proof(hit: &Hit<'_>, source: Source<'_>, now: i64, proof: &mut Proof) {
     hit.keep_history();
     let waiting = |w: &Awaiting| w.rule == hit.index && w.key == hit.key;
-    if proof.waiting.len() >= WAITING_MAX || proof.waiting.iter().any(waiting) {
+    if proof.waiting.len() >= conntrack::WAITING_MAX || proof.waiting.iter().any(waiting) {
         return;
     }
     proof.waiting.push(Awaiting {
