@@ -636,6 +636,7 @@ pub fn job(hit: &Hit, source: Source, when: i64) -> Option<crate::action::Job> {
         rule: rule.name.clone(),
         script,
         env: crate::action::build_env(&info),
+        counted: rule.maxfail > 1,
     })
 }
 

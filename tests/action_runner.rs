@@ -82,6 +82,7 @@ fn job_of(rule: &str, script: &Path, env: &[(&str, &str)]) -> Job {
         rule: rule.to_string(),
         script: script.to_path_buf(),
         env,
+        counted: false,
     }
 }
 
@@ -192,6 +193,7 @@ fn environment_reaches_the_script_byte_for_byte() {
             rule: "SIP_WrongPass".into(),
             script,
             env: env.clone(),
+            counted: true,
         },
         Instant::now(),
     );
@@ -620,6 +622,21 @@ fn a_rule_keeps_the_last_slot_free_and_shares_the_queue_fairly() {
         runner.submit(job_of("log", &script, &[("LT_n", "late")]), now),
         Dropped
     );
+    // A rule that counts before it fires (a ban proper) takes the place of a job of a rule
+    // that fires on every match, however many of its own wait.
+    let counted = |i: usize| Job {
+        counted: true,
+        ..job_of("counted", &script, &[("LT_n", &format!("ban-counted{i}"))])
+    };
+    for i in 0..4 {
+        assert_eq!(runner.submit(counted(i), now), Queued);
+    }
+    assert_eq!(runner.queued(), 4);
+    assert_eq!(
+        runner.submit(counted(4), now),
+        Dropped,
+        "nothing of an every-match rule is left to make room"
+    );
     fs::write(scratch.path("go"), "").unwrap();
     assert!(service_until(&mut runner, BOUND, |r| {
         assert!(r.running() <= 3);
@@ -628,14 +645,20 @@ fn a_rule_keeps_the_last_slot_free_and_shares_the_queue_fairly() {
     let order = fs::read_to_string(scratch.path("order")).unwrap();
     let mut bans: Vec<&str> = order.lines().filter(|l| l.starts_with("ban")).collect();
     bans.sort();
-    assert_eq!(bans, ["ban0", "ban1", "ban2"]);
-    let logs: Vec<&str> = order.lines().filter(|l| !l.starts_with("ban")).collect();
-    assert_eq!(logs.len(), 2 + 2, "{order}");
-    assert!(
-        !logs.contains(&"4") && !logs.contains(&"5"),
-        "the newest were dropped: {order}"
+    assert_eq!(
+        bans,
+        [
+            "ban-counted0",
+            "ban-counted1",
+            "ban-counted2",
+            "ban-counted3",
+            "ban0"
+        ]
     );
-    assert_eq!(runner.stats().dropped, 14 + 2 + 1 + 1);
+    let mut logs: Vec<&str> = order.lines().filter(|l| !l.starts_with("ban")).collect();
+    logs.sort();
+    assert_eq!(logs, ["0", "1"], "the waiting ones made room: {order}");
+    assert_eq!(runner.stats().dropped, 14 + 2 + 1 + 1 + 4 + 1);
     assert_no_children();
 }
 

@@ -14,7 +14,10 @@ const MAX: usize = 480;
 
 /// `prefix` padded so that the result is exactly `len` bytes and ends in `tail`.
 fn padded(prefix: &str, tail: &str, len: usize) -> String {
-    format!("{prefix}{}{tail}", "x".repeat(len - prefix.len() - tail.len()))
+    format!(
+        "{prefix}{}{tail}",
+        "x".repeat(len - prefix.len() - tail.len())
+    )
 }
 
 #[test]
@@ -38,7 +41,10 @@ fn cut_udp_frames_and_file_lines_never_count_for_a_script() {
     s.write_config(&format!(
         "\tlist udp '127.0.0.1:{port}'\n\toption max_message '{MAX}'\n{}{}",
         rule("udp_probe", "\toption source 'udp'\n"),
-        rule("file_probe", &format!("\toption file '{}'\n", log.display()))
+        rule(
+            "file_probe",
+            &format!("\toption file '{}'\n", log.display())
+        )
     ));
     let mut d = s.start_ready(&[]);
 
@@ -46,7 +52,10 @@ fn cut_udp_frames_and_file_lines_never_count_for_a_script() {
     let fake = padded("<13>app: ", " failed for 198.51.100.7", MAX);
     let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
     sender
-        .send_to(format!("{fake} from 203.0.113.9").as_bytes(), ("127.0.0.1", port))
+        .send_to(
+            format!("{fake} from 203.0.113.9").as_bytes(),
+            ("127.0.0.1", port),
+        )
         .unwrap();
     let line = padded("app: ", " failed for 198.51.100.8", MAX);
     let mut f = OpenOptions::new().append(true).open(&log).unwrap();

@@ -5,10 +5,12 @@
 //! # Fairness
 //!
 //! A rule that fires on every line (a logging rule) must never delay or drop another rule's
-//! firing (a ban). So each rule has its own queue, and the `max_queue` waiting jobs are shared
-//! fairly: when they are all taken, a job of a rule with fewer waiting jobs than the longest
+//! firing (a ban). So each rule has its own queue, and the `max_queue` waiting jobs are shared:
+//! when they are all taken, a firing of a rule that counts ([`Job::counted`], a ban) takes the
+//! place of the newest job of the longest queue of a rule that fires on every match (a logging
+//! rule); between rules of one kind, a job of a rule with fewer waiting jobs than the longest
 //! queue takes the place of that queue's newest job (a flood of one rule's firings only ever
-//! crowds out its own); a job of the longest queue is dropped. A free slot goes to the rules with waiting jobs in turn
+//! crowds out its own). Otherwise the new job is dropped. A free slot goes to the rules with waiting jobs in turn
 //! (round-robin), oldest job first within a rule. And a rule that already runs a script never
 //! takes the last free slot: that one is kept for a rule running nothing, so a ban starts at
 //! once even while a logging rule's scripts hold the other slots (with `max_jobs` 1 there is
@@ -45,6 +47,10 @@ pub struct Job {
     pub rule: String,
     pub script: PathBuf,
     pub env: Vec<(OsString, OsString)>,
+    /// The firing of a rule that counts (`maxfail` above 1: a ban), not of one that fires on
+    /// every match (a logging rule): when the queue is full it takes the place of a waiting
+    /// job of a rule that fires on every match.
+    pub counted: bool,
 }
 
 /// The runner's configuration (global options `max_jobs`, `max_queue`, `script_timeout`, `debug`).
@@ -110,6 +116,8 @@ pub struct Runner {
 #[derive(Debug)]
 struct RuleQueue {
     rule: String,
+    /// Its rule counts before it fires ([`Job::counted`]).
+    counted: bool,
     jobs: VecDeque<Job>,
 }
 
@@ -167,7 +175,7 @@ impl Runner {
     /// blocks.
     pub fn submit(&mut self, job: Job, now: Instant) -> Submitted {
         self.start_queued(now);
-        let q = self.queue_of(&job.rule);
+        let q = self.queue_of(&job.rule, job.counted);
         if self.queues[q].jobs.is_empty() && self.may_start(&job.rule) {
             // Its turn is taken: the other rules' waiting jobs come next.
             self.last = q;
@@ -176,7 +184,7 @@ impl Runner {
         }
         let waiting = self.queues[q].jobs.len();
         if self.queued() >= self.limits.max_queue {
-            self.make_room(waiting);
+            self.make_room(waiting, job.counted);
         }
         if self.queued() < self.limits.max_queue {
             if self.limits.debug >= 1 {
@@ -277,15 +285,27 @@ impl Runner {
         }
     }
 
-    /// Drops the newest job of the longest queue when it holds more than `than` jobs (the
-    /// waiting jobs of the rule that needs room): a flood crowds out only its own firings.
-    fn make_room(&mut self, than: usize) {
-        let Some(longest) = self.queues.iter_mut().max_by_key(|q| q.jobs.len()) else {
+    /// Makes room for a job of a rule with `than` waiting jobs: drops the newest job of the
+    /// longest queue of a rule that fires on every match when the job is `counted`, else of the
+    /// longest queue of its own kind when that holds more than `than`.
+    fn make_room(&mut self, than: usize, counted: bool) {
+        let every_match = |q: &&mut RuleQueue| !q.counted && !q.jobs.is_empty();
+        let victim = match self.queues.iter_mut().filter(every_match).count() {
+            n if counted && n > 0 => self
+                .queues
+                .iter_mut()
+                .filter(|q| !q.counted)
+                .max_by_key(|q| q.jobs.len()),
+            _ => self
+                .queues
+                .iter_mut()
+                .filter(|q| q.counted == counted)
+                .max_by_key(|q| q.jobs.len())
+                .filter(|q| q.jobs.len() > than),
+        };
+        let Some(longest) = victim else {
             return;
         };
-        if longest.jobs.len() <= than {
-            return;
-        }
         if let Some(job) = longest.jobs.pop_back() {
             self.stats.dropped += 1;
             if self.limits.debug >= 1 {
@@ -329,12 +349,16 @@ impl Runner {
     }
 
     /// The index of `rule`'s queue, created empty on its first firing.
-    fn queue_of(&mut self, rule: &str) -> usize {
+    fn queue_of(&mut self, rule: &str, counted: bool) -> usize {
         match self.queues.iter().position(|q| q.rule == rule) {
-            Some(q) => q,
+            Some(q) => {
+                self.queues[q].counted = counted;
+                q
+            }
             None => {
                 self.queues.push(RuleQueue {
                     rule: rule.to_string(),
+                    counted,
                     jobs: VecDeque::new(),
                 });
                 self.queues.len() - 1
