@@ -7,6 +7,8 @@ mod shared;
 mod cli_commands;
 mod config_check;
 mod config_mistakes;
+mod daemon_cut;
+mod daemon_dry_run;
 mod daemon_flood;
 mod daemon_input;
 mod daemon_memory;
