@@ -4,8 +4,9 @@
 //! JSON parser, rule scripts that record what they received, network namespaces of the test's
 //! own, and OpenWrt's real userland built beside the repository.
 //!
-//! Every test binary includes it (`#[path]` from a subdirectory). It owns no state beyond a name
-//! counter and never touches the host: nothing outside its temp directories and namespaces.
+//! The test binaries include it with `#[path]` (`alloc` needs none of it). It owns no state
+//! beyond a name counter and never touches the host: nothing outside its temp directories and
+//! namespaces.
 #![allow(dead_code)] // each test binary uses its own subset
 
 use std::collections::BTreeMap;
