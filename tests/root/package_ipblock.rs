@@ -1243,6 +1243,11 @@ fn init(r: &Router, args: &[&str]) -> Output {
         )
         .env("RECORD", r.dir.path("record"))
         .env("LT_INIT_PROG", LOGTRIGGER)
+        // start checks the configuration first: the shipped one.
+        .env(
+            "LT_INIT_CONFIG",
+            crate::shared::repo().join("uci/logtrigger"),
+        )
         .env("LT_INIT_IPBLOCK", shipped("ipblock.sh"))
         .env("LT_INIT_BANS_SAVE", r.dir.path("bans.save"));
     for (k, v) in &r.env {
