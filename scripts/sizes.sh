@@ -1,20 +1,52 @@
 #!/usr/bin/env bash
-# sizes.sh - measures the router binary and prints a table with budgets:
-#   x86_64-unknown-linux-musl (nightly)  -Zbuild-std + optimize_for_size + SIZE_FLAGS   budget 400 KB
-#   mips-unknown-linux-musl (nightly)    same, OpenWrt's ABI (big-endian, soft-float)    budget 300 KB
-#   x86_64-unknown-linux-musl (stable)   plain `--profile openwrt`, for information only (a
-#                                        stable std alone is ~377 KB even for hello-world)
-# Every binary is static and stripped with llvm-objcopy --strip-all (which also drops the MIPS
-# .pdr sections that the linker's own strip keeps).
-# Usage: scripts/sizes.sh [x86|mips|x86-stable]...   (default: all three)
-# Needs nightly + rust-src; for mips what scripts/cross-test.sh installs for mips-musl (it is
-# called once to set that up). Installs Debian `llvm` only when no llvm-objcopy is found.
+# sizes.sh - measures the router binary and prints sizes against their budgets.
+#
+#   feed        the build OpenWrt's packages feed runs (below) for x86_64-unknown-linux-musl, in
+#               the configuration the package ships (LOGTRIGGER_SMALL_STD=y). Prints `feed TARGET
+#               BYTES` and `feed-ipk TARGET BYTES` lines and fails when the binary exceeds 400 KB
+#               or the ipk 200 KB. One release build: this is what CI runs.
+#   feed-mips   the same, then for mips-unknown-linux-musl (installing its musl objects; when
+#               that fails, a "skipped: reason" line).
+#   feed-all    both targets with both std choices (LOGTRIGGER_SMALL_STD=y, and =n: the feed's
+#               own std). Only the shipped configuration has budgets.
+#   x86 mips x86-stable   what a size-tuned build reaches (nightly, -Zbuild-std, every size flag):
+#       x86_64-unknown-linux-musl (nightly)  -Zbuild-std + optimize_for_size + SIZE_FLAGS   budget 400 KB
+#       mips-unknown-linux-musl (nightly)    same, OpenWrt's ABI (big-endian, soft-float)    budget 300 KB
+#       x86_64-unknown-linux-musl (stable)   plain `--profile openwrt`, static, for information
+#
+# The feed build follows openwrt/packages lang/rust: rust-package.mk (Build/Compile/Cargo at
+# commit 3b3fa868590c: `cargo install -v --profile $(CARGO_PKG_PROFILE) --root ... --path ...
+# --locked`) and rust-values.mk (CARGO_PKG_CONFIG_VARS at commit 84464a656c88: CARGO_BUILD_TARGET,
+# CARGO_PROFILE_RELEASE_{CODEGEN_UNITS=1,DEBUG=false,DEBUG_ASSERTIONS=false,LTO=true,OPT_LEVEL=z,
+# OVERFLOW_CHECKS=true,PANIC=unwind,RPATH=false}, the target linker, RUSTFLAGS=-Ctarget-feature=
+# -crt-static, TARGET_CC, CC), plus openwrt-package/Makefile (CARGO_PKG_PROFILE=openwrt and the
+# LOGTRIGGER_SMALL_STD switches). Differences, none of which changes what is in the binary:
+#   - the stable rustup toolchain instead of rust/host's build of the same release; x86_64 links
+#     rustup's std (built like rust/host's: opt-level 3, panic=unwind, backtrace);
+#   - x86_64 links with Debian's musl-gcc and a libgcc_s.so made from rustup's libunwind.a in
+#     place of the OpenWrt toolchain's (the binary only records the NEEDED entries);
+#   - mips links statically with rust-lld (no mips musl C toolchain here): its libc part makes it
+#     an upper bound of the feed's dynamically linked binary;
+#   - the default CARGO_HOME, not $(DL_DIR)/cargo; no -lssp_nonshared (toolchain stack-protector
+#     glue, absent with Debian's musl);
+#   - the feed's strip is llvm-objcopy --strip-all here.
+# The ipk is built as ipkg-build does: data.tar.gz (binary, init script, config, action scripts,
+# root-owned, gzip -n) + control.tar.gz + debian-binary, in a gzip'd tar.
+#
+# Every nightly binary is static and stripped with llvm-objcopy --strip-all (which also drops
+# the MIPS .pdr sections that the linker's own strip keeps).
+# Usage: scripts/sizes.sh [feed|feed-all|feed-mips|x86|mips|x86-stable]...   (default: feed-all x86 mips)
+# Needs: rustup (stable + rust-src, x86_64-unknown-linux-musl: added here), Debian musl-tools and
+# llvm (installed here when missing); nightly for the size-tuned rows; for mips the musl objects
+# that scripts/cross-test.sh installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target/sizes}
 NIGHTLY=${CROSS_NIGHTLY:-nightly}
-which=("$@"); [[ ${#which[@]} -eq 0 ]] && which=(x86 mips x86-stable)
+which=("$@"); [[ ${#which[@]} -eq 0 ]] && which=(feed-all x86 mips)
 rows=()
+feed_lines=()
+over=0
 
 # Each flag was measured on its own (README "Sizes"): no panic machinery at all, no Debug text
 # (no `{:?}` may show anything to users), no unwind tables, no PIC indirection.
@@ -36,9 +68,17 @@ find_objcopy() {
   done
   return 1
 }
+# apt_install PACKAGE...: Debian packages, reading the package lists first when they are stale.
+apt_install() {
+  local apt=(apt-get -o DPkg::Lock::Timeout=600)
+  export DEBIAN_FRONTEND=noninteractive
+  "${apt[@]}" install -y -qq --no-install-recommends "$@" >&2 ||
+    { "${apt[@]}" update -qq >&2 && "${apt[@]}" install -y -qq --no-install-recommends "$@" >&2; }
+}
+
 OBJCOPY=$(find_objcopy) || {
   echo "sizes.sh: installing Debian llvm (for llvm-objcopy)" >&2
-  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends llvm >&2
+  apt_install llvm
   OBJCOPY=$(find_objcopy)
 }
 
@@ -101,11 +141,178 @@ build_mips() {
   fi
 }
 
+# ---- feed: the build OpenWrt's packages feed runs (see the header) -----------------------------
+FEED_BIN_BUDGET_KB=400
+FEED_IPK_BUDGET_KB=200
+FEED_DIR=$CARGO_TARGET_DIR/feed
+# LOGTRIGGER_SMALL_STD=y in openwrt-package/Makefile: the same variables and flags.
+SMALL_STD_VARS=(RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size)
+SMALL_STD_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort"
+MIPS_MUSL=mips-unknown-linux-musl
+
+ensure_stable_src() {
+  rustup component list --toolchain stable --installed | grep -q '^rust-src' ||
+    rustup component add rust-src --toolchain stable >&2
+}
+
+# x86_64 linker: Debian's musl-gcc, with a libgcc_s.so (the OpenWrt toolchain ships one; Debian's
+# musl does not) made from the LLVM libunwind that rustup ships for the musl target.
+x86_linker() {
+  local tc=$FEED_DIR/toolchain cc
+  cc=$tc/x86_64-openwrt-linux-musl-gcc
+  [[ -x $cc ]] && { echo "$cc"; return; }
+  command -v musl-gcc >/dev/null || {
+    echo "sizes.sh: installing Debian musl-tools (musl-gcc)" >&2
+    apt_install musl-tools
+  }
+  mkdir -p "$tc"
+  local unwind
+  unwind=$(rustc +stable --print sysroot)/lib/rustlib/x86_64-unknown-linux-musl/lib/self-contained/libunwind.a
+  musl-gcc -shared -o "$tc/libgcc_s.so.1" -Wl,-soname,libgcc_s.so.1 \
+    -Wl,--whole-archive "$unwind" -Wl,--no-whole-archive >&2
+  ln -sf libgcc_s.so.1 "$tc/libgcc_s.so"
+  printf '#!/bin/sh\nexec musl-gcc -L%s "$@"\n' "$(cd "$tc" && pwd)" >"$cc"
+  chmod +x "$cc"
+  echo "$cc"
+}
+
+# mips: tier 3, no rustup std; rust-lld and the musl objects scripts/cross-test.sh borrows from
+# Rust 1.71.1, copied into the stable sysroot (rustc looks for them there). Returns 1 with a
+# reason on stdout when they cannot be installed.
+mips_ready() {
+  local sc src
+  sc=$(rustc +stable --print sysroot)/lib/rustlib/$MIPS_MUSL/lib/self-contained
+  [[ -f $sc/crt1.o && -f $sc/libc.a ]] && return 0
+  src=$(rustc +1.71.1 --print sysroot 2>/dev/null)/lib/rustlib/$MIPS_MUSL/lib/self-contained
+  if [[ ! -f $src/crt1.o ]]; then
+    echo "sizes.sh: installing Rust 1.71.1's $MIPS_MUSL (its musl objects; ~650 MB)" >&2
+    rustup toolchain install 1.71.1 --profile minimal --target $MIPS_MUSL >&2 ||
+      { echo "rustup could not install Rust 1.71.1 with $MIPS_MUSL"; return 1; }
+  fi
+  mkdir -p "$(dirname "$sc")"
+  cp -r "$src" "$(dirname "$sc")/"
+}
+
+# feed_build TRIPLE STD(small|feed): prints the stripped binary's path.
+feed_build() {
+  local t=$1 std=$2 up root log linker rustflags
+  up=$(tr 'a-z-' 'A-Z_' <<<"$t")
+  root=$FEED_DIR/$t-$std; log=$FEED_DIR/$t-$std.log
+  mkdir -p "$FEED_DIR"
+  local env=(
+    CARGO_TARGET_DIR="$FEED_DIR/target"
+    CARGO_BUILD_TARGET="$t"
+    CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1
+    CARGO_PROFILE_RELEASE_DEBUG=false
+    CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS=false
+    CARGO_PROFILE_RELEASE_LTO=true
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=z
+    CARGO_PROFILE_RELEASE_OVERFLOW_CHECKS=true
+    CARGO_PROFILE_RELEASE_PANIC=unwind
+    CARGO_PROFILE_RELEASE_RPATH=false
+    CC=cc
+    TARGET_CFLAGS="-Os -pipe"
+  )
+  if [[ $t == "$MIPS_MUSL" ]]; then
+    # Static: see the header. std is built from source as rust/host does for this target.
+    linker=rust-lld; rustflags="-Ctarget-feature=+crt-static"
+    [[ $std == feed ]] && env+=(RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort)
+  else
+    linker=$(x86_linker); rustflags="-Ctarget-feature=-crt-static"
+    env+=(TARGET_CC="$linker")
+  fi
+  env+=("CARGO_TARGET_${up}_LINKER=$linker")
+  if [[ $std == small ]]; then
+    env+=("${SMALL_STD_VARS[@]}"); rustflags+=" $SMALL_STD_RUSTFLAGS"
+  fi
+  env+=(RUSTFLAGS="$rustflags")
+  env "${env[@]}" cargo +stable install -v --profile openwrt --root "$root" --path . --locked \
+    >"$log" 2>&1 || { tail -30 "$log" >&2; echo "sizes.sh: feed build of $t failed (log: $log)" >&2; exit 1; }
+  "$OBJCOPY" --strip-all "$root/bin/logtrigger" "$root/logtrigger.stripped"
+  echo "$root/logtrigger.stripped"
+}
+
+# feed_ipk TRIPLE BINARY: builds the ipk as ipkg-build lays it out; prints its path.
+feed_ipk() {
+  local t=$1 bin=$2 root=${2%/*} d
+  d=$FEED_DIR/ipk-${root##*/}
+  rm -rf "$d"
+  mkdir -p "$d/data/usr/sbin" "$d/data/etc/init.d" "$d/data/etc/config" "$d/data/etc/logtrigger" "$d/control"
+  install -m 0755 "$bin" "$d/data/usr/sbin/logtrigger"
+  install -m 0755 openwrt-package/files/logtrigger.init "$d/data/etc/init.d/logtrigger"
+  install -m 0600 uci/logtrigger "$d/data/etc/config/logtrigger"
+  install -m 0755 openwrt-package/files/ipblock.sh openwrt-package/files/logit.sh "$d/data/etc/logtrigger/"
+  printf 'Package: logtrigger\nVersion: 0.1.0-r1\nDepends: libc\nLicense: MIT\nSection: net\nArchitecture: %s\nInstalled-Size: %s\nDescription: programmable syslog receiver\n' \
+    "$t" "$(du -sk "$d/data" | cut -f1)" >"$d/control/control"
+  printf '/etc/config/logtrigger\n/etc/logtrigger/ipblock.sh\n/etc/logtrigger/logit.sh\n' >"$d/control/conffiles"
+  sed -n '/^define Package\/logtrigger\/prerm/,/^endef/p' openwrt-package/Makefile | sed '1d;$d' >"$d/control/prerm"
+  local tarx=(--owner=0 --group=0 --numeric-owner --sort=name --mtime=@0)
+  mkdir -p "$d/pkg"
+  (cd "$d/data" && tar "${tarx[@]}" -cf - .) | gzip -n >"$d/pkg/data.tar.gz"
+  (cd "$d/control" && tar "${tarx[@]}" -cf - .) | gzip -n >"$d/pkg/control.tar.gz"
+  echo 2.0 >"$d/pkg/debian-binary"
+  (cd "$d/pkg" && tar "${tarx[@]}" -cf - ./debian-binary ./data.tar.gz ./control.tar.gz) | gzip -n >"$d/logtrigger.ipk"
+  echo "$d/logtrigger.ipk"
+}
+
+# feed_row TRIPLE STD: builds, prints the `feed` lines, checks the shipped build's budgets.
+feed_row() {
+  local t=$1 std=$2 bin ipk bytes ipk_bytes kb ipk_kb verdict=OK note=""
+  bin=$(feed_build "$t" "$std")
+  ipk=$(feed_ipk "$t" "$bin")
+  bytes=$(stat -c %s "$bin"); ipk_bytes=$(stat -c %s "$ipk")
+  kb=$(( (bytes + 1023) / 1024 )); ipk_kb=$(( (ipk_bytes + 1023) / 1024 ))
+  [[ $t == "$MIPS_MUSL" ]] && note=" (static: upper bound)"
+  if [[ $std == small ]]; then
+    if (( kb > FEED_BIN_BUDGET_KB || ipk_kb > FEED_IPK_BUDGET_KB )); then verdict=OVER; over=1; fi
+    feed_lines+=("feed $t $bytes")
+    feed_lines+=("feed-ipk $t $ipk_bytes")
+    rows+=("$(printf '%-32s %9s %6s KB  ipk %7s B %4s KB  budget %s/%s KB  %-4s  feed, LOGTRIGGER_SMALL_STD=y%s' \
+      "$t" "$bytes" "$kb" "$ipk_bytes" "$ipk_kb" $FEED_BIN_BUDGET_KB $FEED_IPK_BUDGET_KB "$verdict" "$note")")
+  else
+    feed_lines+=("feed-feedstd $t $bytes")
+    feed_lines+=("feed-feedstd-ipk $t $ipk_bytes")
+    rows+=("$(printf '%-32s %9s %6s KB  ipk %7s B %4s KB  %-22s info  feed, LOGTRIGGER_SMALL_STD=n (the feed'"'"'s std)%s' \
+      "$t" "$bytes" "$kb" "$ipk_bytes" "$ipk_kb" "" "$note")")
+  fi
+  # The shipped binary must run (x86_64 here; mips under qemu when it is installed).
+  if [[ $t == "$MIPS_MUSL" ]]; then
+    if command -v qemu-mips >/dev/null; then qemu-mips "$bin" --help >/dev/null ||
+      { echo "sizes.sh: $bin --help failed under qemu-mips" >&2; exit 1; }; fi
+  else
+    LD_LIBRARY_PATH=$FEED_DIR/toolchain "$bin" --help >/dev/null ||
+      { echo "sizes.sh: $bin --help failed" >&2; exit 1; }
+  fi
+}
+
+feed() {  # feed x86|mips|all: the shipped build for x86_64, plus mips, plus the feed's std
+  local why
+  ensure_target stable x86_64-unknown-linux-musl; ensure_stable_src
+  feed_row x86_64-unknown-linux-musl small
+  if [[ $1 == all ]]; then feed_row x86_64-unknown-linux-musl feed; fi
+  [[ $1 == x86 ]] && return 0
+  if why=$(mips_ready); then
+    feed_row $MIPS_MUSL small
+    if [[ $1 == all ]]; then feed_row $MIPS_MUSL feed; fi
+  else
+    feed_lines+=("feed $MIPS_MUSL skipped: $why")
+  fi
+}
+
 for w in "${which[@]}"; do
   case $w in x86) build_x86 ;; mips) build_mips ;; x86-stable) build_x86_stable ;;
+    feed) feed x86 ;; feed-mips) feed mips ;; feed-all) feed all ;;
     *) echo "unknown: $w" >&2; exit 2 ;; esac
 done
 echo
-echo "SIZE_FLAGS=$SIZE_FLAGS"
-printf '%-32s %9s %9s  %-14s %-4s  %s\n' target bytes size budget "" "command (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
+[[ " ${which[*]} " == *" x86"* || " ${which[*]} " == *" mips "* ]] && echo "SIZE_FLAGS=$SIZE_FLAGS"
+printf '%-32s %9s %9s  %s\n' target bytes size "budget, verdict, how (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
 printf '%s\n' "${rows[@]}"
+if [[ ${#feed_lines[@]} -gt 0 ]]; then
+  echo
+  printf '%s\n' "${feed_lines[@]}"
+fi
+if (( over )); then
+  echo "sizes.sh: the feed build exceeds its budget (binary ${FEED_BIN_BUDGET_KB} KB, ipk ${FEED_IPK_BUDGET_KB} KB)" >&2
+  exit 1
+fi

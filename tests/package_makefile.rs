@@ -1,10 +1,11 @@
 //! The OpenWrt feed Makefile against the repository: its variables follow the packages feed's
-//! Rust conventions, every file it installs exists, and the cargo profile it selects is defined
-//! with the settings a router build needs.
+//! Rust conventions, every file it installs exists, the cargo profile it selects is defined with
+//! the settings a router build needs, the license and Rust version it declares hold, and
+//! `scripts/sizes.sh feed` builds with the same switches as the Makefile.
 
 mod package_support;
 
-use package_support::{read, repo};
+use package_support::{read, repo, shipped};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -112,7 +113,7 @@ fn the_selected_cargo_profile_is_small_and_aborts() {
         .map(|l| l.split('#').next().unwrap().replace(' ', ""))
         .collect();
     assert!(!section.is_empty(), "Cargo.toml has no [profile.openwrt]");
-    // The feed forces its release settings (panic=unwind in some versions) through
+    // The feed forces its release settings (panic=unwind, overflow checks on) through
     // CARGO_PROFILE_RELEASE_* variables, which an inheriting profile would pick up: spell them out.
     for want in [
         "inherits=\"release\"",
@@ -120,6 +121,10 @@ fn the_selected_cargo_profile_is_small_and_aborts() {
         "lto=true",
         "panic=\"abort\"",
         "codegen-units=1",
+        "overflow-checks=false",
+        "debug-assertions=false",
+        "debug=false",
+        "strip=true",
     ] {
         assert!(
             section.iter().any(|l| l == want),
@@ -192,9 +197,297 @@ fn every_installed_file_exists_and_lands_where_the_spec_says() {
 }
 
 #[test]
-fn conffiles_lists_the_config() {
-    let conffiles = define(&makefile(), "Package/logtrigger/conffiles");
-    assert_eq!(conffiles, ["/etc/config/logtrigger"]);
+fn conffiles_keep_the_config_and_the_action_scripts() {
+    let mk = makefile();
+    let conffiles = define(&mk, "Package/logtrigger/conffiles");
+    assert_eq!(
+        conffiles,
+        [
+            "/etc/config/logtrigger",
+            "/etc/logtrigger/ipblock.sh",
+            "/etc/logtrigger/logit.sh",
+        ]
+    );
+    // Every conffile is a file the package installs (opkg keeps only those).
+    let install = define(&mk, "Package/logtrigger/install").join("\n");
+    for c in &conffiles {
+        assert!(
+            install.contains(&format!("$(1){c}")),
+            "{c} is not installed"
+        );
+    }
+}
+
+#[test]
+fn license_is_declared_everywhere_and_shipped() {
+    let mk = makefile();
+    let cargo = read(&repo().join("Cargo.toml"));
+    assert_eq!(var(&mk, "PKG_LICENSE").as_deref(), Some("MIT"));
+    assert!(
+        cargo
+            .lines()
+            .any(|l| l.replace(' ', "") == "license=\"MIT\"")
+    );
+    let files = var(&mk, "PKG_LICENSE_FILES").expect("PKG_LICENSE_FILES");
+    for f in files.split_whitespace() {
+        let text = read(&repo().join(f));
+        assert!(text.starts_with("MIT License"), "{f}");
+        assert!(text.contains("logtrigger contributors"), "{f}");
+    }
+}
+
+/// `major.minor` of a version string, for comparisons.
+fn minor_version(v: &str) -> (u32, u32) {
+    let mut it = v
+        .trim_matches('"')
+        .split('.')
+        .map(|p| p.parse::<u32>().unwrap());
+    (it.next().unwrap(), it.next().unwrap_or(0))
+}
+
+/// The `key = "value"` of a manifest's `[package]` section.
+fn package_key(manifest: &str, key: &str) -> Option<String> {
+    manifest
+        .lines()
+        .skip_while(|l| l.trim() != "[package]")
+        .skip(1)
+        .take_while(|l| !l.trim_start().starts_with('['))
+        .find_map(|l| {
+            let (k, v) = l.split_once('=')?;
+            (k.trim() == key).then(|| v.trim().trim_matches('"').to_owned())
+        })
+}
+
+/// The locked versions of `name` in Cargo.lock.
+fn locked_versions(lock: &str, name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut lines = lock.lines();
+    while let Some(l) = lines.next() {
+        if l == format!("name = \"{name}\"")
+            && let Some(v) = lines.next().and_then(|v| v.strip_prefix("version = "))
+        {
+            out.push(v.trim_matches('"').to_owned());
+        }
+    }
+    out
+}
+
+#[test]
+fn rust_version_covers_every_dependency_of_the_binary() {
+    let cargo = read(&repo().join("Cargo.toml"));
+    let ours = minor_version(&package_key(&cargo, "rust-version").expect("rust-version"));
+    let lock = read(&repo().join("Cargo.lock"));
+    let deps: Vec<String> = cargo
+        .lines()
+        .skip_while(|l| l.trim() != "[dependencies]")
+        .skip(1)
+        .take_while(|l| !l.trim_start().starts_with('['))
+        .filter_map(|l| Some(l.split_once('=')?.0.trim().to_owned()))
+        .filter(|n| !n.is_empty() && !n.starts_with('#'))
+        .collect();
+    assert!(!deps.is_empty());
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cargo"));
+    let registries: Vec<PathBuf> = std::fs::read_dir(home.join("registry/src"))
+        .expect("the registry sources the build used")
+        .map(|e| e.unwrap().path())
+        .collect();
+    let mut checked = 0;
+    for dep in &deps {
+        for version in locked_versions(&lock, dep) {
+            let Some(manifest) = registries
+                .iter()
+                .map(|r| r.join(format!("{dep}-{version}/Cargo.toml")))
+                .find(|p| p.is_file())
+            else {
+                continue;
+            };
+            if let Some(needs) = package_key(&read(&manifest), "rust-version") {
+                assert!(
+                    minor_version(&needs) <= ours,
+                    "{dep} {version} needs Rust {needs}, Cargo.toml says {ours:?}"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= deps.len(),
+        "only {checked} of {deps:?} found in the registry sources"
+    );
+}
+
+#[test]
+fn dependencies_cover_what_the_ban_script_runs() {
+    let deps = var(&makefile(), "DEPENDS").expect("DEPENDS");
+    let words: Vec<&str> = deps.split_whitespace().collect();
+    // fw4 images (and images without fw3) ban with nft; fw3 images with ipset + iptables.
+    assert!(
+        words.contains(&"+!PACKAGE_firewall:nftables-json"),
+        "{deps}"
+    );
+    assert!(words.contains(&"+PACKAGE_firewall:ipset"), "{deps}");
+    let ipblock = read(&shipped("ipblock.sh"));
+    for tool in ["command -v nft", "command -v ipset", "command -v iptables"] {
+        assert!(
+            ipblock.contains(tool),
+            "ipblock.sh no longer looks up {tool}"
+        );
+    }
+}
+
+#[test]
+fn removal_stops_the_service_before_lifting_the_bans() {
+    let prerm = define(&makefile(), "Package/logtrigger/prerm");
+    let at = |needle: &str| {
+        prerm
+            .iter()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("prerm lacks {needle}: {prerm:?}"))
+    };
+    // default_prerm stops and disables every init script of the package.
+    let stop = at("default_prerm $$0 $$@");
+    let teardown = at("/etc/logtrigger/ipblock.sh teardown");
+    assert!(at(". $${IPKG_INSTROOT}/lib/functions.sh") < stop);
+    assert!(
+        stop < teardown,
+        "the bans are lifted while the daemon still runs"
+    );
+    let line = &prerm[teardown];
+    assert!(
+        line.contains("$${IPKG_INSTROOT}"),
+        "image builds must not run it: {line}"
+    );
+    assert!(
+        line.contains("$${PKG_UPGRADE}"),
+        "an upgrade must keep the bans: {line}"
+    );
+}
+
+#[test]
+fn prerm_runs_the_default_prerm_and_skips_the_teardown_in_an_image_build() {
+    // The script opkg gets: the define's body with make's `$$` turned into `$`.
+    let body = define(&makefile(), "Package/logtrigger/prerm")
+        .join("\n")
+        .replace("$$", "$");
+    let root = package_support::Scratch::new("prerm");
+    std::fs::create_dir_all(root.path("lib")).unwrap();
+    let calls = root.path("default_prerm.calls");
+    std::fs::write(
+        root.path("lib/functions.sh"),
+        format!(
+            "default_prerm() {{ printf '%s\\n' \"$*\" >>'{}'; }}\n",
+            calls.display()
+        ),
+    )
+    .unwrap();
+    let prerm = root.script("logtrigger.prerm", &body);
+    for shell in package_support::SHELLS {
+        let _ = std::fs::remove_file(&calls);
+        let out = std::process::Command::new(shell[0])
+            .args(&shell[1..])
+            .arg(&prerm)
+            .arg("remove")
+            .env("IPKG_INSTROOT", &root.0)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{shell:?}: {out:?}");
+        // Called with the script's own name and arguments, as OpenWrt's default prerm is; in
+        // an image build (IPKG_INSTROOT set) nothing else runs.
+        let logged = std::fs::read_to_string(&calls).unwrap();
+        assert_eq!(logged, format!("{} remove\n", prerm.display()), "{shell:?}");
+        assert!(
+            out.stderr.is_empty(),
+            "{shell:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// Evaluates the Makefile's LOGTRIGGER_SMALL_STD block with GNU make, with `rustc` on PATH
+/// answering `version`: what cargo's environment and RUSTFLAGS get (`VARS|FLAGS`).
+fn small_std_with_rustc(block: &str, version: &str) -> (String, String) {
+    let dir = package_support::Scratch::new("small-std");
+    dir.script(
+        "rustc",
+        &format!("echo 'rustc {version} (0000000 2026-01-01)'"),
+    );
+    let mk = dir.path("Makefile");
+    std::fs::write(
+        &mk,
+        format!(
+            "comma:=,\nCONFIG_LOGTRIGGER_SMALL_STD:=y\nCARGO_PKG_VARS=CC=cc\n\
+             CARGO_RUSTFLAGS+=-Ctarget-feature=-crt-static\n{block}\n\
+             show:\n\t@echo '$(strip $(CARGO_PKG_VARS))|$(strip $(CARGO_RUSTFLAGS))'\n"
+        ),
+    )
+    .unwrap();
+    let path = format!("{}:{}", dir.0.display(), std::env::var("PATH").unwrap());
+    let out = std::process::Command::new("make")
+        .args(["-s", "-f"])
+        .arg(&mk)
+        .arg("show")
+        .env("PATH", path)
+        .output()
+        .expect("GNU make");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (vars, flags) = text.trim().split_once('|').unwrap();
+    (vars.to_owned(), flags.to_owned())
+}
+
+#[test]
+fn small_std_switches_follow_the_compiler_and_the_size_script() {
+    let mk = makefile();
+    let config = define(&mk, "Package/logtrigger/config");
+    assert_eq!(
+        config.first().map(String::as_str),
+        Some("config LOGTRIGGER_SMALL_STD")
+    );
+    assert!(config.iter().any(|l| l == "default y"), "{config:?}");
+    let block: String = mk
+        .lines()
+        .skip_while(|l| l.trim() != "ifeq ($(CONFIG_LOGTRIGGER_SMALL_STD),y)")
+        .take_while(|l| l.trim() != "endif")
+        .chain(["endif"])
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(block.len() > 10, "no CONFIG_LOGTRIGGER_SMALL_STD block");
+
+    // Rust 1.92 and later: the immediate-abort panic strategy, exactly as sizes.sh builds.
+    let sizes = read(&repo().join("scripts/sizes.sh"));
+    let vars = sizes
+        .lines()
+        .find_map(|l| l.strip_prefix("SMALL_STD_VARS=("))
+        .expect("SMALL_STD_VARS in sizes.sh")
+        .trim_end_matches(')');
+    let flags = sizes
+        .lines()
+        .find_map(|l| l.strip_prefix("SMALL_STD_RUSTFLAGS="))
+        .expect("SMALL_STD_RUSTFLAGS in sizes.sh")
+        .trim_matches('"');
+    let (got_vars, got_flags) = small_std_with_rustc(&block, "1.95.0");
+    assert_eq!(got_vars, format!("CC=cc {vars}"));
+    assert_eq!(got_flags, format!("-Ctarget-feature=-crt-static {flags}"));
+
+    // Before 1.92 the same panics are a std feature, and the flag does not exist.
+    let (old_vars, old_flags) = small_std_with_rustc(&block, "1.90.0");
+    assert!(
+        old_vars
+            .ends_with("CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size,panic_immediate_abort"),
+        "{old_vars}"
+    );
+    assert!(old_vars.contains("RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort"));
+    assert_eq!(old_flags, "-Ctarget-feature=-crt-static");
+
+    // The size check runs in CI.
+    let test_sh = read(&repo().join("scripts/test.sh"));
+    assert!(test_sh.lines().any(|l| l.trim() == "scripts/sizes.sh feed"));
 }
 
 #[test]

@@ -13,10 +13,14 @@ pub mod udp;
 pub mod unix;
 
 use std::fmt;
-use std::io;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::os::fd::RawFd;
+use std::io::{self, IoSliceMut};
+use std::net::SocketAddr;
+use std::os::fd::{BorrowedFd, RawFd};
 use std::time::Instant;
+
+use nix::cmsg_space;
+use nix::errno::Errno;
+use nix::sys::socket::{self, ControlMessageOwned, MsgFlags, MultiHeaders, SockaddrStorage};
 
 use crate::source::Cred;
 
@@ -58,19 +62,21 @@ pub struct Meta {
     pub cred: Option<Cred>,
 }
 
-/// Room for one SCM_CREDENTIALS control message (CMSG_SPACE of a `ucred` is 24 bytes on
-/// 32-bit targets and 32 on 64-bit ones), aligned for `cmsghdr`.
-type Cmsg = [usize; 8];
-
-/// Preallocated buffers for recvmmsg: `BATCH` slots of `size` bytes each.
+/// Preallocated buffers for recvmmsg: `BATCH` slots of `size` bytes each, with nix's headers
+/// (addresses, control buffers) built once.
+///
+/// The kernel writes the lengths it used back into each header and nix leaves them so for the
+/// next call. That is safe here because each length is the same for every datagram of a socket:
+/// a UDP socket has one address family (IPV6_V6ONLY), a unix sender's address is not read, and
+/// the control buffer holds exactly one SCM_CREDENTIALS, which SO_PASSCRED attaches to every
+/// datagram. Its exact size is also what keeps a sender's SCM_RIGHTS out: they do not fit, so
+/// the kernel closes those descriptors instead of installing them here (the datagram then
+/// comes without credentials and counts as untrusted).
 pub struct Batch {
     buf: Vec<u8>,
     size: usize,
-    /// Per slot: the sender's address and the control buffer (credentials when `creds`).
-    addrs: Box<[libc::sockaddr_storage; BATCH]>,
-    cmsgs: Option<Box<[Cmsg; BATCH]>>,
-    meta: [Meta; BATCH],
-    count: usize,
+    headers: MultiHeaders<SockaddrStorage>,
+    meta: heapless::Vec<Meta, BATCH>,
 }
 
 impl Batch {
@@ -80,67 +86,45 @@ impl Batch {
         Batch {
             buf: vec![0; size * BATCH],
             size,
-            // SAFETY: all-zero is a valid sockaddr_storage.
-            addrs: Box::new(unsafe { std::mem::zeroed() }),
-            cmsgs: creds.then(|| Box::new([[0; 8]; BATCH])),
-            meta: [Meta::default(); BATCH],
-            count: 0,
+            headers: MultiHeaders::preallocate(BATCH, creds.then(|| cmsg_space!(libc::ucred))),
+            meta: heapless::Vec::new(),
         }
     }
 
     /// Receives up to `BATCH` datagrams without blocking; 0 when none is waiting.
     pub fn recv(&mut self, fd: RawFd) -> io::Result<usize> {
-        self.count = 0;
-        // SAFETY: all-zero is a valid (empty) iovec and mmsghdr.
-        let mut iov: [libc::iovec; BATCH] = unsafe { std::mem::zeroed() };
-        let mut hdrs: [libc::mmsghdr; BATCH] = unsafe { std::mem::zeroed() };
-        for (i, (v, h)) in iov.iter_mut().zip(hdrs.iter_mut()).enumerate() {
-            v.iov_base = self.buf[i * self.size..].as_mut_ptr().cast();
-            v.iov_len = self.size;
-            h.msg_hdr.msg_iov = v;
-            h.msg_hdr.msg_iovlen = 1;
-            h.msg_hdr.msg_name = (&raw mut self.addrs[i]).cast();
-            h.msg_hdr.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-            if let Some(c) = self.cmsgs.as_mut() {
-                h.msg_hdr.msg_control = c[i].as_mut_ptr().cast();
-                h.msg_hdr.msg_controllen = size_of::<Cmsg>() as _;
-            }
-        }
-        // SAFETY: every header points into buffers owned by `self` or this frame, all of
-        // which outlive the call and have the lengths given.
-        let n = unsafe {
-            libc::recvmmsg(
-                fd,
-                hdrs.as_mut_ptr(),
-                BATCH as _,
-                libc::MSG_DONTWAIT as _,
-                std::ptr::null_mut(),
-            )
+        self.meta.clear();
+        let size = self.size;
+        let mut slots = self.buf.chunks_exact_mut(size);
+        let mut iovs: [[IoSliceMut<'_>; 1]; BATCH] =
+            std::array::from_fn(|_| [IoSliceMut::new(slots.next().unwrap_or_default())]);
+        let flags = MsgFlags::MSG_DONTWAIT;
+        let msgs = match socket::recvmmsg(fd, &mut self.headers, &mut iovs, flags, None) {
+            Ok(msgs) => msgs,
+            Err(Errno::EAGAIN | Errno::EINTR) => return Ok(0),
+            Err(e) => return Err(e.into()),
         };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            return match e.raw_os_error() {
-                Some(libc::EAGAIN | libc::EINTR) => Ok(0),
-                _ => Err(e),
+        for m in msgs {
+            let meta = Meta {
+                len: m.bytes.min(size),
+                truncated: m.flags.contains(MsgFlags::MSG_TRUNC),
+                addr: m.address.as_ref().and_then(socket_addr),
+                cred: m.cmsgs().ok().and_then(|mut c| {
+                    c.find_map(|c| match c {
+                        ControlMessageOwned::ScmCredentials(u) => u32::try_from(u.pid())
+                            .ok()
+                            .map(|pid| Cred { pid, uid: u.uid() }),
+                        _ => None,
+                    })
+                }),
             };
+            // At most BATCH messages: one per header.
+            let _ = self.meta.push(meta);
         }
-        for (i, h) in hdrs.iter().take(n as usize).enumerate() {
-            self.meta[i] = Meta {
-                len: (h.msg_len as usize).min(self.size),
-                truncated: h.msg_hdr.msg_flags & libc::MSG_TRUNC != 0,
-                addr: socket_addr(&self.addrs[i]),
-                // Without `cmsgs` the control length is 0 and `cred_of` finds nothing.
-                cred: cred_of(&h.msg_hdr),
-            };
-        }
-        self.count = n as usize;
-        Ok(self.count)
+        Ok(self.meta.len())
     }
 
     pub fn get(&self, i: usize) -> Option<(&[u8], &Meta)> {
-        if i >= self.count {
-            return None;
-        }
         let meta = self.meta.get(i)?;
         let start = i * self.size;
         let data = self.buf.get(start..start + meta.len)?;
@@ -160,55 +144,15 @@ pub fn poll_timeout(deadline: Instant) -> i32 {
 
 /// The address a bound IPv4/IPv6 socket got (its port when bound to port 0).
 pub fn local_addr(fd: RawFd) -> Option<SocketAddr> {
-    // SAFETY: all-zero is a valid sockaddr_storage; getsockname writes at most `len` bytes.
-    let mut s: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
-    let mut len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-    // SAFETY: as above.
-    let rc = unsafe { libc::getsockname(fd, (&raw mut s).cast(), &mut len) };
-    if rc < 0 { None } else { socket_addr(&s) }
+    socket_addr(&socket::getsockname::<SockaddrStorage>(fd).ok()?)
 }
 
-/// The IPv4/IPv6 address the kernel stored in `s`; `None` for other families.
-fn socket_addr(s: &libc::sockaddr_storage) -> Option<SocketAddr> {
-    match libc::c_int::from(s.ss_family) {
-        libc::AF_INET => {
-            // SAFETY: the family says `s` holds a sockaddr_in, which it is large enough for.
-            let a = unsafe { &*(s as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
-            let ip = Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr));
-            Some(SocketAddr::from((ip, u16::from_be(a.sin_port))))
-        }
-        libc::AF_INET6 => {
-            // SAFETY: as above, for sockaddr_in6.
-            let a = unsafe { &*(s as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>() };
-            let ip = Ipv6Addr::from(a.sin6_addr.s6_addr);
-            let v6 = std::net::SocketAddrV6::new(
-                ip,
-                u16::from_be(a.sin6_port),
-                a.sin6_flowinfo,
-                a.sin6_scope_id,
-            );
-            Some(SocketAddr::V6(v6))
-        }
-        _ => None,
+/// The IPv4/IPv6 address in `s`; `None` for other families.
+fn socket_addr(s: &SockaddrStorage) -> Option<SocketAddr> {
+    if let Some(v4) = s.as_sockaddr_in() {
+        return Some(SocketAddr::V4((*v4).into()));
     }
-}
-
-/// The sender's pid and uid from an SCM_CREDENTIALS control message, if any.
-fn cred_of(msg: &libc::msghdr) -> Option<Cred> {
-    // SAFETY: `msg` is a header the kernel filled in; the CMSG_* macros stay within
-    // `msg_control[..msg_controllen]`, and a credentials message holds a whole `ucred`.
-    unsafe {
-        let mut c = libc::CMSG_FIRSTHDR(msg);
-        while !c.is_null() {
-            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_CREDENTIALS {
-                let cr = libc::CMSG_DATA(c).cast::<libc::ucred>().read_unaligned();
-                let pid = u32::try_from(cr.pid).ok()?;
-                return Some(Cred { pid, uid: cr.uid });
-            }
-            c = libc::CMSG_NXTHDR(msg, c);
-        }
-    }
-    None
+    s.as_sockaddr_in6().map(|v6| SocketAddr::V6((*v6).into()))
 }
 
 /// `WHAT NAME: error`, keeping the error's kind: the one place the inputs (and the control
@@ -221,6 +165,124 @@ pub fn context(e: io::Error, what: &str, name: &dyn fmt::Display) -> io::Error {
 /// "look again".
 pub fn drain(fd: RawFd) {
     let mut buf = [0u8; 1024];
-    // SAFETY: `buf` is writable for its whole length.
-    while unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) } > 0 {}
+    // SAFETY: the caller's fd stays open for this call.
+    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+    while nix::unistd::read(fd, &mut buf).is_ok_and(|n| n > 0) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nix::sys::socket::{ControlMessage, sendmsg};
+    use std::io::IoSlice;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::net::UnixDatagram;
+
+    /// A connected datagram pair whose receiving end has SO_PASSCRED.
+    fn pair() -> (UnixDatagram, UnixDatagram) {
+        let (tx, rx) = UnixDatagram::pair().unwrap();
+        sys::set_sock_opt(rx.as_raw_fd(), libc::SO_PASSCRED, 1).unwrap();
+        rx.set_nonblocking(true).unwrap();
+        (tx, rx)
+    }
+
+    fn me() -> Option<Cred> {
+        let uid = nix::unistd::getuid().as_raw();
+        Some(Cred {
+            pid: std::process::id(),
+            uid,
+        })
+    }
+
+    #[test]
+    fn every_datagram_of_every_batch_brings_its_credentials() {
+        let (tx, rx) = pair();
+        let mut batch = Batch::new(64, true);
+        // Batches of different fill: the headers are reused, and each slot must still have
+        // room for the credentials after the kernel wrote its lengths back.
+        for round in [1usize, BATCH, 3, BATCH + 2] {
+            for i in 0..round {
+                tx.send(format!("<13>round {round} #{i}").as_bytes())
+                    .unwrap();
+            }
+            let mut got = 0;
+            loop {
+                let n = batch.recv(rx.as_raw_fd()).unwrap();
+                if n == 0 {
+                    break;
+                }
+                for i in 0..n {
+                    let (data, meta) = batch.get(i).unwrap();
+                    assert!(data.starts_with(format!("<13>round {round} #").as_bytes()));
+                    assert_eq!(meta.cred, me(), "datagram {got} of round {round}");
+                    assert_eq!(meta.addr, None);
+                    got += 1;
+                }
+            }
+            assert_eq!(got, round);
+        }
+        assert!(batch.get(BATCH).is_none());
+    }
+
+    #[test]
+    fn passed_descriptors_are_never_installed() {
+        let (tx, rx) = pair();
+        let path = std::env::temp_dir().join(format!("lt-scm-rights-{}", std::process::id()));
+        let file = std::fs::File::create(&path).unwrap();
+        let fds = [file.as_raw_fd()];
+        let iov = [IoSlice::new(b"<13>x: with a descriptor")];
+        let cmsg = [ControlMessage::ScmRights(&fds)];
+        sendmsg::<()>(tx.as_raw_fd(), &iov, &cmsg, MsgFlags::empty(), None).unwrap();
+        tx.send(b"<13>x: plain").unwrap();
+        drop(file);
+
+        let mut batch = Batch::new(64, true);
+        assert_eq!(batch.recv(rx.as_raw_fd()).unwrap(), 2);
+        let (data, meta) = batch.get(0).unwrap();
+        assert_eq!(data, b"<13>x: with a descriptor");
+        // The control data was cut: no credentials, so the frame counts as untrusted.
+        assert_eq!(meta.cred, None);
+        assert_eq!(batch.get(1).unwrap().1.cred, me());
+        // No descriptor of this process refers to the file that was sent.
+        for e in std::fs::read_dir("/proc/self/fd").unwrap().flatten() {
+            let target = std::fs::read_link(e.path()).unwrap_or_default();
+            assert_ne!(target, path, "descriptor {:?} was installed", e.file_name());
+        }
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn udp_senders_are_decoded_for_both_families() {
+        use std::net::UdpSocket;
+        for (bind, from) in [("127.0.0.1:0", "127.0.0.1:0"), ("[::1]:0", "[::1]:0")] {
+            let Ok(rx) = UdpSocket::bind(bind) else {
+                continue; // no IPv6 loopback here
+            };
+            rx.set_nonblocking(true).unwrap();
+            let tx = UdpSocket::bind(from).unwrap();
+            let mut batch = Batch::new(16, false);
+            for round in 0..3 {
+                tx.send_to(
+                    format!("<13>udp {round} long enough to cut").as_bytes(),
+                    rx.local_addr().unwrap(),
+                )
+                .unwrap();
+                let mut n = 0;
+                for _ in 0..1000 {
+                    n = batch.recv(rx.as_raw_fd()).unwrap();
+                    if n > 0 {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                assert_eq!(n, 1);
+                let (data, meta) = batch.get(0).unwrap();
+                assert_eq!(data, format!("<13>udp {round} long e").as_bytes());
+                assert!(meta.truncated);
+                assert_eq!(meta.addr, Some(tx.local_addr().unwrap()));
+                assert_eq!(meta.cred, None);
+            }
+            assert_eq!(local_addr(rx.as_raw_fd()), Some(rx.local_addr().unwrap()));
+        }
+    }
 }

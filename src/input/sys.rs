@@ -1,15 +1,18 @@
-//! The few Linux calls the inputs need, as direct libc calls: inotify, integer socket options.
+//! The Linux calls the inputs need beyond socket2: inotify and the integer socket options
+//! socket2 lacks, through nix's checked wrappers.
 //!
-//! Owns: the inputs' inotify and socket-option calls, each checked (`recvmmsg`, its address and
-//! credential decoding, `getsockname` and `drain` live beside `Batch` in `input/mod.rs`).
-//! Never: formats errors (callers add the path): errors are plain `io::Error`s from errno,
-//! which keeps the router binary small.
+//! Owns: the inputs' inotify instances and their SO_PASSCRED / SO_RCVBUFFORCE calls
+//! (`recvmmsg`, its address and credential decoding, `getsockname` and `drain` live beside
+//! `Batch` in `input/mod.rs`).
+//! Never: formats errors (callers add the path): errors are plain `io::Error`s from errno.
 
-use std::ffi::CString;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::ffi::OsStrExt;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::path::Path;
+
+use nix::errno::Errno;
+use nix::sys::inotify::{AddWatchFlags, InitFlags};
+use nix::sys::socket::{setsockopt, sockopt};
 
 /// `-1` → the errno as an `io::Error`; anything else is the result.
 fn check(rc: libc::c_int) -> io::Result<libc::c_int> {
@@ -21,41 +24,40 @@ fn check(rc: libc::c_int) -> io::Result<libc::c_int> {
 }
 
 /// A non-blocking, close-on-exec inotify instance.
-pub struct Inotify(OwnedFd);
+pub struct Inotify(nix::sys::inotify::Inotify);
 
 impl Inotify {
     pub fn new() -> io::Result<Inotify> {
-        // SAFETY: plain syscall; a non-negative result is a new fd that we own.
-        let fd = check(unsafe { libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC) })?;
-        // SAFETY: `fd` is open and owned by nobody else.
-        Ok(Inotify(unsafe { OwnedFd::from_raw_fd(fd) }))
+        let flags = InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC;
+        Ok(Inotify(nix::sys::inotify::Inotify::init(flags)?))
     }
 
     /// Watches `dir` for the `IN_*` events in `mask`.
     pub fn watch(&self, dir: &Path, mask: u32) -> io::Result<()> {
-        let path = CString::new(dir.as_os_str().as_bytes())?;
-        // SAFETY: `path` is NUL-terminated and outlives the call.
-        check(unsafe { libc::inotify_add_watch(self.fd(), path.as_ptr(), mask) }).map(drop)
+        let mask = AddWatchFlags::from_bits_retain(mask);
+        self.0.add_watch(dir, mask)?;
+        Ok(())
     }
 
     pub fn fd(&self) -> RawFd {
-        self.0.as_raw_fd()
+        self.0.as_fd().as_raw_fd()
     }
 }
 
-/// Sets an integer (or boolean) `SOL_SOCKET` option.
+/// Sets `SO_PASSCRED` (boolean) or `SO_RCVBUFFORCE` (bytes) on a socket; any other option is
+/// `EINVAL`.
 pub fn set_sock_opt(fd: RawFd, opt: libc::c_int, value: libc::c_int) -> io::Result<()> {
-    // SAFETY: `value` lives across the call and its size is passed along.
-    check(unsafe {
-        libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            opt,
-            (&raw const value).cast(),
-            size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    })
-    .map(drop)
+    // SAFETY: the caller's socket stays open for this call.
+    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+    match opt {
+        libc::SO_PASSCRED => setsockopt(&fd, sockopt::PassCred, &(value != 0))?,
+        libc::SO_RCVBUFFORCE => {
+            let bytes = usize::try_from(value).map_err(|_| Errno::EINVAL)?;
+            setsockopt(&fd, sockopt::RcvBufForce, &bytes)?
+        }
+        _ => return Err(Errno::EINVAL.into()),
+    }
+    Ok(())
 }
 
 /// A level-triggered epoll set: one pollable fd standing for several (readable when any is).
