@@ -16,5 +16,6 @@ pub mod ipnet;
 pub mod pattern;
 pub mod pipeline;
 pub mod source;
+pub mod sys;
 pub mod syslog;
 pub mod track;

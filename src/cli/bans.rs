@@ -10,6 +10,8 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use nix::sys::socket::SockaddrStorage;
+
 use crate::ipnet::IpNet;
 
 /// The shipped ban script; `LT_IPBLOCK` overrides it (tests).
@@ -176,12 +178,8 @@ pub fn run_admin(cmd: Admin) -> i32 {
             }
         }
     }
-    let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
-    ptrs.push(std::ptr::null());
-    // SAFETY: `path` and every pointer in `ptrs` point to live NUL-terminated strings, and
-    // `ptrs` ends with a null pointer, as execv requires.
-    unsafe { libc::execv(path.as_ptr(), ptrs.as_ptr()) };
-    let e = std::io::Error::last_os_error();
+    // Returns only when the exec failed.
+    let Err(e) = nix::unistd::execv(&path, &argv);
     eprintln!("logtrigger: cannot run {}: {e}", script.to_string_lossy());
     2
 }
@@ -383,47 +381,24 @@ fn never(a: &IpAddr, own: &[IpAddr]) -> Result<(), String> {
 
 /// Every address and broadcast address of every interface, folded.
 pub fn own_addresses() -> Vec<IpAddr> {
+    let Ok(list) = nix::ifaddrs::getifaddrs() else {
+        return Vec::new();
+    };
     let mut found = Vec::new();
-    let mut head: *mut libc::ifaddrs = std::ptr::null_mut();
-    // SAFETY: getifaddrs fills `head` with a list we only read and then free once.
-    if unsafe { libc::getifaddrs(&mut head) } != 0 {
-        return found;
-    }
-    let mut cur = head;
-    while !cur.is_null() {
-        // SAFETY: `cur` is a node of the list getifaddrs returned, not yet freed.
-        let ifa = unsafe { &*cur };
-        found.extend(sockaddr_ip(ifa.ifa_addr));
-        if ifa.ifa_flags & libc::IFF_BROADCAST as u32 != 0 {
-            found.extend(sockaddr_ip(ifa.ifa_ifu));
+    for ifa in list {
+        // nix fills `broadcast` only for interfaces with IFF_BROADCAST.
+        for sa in [ifa.address, ifa.broadcast].iter().flatten() {
+            found.extend(sockaddr_ip(sa));
         }
-        cur = ifa.ifa_next;
     }
-    // SAFETY: `head` came from a successful getifaddrs and is freed exactly once.
-    unsafe { libc::freeifaddrs(head) };
     found.into_iter().map(fold).collect()
 }
 
-fn sockaddr_ip(sa: *const libc::sockaddr) -> Option<IpAddr> {
-    if sa.is_null() {
-        return None;
+fn sockaddr_ip(sa: &SockaddrStorage) -> Option<IpAddr> {
+    if let Some(v4) = sa.as_sockaddr_in() {
+        return Some(IpAddr::V4(v4.ip()));
     }
-    // SAFETY: a non-null sockaddr from getifaddrs; its family says which struct it is.
-    unsafe {
-        match i32::from((*sa).sa_family) {
-            libc::AF_INET => {
-                let sin = &*(sa as *const libc::sockaddr_in);
-                Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(
-                    sin.sin_addr.s_addr,
-                ))))
-            }
-            libc::AF_INET6 => {
-                let sin6 = &*(sa as *const libc::sockaddr_in6);
-                Some(IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr)))
-            }
-            _ => None,
-        }
-    }
+    sa.as_sockaddr_in6().map(|v6| IpAddr::V6(v6.ip()))
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
+pub use libc::{SIGCHLD, SIGHUP, SIGINT, SIGKILL, SIGTERM, SIGUSR1};
+
 /// The signalfd of the daemon's signals.
 pub struct Signals(OwnedFd);
 
@@ -20,13 +22,7 @@ impl Signals {
         unsafe {
             let mut mask: libc::sigset_t = std::mem::zeroed();
             libc::sigemptyset(&mut mask);
-            for s in [
-                libc::SIGHUP,
-                libc::SIGTERM,
-                libc::SIGINT,
-                libc::SIGUSR1,
-                libc::SIGCHLD,
-            ] {
+            for s in [SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGCHLD] {
                 libc::sigaddset(&mut mask, s);
             }
             let rc = libc::pthread_sigmask(libc::SIG_BLOCK, &mask, std::ptr::null_mut());
@@ -48,11 +44,10 @@ impl Signals {
 
     /// The next pending signal number; `None` when none is left.
     pub fn next(&self) -> Option<i32> {
-        // SAFETY: all-zero is a valid siginfo; `read` writes at most its size.
+        // SAFETY: all-zero is a valid siginfo.
         let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
-        let size = size_of::<libc::signalfd_siginfo>();
-        // SAFETY: `info` is writable for `size` bytes.
-        let n = unsafe { libc::read(self.fd(), (&raw mut info).cast(), size) };
-        (n == size as isize).then_some(info.ssi_signo as i32)
+        // SAFETY: signalfd_siginfo is plain integers: any bytes are valid.
+        let whole = unsafe { super::fd::read_record(self.fd(), &mut info) };
+        whole.then_some(info.ssi_signo as i32)
     }
 }
