@@ -10,8 +10,6 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use nix::sys::socket::SockaddrStorage;
-
 use crate::ipnet::IpNet;
 
 /// The shipped ban script; `LT_IPBLOCK` overrides it (tests).
@@ -178,8 +176,7 @@ pub fn run_admin(cmd: Admin) -> i32 {
             }
         }
     }
-    // Returns only when the exec failed.
-    let Err(e) = nix::unistd::execv(&path, &argv);
+    let e = crate::sys::process::execv(&path, &argv);
     eprintln!("logtrigger: cannot run {}: {e}", script.to_string_lossy());
     2
 }
@@ -381,24 +378,8 @@ fn never(a: &IpAddr, own: &[IpAddr]) -> Result<(), String> {
 
 /// Every address and broadcast address of every interface, folded.
 pub fn own_addresses() -> Vec<IpAddr> {
-    let Ok(list) = nix::ifaddrs::getifaddrs() else {
-        return Vec::new();
-    };
-    let mut found = Vec::new();
-    for ifa in list {
-        // nix fills `broadcast` only for interfaces with IFF_BROADCAST.
-        for sa in [ifa.address, ifa.broadcast].iter().flatten() {
-            found.extend(sockaddr_ip(sa));
-        }
-    }
+    let found = crate::sys::net::interface_addresses();
     found.into_iter().map(fold).collect()
-}
-
-fn sockaddr_ip(sa: &SockaddrStorage) -> Option<IpAddr> {
-    if let Some(v4) = sa.as_sockaddr_in() {
-        return Some(IpAddr::V4(v4.ip()));
-    }
-    sa.as_sockaddr_in6().map(|v6| IpAddr::V6(v6.ip()))
 }
 
 #[cfg(test)]

@@ -9,6 +9,8 @@
 
 pub mod clock;
 pub mod fd;
+pub mod net;
+pub mod process;
 pub mod signals;
 pub mod thread;
 
