@@ -39,6 +39,7 @@ pub fn local(epoch: i64) -> Option<Tm> {
 
 /// Seconds since the epoch of local `year-month-day hour:00:00` (month 1..=12), daylight
 /// saving time as the zone has it then; `None` when out of range.
+#[allow(clippy::useless_conversion)] // time_t is 32 bits on some targets
 pub fn from_local(year: i32, month: u32, day: u32, hour: u32) -> Option<i64> {
     // SAFETY: all-zero is a valid `tm`.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
@@ -49,7 +50,6 @@ pub fn from_local(year: i32, month: u32, day: u32, hour: u32) -> Option<i64> {
     tm.tm_isdst = -1;
     // SAFETY: a valid, exclusively borrowed `tm` that mktime reads and normalises.
     let t = unsafe { libc::mktime(&mut tm) };
-    #[allow(clippy::useless_conversion)] // time_t is 32 bits on some targets
     (t != -1).then(|| i64::from(t))
 }
 

@@ -1,10 +1,14 @@
 //! Descriptors the loop waits on: `poll`, epoll sets, eventfds, and draining a readable fd.
 //!
-//! Owns: the crate's `poll`, `epoll_*`, `eventfd` and raw `read` calls.
+//! Owns: the crate's `poll` call (nix's `PollFd` borrows each fd for the life of the set, and
+//! the loop rebuilds its set from raw fds every turn), and the epoll sets and eventfds.
 //! Never: blocks beyond the timeout it is given, allocates.
 
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+
+use nix::sys::epoll::{EpollCreateFlags, EpollEvent, EpollFlags};
+use nix::sys::eventfd::EfdFlags;
 
 use super::check;
 
@@ -46,67 +50,46 @@ pub fn drain(fd: RawFd) {
     while nix::unistd::read(fd, &mut buf).is_ok_and(|n| n > 0) {}
 }
 
-/// Reads one fixed-size record (a counter, a `signalfd_siginfo`) from `fd`; false unless whole.
-///
-/// # Safety
-/// Any bytes must be a valid `T` (plain data without references or niches).
-pub(super) unsafe fn read_record<T>(fd: RawFd, record: &mut T) -> bool {
-    let size = size_of::<T>();
-    // SAFETY: `record` is writable for `size` bytes, and the caller vouches that whatever the
-    // kernel writes there is a valid `T`.
-    let n = unsafe { libc::read(fd, (record as *mut T).cast(), size) };
-    n == size as isize
-}
-
 /// A level-triggered epoll set: one pollable fd standing for several (readable when any is).
-pub struct Epoll(OwnedFd);
+pub struct Epoll(nix::sys::epoll::Epoll);
 
 impl Epoll {
     pub fn new() -> io::Result<Epoll> {
-        // SAFETY: plain syscall; a non-negative result is a new fd that we own.
-        let fd = check(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })?;
-        // SAFETY: `fd` is open and owned by nobody else.
-        Ok(Epoll(unsafe { OwnedFd::from_raw_fd(fd) }))
+        let flags = EpollCreateFlags::EPOLL_CLOEXEC;
+        Ok(Epoll(nix::sys::epoll::Epoll::new(flags)?))
     }
 
     /// Adds `fd` for reading.
     pub fn add(&self, fd: RawFd) -> io::Result<()> {
-        let mut ev = libc::epoll_event {
-            events: libc::EPOLLIN as u32,
-            u64: fd as u64,
-        };
-        // SAFETY: `ev` lives across the call; the kernel copies it.
-        check(unsafe { libc::epoll_ctl(self.fd(), libc::EPOLL_CTL_ADD, fd, &raw mut ev) }).map(drop)
+        // SAFETY: the caller's fd stays open for this call (the kernel keeps its own reference).
+        let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+        let event = EpollEvent::new(EpollFlags::EPOLLIN, fd as u64);
+        Ok(self.0.add(borrowed, event)?)
     }
 
     pub fn fd(&self) -> RawFd {
-        self.0.as_raw_fd()
+        self.0.0.as_raw_fd()
     }
 }
 
 /// A non-blocking eventfd: a counter that is readable while non-zero.
-pub struct EventFd(OwnedFd);
+pub struct EventFd(nix::sys::eventfd::EventFd);
 
 impl EventFd {
     pub fn new() -> io::Result<EventFd> {
-        // SAFETY: plain syscall; a non-negative result is a new fd that we own.
-        let fd = check(unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) })?;
-        // SAFETY: `fd` is open and owned by nobody else.
-        Ok(EventFd(unsafe { OwnedFd::from_raw_fd(fd) }))
+        let flags = EfdFlags::EFD_NONBLOCK | EfdFlags::EFD_CLOEXEC;
+        Ok(EventFd(nix::sys::eventfd::EventFd::from_flags(flags)?))
     }
 
-    /// Makes the fd readable (adds one to the counter).
+    /// Makes the fd readable (adds one to the counter). A full counter (EAGAIN) is already
+    /// readable.
     pub fn raise(&self) {
-        let one: u64 = 1;
-        // SAFETY: writes the 8 bytes of `one`; a full counter (EAGAIN) is already readable.
-        unsafe { libc::write(self.fd(), (&raw const one).cast(), 8) };
+        let _ = self.0.write(1);
     }
 
-    /// Resets the counter: the fd is no longer readable.
+    /// Resets the counter: the fd is no longer readable. EAGAIN (already zero) is fine.
     pub fn clear(&self) {
-        let mut n: u64 = 0;
-        // SAFETY: any 8 bytes are a valid u64. EAGAIN (already zero) is fine.
-        unsafe { read_record(self.fd(), &mut n) };
+        let _ = self.0.read();
     }
 
     pub fn fd(&self) -> RawFd {
