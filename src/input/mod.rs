@@ -72,10 +72,14 @@ pub struct Meta {
 /// datagram. Its exact size is also what keeps a sender's SCM_RIGHTS out: they do not fit, so
 /// the kernel closes those descriptors instead of installing them here (the datagram then
 /// comes without credentials and counts as untrusted).
+///
+/// Sender addresses are read only on sockets without credentials (UDP): the kernel writes no
+/// address for an unbound unix sender (syslog(3), logger), so that slot holds whatever was there.
 pub struct Batch {
     buf: Vec<u8>,
     size: usize,
     headers: MultiHeaders<SockaddrStorage>,
+    creds: bool,
     meta: heapless::Vec<Meta, BATCH>,
 }
 
@@ -87,6 +91,7 @@ impl Batch {
             buf: vec![0; size * BATCH],
             size,
             headers: MultiHeaders::preallocate(BATCH, creds.then(|| cmsg_space!(libc::ucred))),
+            creds,
             meta: heapless::Vec::new(),
         }
     }
@@ -94,7 +99,7 @@ impl Batch {
     /// Receives up to `BATCH` datagrams without blocking; 0 when none is waiting.
     pub fn recv(&mut self, fd: RawFd) -> io::Result<usize> {
         self.meta.clear();
-        let size = self.size;
+        let (size, creds) = (self.size, self.creds);
         let mut slots = self.buf.chunks_exact_mut(size);
         let mut iovs: [[IoSliceMut<'_>; 1]; BATCH] =
             std::array::from_fn(|_| [IoSliceMut::new(slots.next().unwrap_or_default())]);
@@ -108,7 +113,11 @@ impl Batch {
             let meta = Meta {
                 len: m.bytes.min(size),
                 truncated: m.flags.contains(MsgFlags::MSG_TRUNC),
-                addr: m.address.as_ref().and_then(socket_addr),
+                addr: if creds {
+                    None
+                } else {
+                    m.address.as_ref().and_then(socket_addr)
+                },
                 cred: m.cmsgs().ok().and_then(|mut c| {
                     c.find_map(|c| match c {
                         ControlMessageOwned::ScmCredentials(u) => u32::try_from(u.pid())
