@@ -4,7 +4,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use logtrigger::pattern::{Cache, Captures, Pattern, RuleSet};
+use logtrigger::pattern::{Cache, Captures, Engine, Pattern, RuleSet};
 
 /// The rules a router runs (the shipped default config and its logging rules).
 const RULES: &[&str] = &[
@@ -168,16 +168,50 @@ fn big_pattern_cases() -> Vec<(String, String, Vec<u8>)> {
     cases
 }
 
+/// 64 KiB of pseudo-random number fragments that a `%b` then 15 `%f` match at the end: every
+/// position is viable for the leading `%b`, so the reverse pass and the walk read it all.
+fn float_junk() -> Vec<u8> {
+    let frags: [&[u8]; 10] = [
+        b"1.5e3", b"-.5", b"7", b" ", b"e", b"1.", b"x", b"+", b"0x1f", b"1e-",
+    ];
+    let tail = b" 1 2 3 4 5 6 7 8 9 1 2 3 4 5 6x";
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut s = Vec::new();
+    while s.len() < 65536 - tail.len() {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        s.extend_from_slice(frags[(seed % 10) as usize]);
+    }
+    s.truncate(65536 - tail.len());
+    s.extend_from_slice(tail);
+    s
+}
+
 fn big_pattern_benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("big_pattern");
     g.sample_size(10);
     let mut cache = Cache::default();
     let mut caps = Captures::default();
-    for (name, pattern, subject) in big_pattern_cases() {
+    let mut cases = big_pattern_cases();
+    let floats = "%b %f %f %f %f %f %f %f %f %f %f %f %f %f %f %fx";
+    cases.push(("floats_junk_64k".into(), floats.into(), float_junk()));
+    for (name, pattern, subject) in &cases {
         let p = Pattern::compile(pattern.as_bytes()).unwrap();
         g.throughput(Throughput::Bytes(subject.len() as u64));
-        g.bench_function(&name, |b| {
-            b.iter(|| p.find(black_box(&subject), &mut cache, &mut caps))
+        g.bench_function(name, |b| {
+            b.iter(|| p.find(black_box(subject), &mut cache, &mut caps))
+        });
+    }
+    // The worst case of the reverse engine: its lazy DFA off (as when an adversary makes it
+    // give up), every step bit-parallel.
+    let mut plain = Cache::default();
+    plain.force(Some(Engine::Reverse { dfa_states: 0 }));
+    for (name, pattern, subject) in cases.iter().filter(|c| c.0.contains("64k")) {
+        let p = Pattern::compile(pattern.as_bytes()).unwrap();
+        g.throughput(Throughput::Bytes(subject.len() as u64));
+        g.bench_function(format!("{name}_no_dfa"), |b| {
+            b.iter(|| p.find(black_box(subject), &mut plain, &mut caps))
         });
     }
     g.finish();

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pkgs=(util-linux bsdutils busybox python3 nftables iproute2 dropbear-bin openssh-client sshpass
-      conntrack shellcheck socat iptables ipset procps gcc libc6-dev musl-tools
+      conntrack shellcheck socat iptables ipset procps gcc libc6-dev musl-tools make
       chromium chromium-driver python3-selenium)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -30,7 +30,11 @@ fn main() {
         std::process::exit(0)
     });
     let code = match command {
-        Command::Daemon { config, debug } => daemon::run(&config, debug),
+        Command::Daemon {
+            config,
+            debug,
+            dry_run,
+        } => daemon::run(&config, debug, dry_run),
         Command::Version => {
             cli::print(cli::args::version().as_bytes());
             0

@@ -271,19 +271,27 @@ impl Pipeline {
         now: i64,
         on_hit: &mut dyn FnMut(&Hit),
     ) {
-        let cut = frame.len() >= self.max_message || cut_by_musl(frame);
+        let cut = self.is_cut(frame);
         self.run_message(&syslog::parse(frame), source, cut, now, on_hit);
     }
 
-    /// Runs an already parsed frame (a whole one: not cut) through the rules.
+    /// Whether a received frame may have been cut: `max_message` bytes or more (the receive
+    /// buffer may have cut it), or a frame musl's syslog() may have cut ([`MUSL_SYSLOG_MAX`]).
+    pub fn is_cut(&self, frame: &[u8]) -> bool {
+        frame.len() >= self.max_message || cut_by_musl(frame)
+    }
+
+    /// Runs an already parsed frame through the rules; `cut`: the frame may have been cut
+    /// ([`Pipeline::is_cut`] of its bytes, or the kernel said so), its end is not the sender's.
     pub fn process_message(
         &mut self,
         msg: &Message,
         source: Source,
+        cut: bool,
         now: i64,
         on_hit: &mut dyn FnMut(&Hit),
     ) {
-        self.run_message(msg, source, false, now, on_hit);
+        self.run_message(msg, source, cut, now, on_hit);
     }
 
     fn run_message(
@@ -303,7 +311,21 @@ impl Pipeline {
         self.subject = scratch;
     }
 
-    /// Runs one subject (a file line, a kernel message, or a frame's subject) through the rules.
+    /// Runs a line of a tailed file or a kernel record through the rules. A line of
+    /// `max_message` bytes or more was cut by the reader (its end is not the writer's): it
+    /// counts for no rule with a script.
+    pub fn process_line(
+        &mut self,
+        line: &[u8],
+        source: Source,
+        now: i64,
+        on_hit: &mut dyn FnMut(&Hit),
+    ) {
+        let cut = line.len() >= self.max_message;
+        self.run(line, None, source, cut, now, on_hit);
+    }
+
+    /// Runs one subject (a replayed line, or a frame's subject) through the rules, as whole.
     pub fn process_subject(
         &mut self,
         subject: &[u8],
@@ -614,6 +636,7 @@ pub fn job(hit: &Hit, source: Source, when: i64) -> Option<crate::action::Job> {
         rule: rule.name.clone(),
         script,
         env: crate::action::build_env(&info),
+        counted: rule.maxfail > 1,
     })
 }
 

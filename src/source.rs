@@ -3,11 +3,10 @@
 //! and the actions (`LT_source`).
 //!
 //! Owns: the input kinds and their names, sets of them, a local sender's credentials and the
-//! lookup of its process name in `/proc`.
+//! lookup of its executable in `/proc`.
 //! Never: imports another module of the crate (it is the leaf the others share), allocates.
 
 use std::fmt::Write as _;
-use std::io::Read;
 use std::net::SocketAddr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -95,8 +94,8 @@ pub struct Cred {
     pub uid: u32,
 }
 
-/// Bytes of a process name the kernel keeps (`TASK_COMM_LEN` - 1).
-pub const COMM_MAX: usize = 15;
+/// Longest executable path looked at; a longer one is not trusted.
+const EXE_MAX: usize = 255;
 
 impl Cred {
     /// Root, or PID 1 (procd, which relays the stderr of the services it runs).
@@ -104,42 +103,47 @@ impl Cred {
         self.uid == 0 || self.pid == 1
     }
 
-    /// Whether the sending process is still alive and named `program` (`/proc/PID/comm`, which
-    /// keeps the first [`COMM_MAX`] bytes of a name). A tag with an instance in parentheses
-    /// names its process before them (OpenWrt runs OpenVPN as `openvpn(server)`: the process
-    /// is `openvpn`). A process that has gone is not. Reads two small stack buffers: no
-    /// allocation.
+    /// Whether the sending process is alive and runs the program `program`: its executable
+    /// (`/proc/PID/exe`) is a file named `program` that only root can have put there (owned by
+    /// root, in a directory owned by root, neither writable by group or others). A process
+    /// chooses its own name (`prctl`, a copy of a binary), not where its executable is. A tag
+    /// with an instance in parentheses names its program before them (OpenWrt runs OpenVPN as
+    /// `openvpn(server)`). A process that has gone, or runs a deleted file, is not trusted.
+    /// Stack buffers only: no allocation.
     pub fn is_named(&self, program: &[u8]) -> bool {
         let program = program.split(|&b| b == b'(').next().unwrap_or_default();
-        let mut name = [0u8; 32];
-        match self.comm(&mut name) {
-            Some(comm) => !comm.is_empty() && comm == &program[..program.len().min(COMM_MAX)],
-            None => false,
-        }
+        let mut buf = [0u8; EXE_MAX + 1];
+        let Some(exe) = self.exe(&mut buf) else {
+            return false;
+        };
+        let (dir, name) = match exe.iter().rposition(|&b| b == b'/') {
+            Some(0) => (&exe[..1], &exe[1..]),
+            Some(i) => (&exe[..i], &exe[i + 1..]),
+            None => return false,
+        };
+        !program.is_empty() && name == program && root_only(exe) && root_only(dir)
     }
 
-    /// The process name of `pid`, without its newline; `None` when the process is gone.
-    fn comm<'b>(&self, buf: &'b mut [u8; 32]) -> Option<&'b [u8]> {
+    /// The target of `/proc/PID/exe`; `None` when the process is gone or the path is too long.
+    fn exe<'b>(&self, buf: &'b mut [u8; EXE_MAX + 1]) -> Option<&'b [u8]> {
         let mut path = ProcPath::default();
-        write!(path, "/proc/{}/comm", self.pid).ok()?;
-        // A path this short is turned into a C string on the stack by std: no allocation.
-        let mut file =
-            std::fs::File::open(Path::new(std::ffi::OsStr::from_bytes(path.bytes()))).ok()?;
-        let mut len = 0;
-        while len < buf.len() {
-            match file.read(&mut buf[len..]) {
-                Ok(0) => break,
-                Ok(n) => len += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(_) => return None,
-            }
-        }
-        let name = &buf[..len];
-        Some(name.strip_suffix(b"\n").unwrap_or(name))
+        write!(path, "/proc/{}/exe\0", self.pid).ok()?;
+        let path = std::ffi::CStr::from_bytes_with_nul(path.bytes()).ok()?;
+        let n = crate::sys::fs::readlink(path, buf)?;
+        // A target that filled the buffer may have been cut.
+        (n > 0 && n <= EXE_MAX).then(|| &buf[..n])
     }
 }
 
-/// A `/proc/PID/comm` path, written on the stack.
+/// Whether the file at `path` is owned by root and writable by nobody else (no group or other
+/// write bit). A short path becomes a C string on the stack inside std: no allocation.
+fn root_only(path: &[u8]) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(Path::new(std::ffi::OsStr::from_bytes(path)))
+        .is_ok_and(|m| m.uid() == 0 && m.mode() & 0o022 == 0)
+}
+
+/// A `/proc/PID/…` path, written on the stack.
 #[derive(Default)]
 struct ProcPath {
     buf: [u8; 32],
@@ -176,7 +180,7 @@ pub enum Sender {
 
 impl Sender {
     /// Whether a frame from this sender may count for a rule watching `program` (SPEC §2):
-    /// root, PID 1, or a live process of that name.
+    /// root, PID 1, or a live process running that program (installed by root).
     pub fn may_speak_for(&self, program: &[u8]) -> bool {
         match self {
             Sender::Cred(c) => c.is_system() || c.is_named(program),
@@ -237,21 +241,27 @@ mod tests {
         let me = std::process::id();
         let uid = 65534;
         let own = Cred { pid: me, uid };
-        // This test binary's name, as the kernel keeps it.
+        // This test binary runs from a file that root put in a directory of root's (the test
+        // suite runs as root); anyone else's copy would not count.
+        let exe = std::env::current_exe().unwrap();
+        let name = exe.file_name().unwrap().as_bytes();
+        let installed = |p: &Path| {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::metadata(p).is_ok_and(|m| m.uid() == 0 && m.mode() & 0o022 == 0)
+        };
+        let by_root = installed(&exe) && installed(exe.parent().unwrap());
+        assert_eq!(Sender::Cred(own).may_speak_for(name), by_root);
+        assert!(!Sender::Cred(own).may_speak_for(b"dropbear"));
+        // The process name alone (what prctl sets) is not what counts.
         let comm = std::fs::read("/proc/self/comm").unwrap();
         let comm = comm.strip_suffix(b"\n").unwrap();
-        assert!(Sender::Cred(own).may_speak_for(comm));
-        assert!(!Sender::Cred(own).may_speak_for(b"dropbear"));
-        // A name longer than the kernel keeps is compared on its first 15 bytes.
-        let mut long = comm.to_vec();
-        if long.len() == COMM_MAX {
-            long.extend_from_slice(b"-and-more");
-            assert!(Sender::Cred(own).may_speak_for(&long));
+        if comm != name {
+            assert!(!Sender::Cred(own).may_speak_for(comm));
         }
-        // An instance in parentheses is not part of the process name.
-        let mut instance = comm[..comm.len().min(COMM_MAX)].to_vec();
+        // An instance in parentheses is not part of the program name.
+        let mut instance = name.to_vec();
         instance.extend_from_slice(b"(server)");
-        assert!(Sender::Cred(own).may_speak_for(&instance));
+        assert_eq!(Sender::Cred(own).may_speak_for(&instance), by_root);
         assert!(!Sender::Cred(own).may_speak_for(b"(server)"));
         let root = Cred { pid: me, uid: 0 };
         assert!(Sender::Cred(root).may_speak_for(b"dropbear"));

@@ -82,6 +82,7 @@ fn job_of(rule: &str, script: &Path, env: &[(&str, &str)]) -> Job {
         rule: rule.to_string(),
         script: script.to_path_buf(),
         env,
+        counted: false,
     }
 }
 
@@ -192,6 +193,7 @@ fn environment_reaches_the_script_byte_for_byte() {
             rule: "SIP_WrongPass".into(),
             script,
             env: env.clone(),
+            counted: true,
         },
         Instant::now(),
     );
@@ -583,7 +585,7 @@ fn debug_2_shows_output_line_by_line_without_blocking() {
 }
 
 #[test]
-fn a_rule_keeps_the_last_slot_free_and_queues_are_per_rule() {
+fn a_rule_keeps_the_last_slot_free_and_shares_the_queue_fairly() {
     let scratch = Scratch::new();
     let script = scratch.script(
         "wait.sh",
@@ -592,8 +594,8 @@ fn a_rule_keeps_the_last_slot_free_and_queues_are_per_rule() {
     let mut runner = Runner::new(limits(3, 4, Duration::ZERO));
     let now = Instant::now();
     let n = |i: usize| i.to_string();
-    // A logging rule fires 20 times: it takes two slots, never the third, and its queue of 4
-    // overflows.
+    // A logging rule fires 20 times: it takes two slots, never the third, and fills the queue
+    // of 4; the rest of its firings are dropped.
     let results: Vec<Submitted> = (0..20)
         .map(|i| runner.submit(job_of("log", &script, &[("LT_n", &n(i))]), now))
         .collect();
@@ -604,14 +606,37 @@ fn a_rule_keeps_the_last_slot_free_and_queues_are_per_rule() {
     );
     assert!(results[6..].iter().all(|&r| r == Dropped));
     assert_eq!((runner.running(), runner.queued()), (2, 4));
-    // A ban fires now: it starts at once in the kept slot; the next one waits in its own queue,
-    // which the full logging queue does not touch.
+    // A ban fires now: it starts at once in the kept slot. The next ones take the places of the
+    // logging rule's newest waiting jobs until both rules hold as many; then a ban is dropped.
     let ban = |i: usize| job_of("ban", &script, &[("LT_n", &format!("ban{i}"))]);
     assert_eq!(runner.submit(ban(0), now), Started);
-    for i in 1..5 {
-        assert_eq!(runner.submit(ban(i), now), Queued);
+    assert_eq!(runner.submit(ban(1), now), Queued);
+    assert_eq!(runner.submit(ban(2), now), Queued);
+    assert_eq!(runner.queued(), 4, "the queue stays bounded");
+    assert_eq!(
+        runner.submit(ban(3), now),
+        Dropped,
+        "2 waiting each: a fair share"
+    );
+    assert_eq!(
+        runner.submit(job_of("log", &script, &[("LT_n", "late")]), now),
+        Dropped
+    );
+    // A rule that counts before it fires (a ban proper) takes the place of a job of a rule
+    // that fires on every match, however many of its own wait.
+    let counted = |i: usize| Job {
+        counted: true,
+        ..job_of("counted", &script, &[("LT_n", &format!("ban-counted{i}"))])
+    };
+    for i in 0..4 {
+        assert_eq!(runner.submit(counted(i), now), Queued);
     }
-    assert_eq!(runner.submit(ban(5), now), Dropped, "the ban queue holds 4");
+    assert_eq!(runner.queued(), 4);
+    assert_eq!(
+        runner.submit(counted(4), now),
+        Dropped,
+        "nothing of an every-match rule is left to make room"
+    );
     fs::write(scratch.path("go"), "").unwrap();
     assert!(service_until(&mut runner, BOUND, |r| {
         assert!(r.running() <= 3);
@@ -620,9 +645,20 @@ fn a_rule_keeps_the_last_slot_free_and_queues_are_per_rule() {
     let order = fs::read_to_string(scratch.path("order")).unwrap();
     let mut bans: Vec<&str> = order.lines().filter(|l| l.starts_with("ban")).collect();
     bans.sort();
-    assert_eq!(bans, ["ban0", "ban1", "ban2", "ban3", "ban4"]);
-    assert_eq!(order.lines().count(), 2 + 4 + 5);
-    assert_eq!(runner.stats().dropped, 14 + 1);
+    assert_eq!(
+        bans,
+        [
+            "ban-counted0",
+            "ban-counted1",
+            "ban-counted2",
+            "ban-counted3",
+            "ban0"
+        ]
+    );
+    let mut logs: Vec<&str> = order.lines().filter(|l| !l.starts_with("ban")).collect();
+    logs.sort();
+    assert_eq!(logs, ["0", "1"], "the waiting ones made room: {order}");
+    assert_eq!(runner.stats().dropped, 14 + 2 + 1 + 1 + 4 + 1);
     assert_no_children();
 }
 

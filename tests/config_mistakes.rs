@@ -171,6 +171,19 @@ fn cases() -> Vec<(&'static str, String, Verdict)> {
             Refused("cfg:5: time '1.5h' is not a duration (seconds, or a number with s m h d w: 90, 10m, 1h, 1d)"),
         ),
         (
+            "a ban time the ban script would not read",
+            dropbear("\toption bantime '1 hour'\n"),
+            Refused("cfg:5: bantime '1 hour' is not a duration (seconds, or a number with s m h d w: 90, 10m, 1h, 1d)"),
+        ),
+        (
+            "a ban time with a unit reaches the script as written",
+            dropbear("\toption bantime '2h'\n"),
+            Means(|c| {
+                let extra = &c.rules[0].extra;
+                assert!(extra.iter().any(|(k, v)| k == "bantime" && v == "2h"), "{extra:?}");
+            }),
+        ),
+        (
             "time of zero",
             dropbear("\toption time '0m'\n"),
             Refused("cfg:5: time '0m' is out of range 1s..=365d"),

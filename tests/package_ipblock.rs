@@ -805,6 +805,37 @@ fn never_bans_special_or_own_addresses_in_any_spelling() {
     assert!(r.has("ban4", "192.0.2.2"));
 }
 
+/// A value from a log line never names a network: `LT_ip='2a00::/8'` would ban an eighth of the
+/// IPv6 Internet. Only the admin's ban by hand may name one.
+#[test]
+fn a_firing_never_bans_a_network_only_the_admin_does() {
+    let r = Router::new();
+    for value in [
+        "2a00::/8",
+        "2001:db8:bad::/48",
+        "[2001:db8::]/64",
+        "198.51.100.0/24",
+    ] {
+        for shell in SHELLS {
+            let out = r.cmd(shell, &[], &[("LT_ip", value), ("LT_name", "Test")]);
+            let out = { out }.output().unwrap();
+            assert_eq!(out.status.code(), Some(1), "{shell:?} banned {value}");
+            assert!(text(&out).contains("refused address"), "{}", text(&out));
+        }
+    }
+    assert!(!r.table_exists(), "nothing reached the firewall");
+    assert_eq!(
+        r.run(&["ban", "2001:db8:bad::/48"], &[]).status.code(),
+        Some(0)
+    );
+    assert!(r.has("net6", "2001:db8:bad::/48"));
+    assert_eq!(
+        r.run(&["unban", "2001:db8:bad::/48"], &[]).status.code(),
+        Some(0)
+    );
+    assert!(!r.has("net6", "2001:db8:bad::/48"));
+}
+
 #[test]
 fn escalation_multiplies_bans_up_to_the_cap_and_forgets_after_the_memory() {
     let r = Router::new();

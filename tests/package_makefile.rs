@@ -189,6 +189,9 @@ fn every_installed_file_exists_and_lands_where_the_spec_says() {
         "/etc/config/logtrigger",
         "/etc/logtrigger/ipblock.sh",
         "/etc/logtrigger/logit.sh",
+        "/usr/share/logtrigger/fw4.include",
+        "/etc/uci-defaults/90-logtrigger-firewall",
+        "/lib/upgrade/keep.d/logtrigger",
     ]
     .into_iter()
     .map(str::to_owned)

@@ -3,7 +3,7 @@
 //! Patterns are random sequences of literals, whitespace runs and conversions; subjects are
 //! built from the same literals and conversion-like fragments, so most pairs are near-misses.
 
-use logtrigger::pattern::{Cache, Captures, Pattern, RuleSet};
+use logtrigger::pattern::{Cache, Captures, Engine, Pattern, RuleSet};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use regex::bytes::Regex;
@@ -182,6 +182,17 @@ fn build_subject(pattern: &[u8], recipe: &[(u8, usize)]) -> Vec<u8> {
     s
 }
 
+/// Caches that run every search on the Pike VM alone and on the reverse engine alone.
+fn forced_caches() -> (Cache, Cache) {
+    let mut pike = Cache::default();
+    pike.force(Some(Engine::Pike));
+    let mut reverse = Cache::default();
+    reverse.force(Some(Engine::Reverse {
+        dfa_states: usize::MAX,
+    }));
+    (pike, reverse)
+}
+
 fn check(
     pattern: &[u8],
     subject: &[u8],
@@ -232,9 +243,10 @@ fn check(
         &want_seen[want_seen.len().min(1)..],
         "subset of one"
     );
+    let (mut pike, mut reverse) = forced_caches();
     let mut pike_caps = Captures::default();
     prop_assert_eq!(
-        p.find_pike(subject, cache, &mut pike_caps),
+        p.find(subject, &mut pike, &mut pike_caps),
         got,
         "Pike VM disagrees"
     );
@@ -243,7 +255,7 @@ fn check(
     }
     let mut rev_caps = Captures::default();
     prop_assert_eq!(
-        p.find_reverse(subject, cache, &mut rev_caps),
+        p.find(subject, &mut reverse, &mut rev_caps),
         got,
         "reverse engine disagrees"
     );
@@ -400,8 +412,8 @@ fn long_subjects_match_oracle() {
     ];
     // The default lazy DFA, one so small that it clears and gives up, and none at all.
     let mut caches = [Cache::default(), Cache::default(), Cache::default()];
-    caches[1].limit_reverse_states(2);
-    caches[2].limit_reverse_states(0);
+    caches[1].force(Some(Engine::Reverse { dfa_states: 2 }));
+    caches[2].force(Some(Engine::Reverse { dfa_states: 0 }));
     // Each cache sees every case, in order.
     for (pattern, subject) in cases {
         let re = Regex::new(&translate(pattern.as_bytes())).unwrap();

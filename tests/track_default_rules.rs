@@ -284,7 +284,7 @@ fn captures_of_each_ban_rule() {
         (
             "luci_failed_login",
             "uhttpd[2]: luci: failed login on / for x from 203.0.113.9 from 192.0.2.9",
-            Some(&["/", "x", "203.0.113.9 from 192.0.2.9"]),
+            Some(&["/", "x from 203.0.113.9", "192.0.2.9"]),
         ),
         (
             "sshd_failed_password",

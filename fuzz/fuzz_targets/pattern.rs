@@ -3,7 +3,7 @@
 //! Input: pattern bytes, a NUL, then the subject (no NUL: the whole input is both).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use logtrigger::pattern::{Cache, Captures, MAX_CAPTURES, Pattern, RuleSet};
+use logtrigger::pattern::{Cache, Captures, Engine, MAX_CAPTURES, Pattern, RuleSet};
 
 fuzz_target!(|data: &[u8]| {
     let (pattern, subject) = match data.iter().position(|&b| b == 0) {
@@ -17,15 +17,32 @@ fuzz_target!(|data: &[u8]| {
     let mut cache = Cache::default();
     let mut caps = Captures::default();
     let found = p.find(subject, &mut cache, &mut caps);
-    let mut pike = Captures::default();
-    assert_eq!(p.find_pike(subject, &mut cache, &mut pike), found);
-    let mut reverse = Captures::default();
-    assert_eq!(p.find_reverse(subject, &mut cache, &mut reverse), found);
+    // Every engine alone: the segment engine (Pike VM when it gives up), the Pike VM, the
+    // reverse engine with its lazy DFA, and with a store so small that it clears and gives up.
+    let mut forced = [
+        Engine::Segments,
+        Engine::Pike,
+        Engine::Reverse {
+            dfa_states: usize::MAX,
+        },
+        Engine::Reverse { dfa_states: 2 },
+    ]
+    .map(|e| {
+        let mut c = Cache::default();
+        c.force(Some(e));
+        (c, Captures::default())
+    });
+    for (c, caps) in &mut forced {
+        assert_eq!(p.find(subject, c, caps), found);
+    }
+    let [_, (_, pike), (_, reverse), (_, tiny)] = &forced;
     if !found {
         return;
     }
-    assert_eq!(pike, caps, "engines disagree");
-    assert_eq!(reverse, caps, "reverse engine disagrees");
+    assert_eq!(*pike, caps, "engines disagree");
+    assert_eq!(*reverse, caps, "reverse engine disagrees");
+    assert_eq!(*tiny, caps, "reverse engine with a tiny lazy DFA disagrees");
+    assert_eq!(forced[0].1, caps, "segment engine disagrees");
     assert_eq!(caps.len(), p.captures_len());
     let mut last_end = 0;
     for k in 0..caps.len() {

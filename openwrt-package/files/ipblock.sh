@@ -165,6 +165,8 @@ check_addr() {
 	fi
 	_flags=
 	[ "$PORTMODE" = 1 ] && _flags=--port
+	# A network (ADDR/LEN) only when an admin names one: never from a log line.
+	[ "$NETOK" = 1 ] && _flags="$_flags --net"
 	[ -n "$2" ] && _flags="$_flags --prefix6=$2"
 	# shellcheck disable=SC2086 # $_flags is our own list of options
 	_res=$("$LT_BIN" addr $_flags -- "$1" 2>&1)
@@ -408,6 +410,8 @@ escalate() {
 do_ban() {
 	_p6=
 	[ "$3" = auto ] && _p6=$(opt_int ban_prefix6 "$LT_ban_prefix6" '' 1 128)
+	NETOK=0
+	[ "$3" = manual ] && NETOK=1
 	need_addr "$1" "$_p6"
 	_base=$(opt_secs bantime "$2" "$DEFAULT_BANTIME")
 	if [ "$3" = auto ]; then
@@ -458,6 +462,7 @@ do_ban() {
 
 do_unban() {
 	PORTMODE=0
+	NETOK=1
 	if [ ! -x "$LT_BIN" ]; then
 		# Lifting a ban needs no safety check: a plain address, as nft reads it, will do.
 		case "$1" in '' | *[!0-9a-fA-F.:]*)

@@ -1,12 +1,16 @@
-//! The bounded script runner (SPEC §7): at most `max_jobs` scripts at once, a FIFO queue of
-//! `max_queue` per rule served round-robin, TERM at `script_timeout` then KILL 5 s later, every
-//! child reaped.
+//! The bounded script runner (SPEC §7): at most `max_jobs` scripts at once, at most `max_queue`
+//! waiting jobs in per-rule FIFO queues served round-robin, TERM at `script_timeout` then KILL
+//! 5 s later, every child reaped.
 //!
 //! # Fairness
 //!
 //! A rule that fires on every line (a logging rule) must never delay or drop another rule's
-//! firing (a ban). So each rule has its own queue, bounded by `max_queue`: a flood of one rule's
-//! firings fills only its own queue. A free slot goes to the rules with waiting jobs in turn
+//! firing (a ban). So each rule has its own queue, and the `max_queue` waiting jobs are shared:
+//! when they are all taken, a firing of a rule that counts ([`Job::counted`], a ban) takes the
+//! place of the newest job of the longest queue of a rule that fires on every match (a logging
+//! rule); between rules of one kind, a job of a rule with fewer waiting jobs than the longest
+//! queue takes the place of that queue's newest job (a flood of one rule's firings only ever
+//! crowds out its own). Otherwise the new job is dropped. A free slot goes to the rules with waiting jobs in turn
 //! (round-robin), oldest job first within a rule. And a rule that already runs a script never
 //! takes the last free slot: that one is kept for a rule running nothing, so a ban starts at
 //! once even while a logging rule's scripts hold the other slots (with `max_jobs` 1 there is
@@ -50,6 +54,10 @@ pub struct Job {
     pub rule: String,
     pub script: PathBuf,
     pub env: Vec<(OsString, OsString)>,
+    /// The firing of a rule that counts (`maxfail` above 1: a ban), not of one that fires on
+    /// every match (a logging rule): when the queue is full it takes the place of a waiting
+    /// job of a rule that fires on every match.
+    pub counted: bool,
 }
 
 /// The runner's configuration (global options `max_jobs`, `max_queue`, `script_timeout`, `debug`).
@@ -57,7 +65,7 @@ pub struct Job {
 pub struct Limits {
     /// Scripts running at once; 0 is taken as 1.
     pub max_jobs: usize,
-    /// Jobs of one rule waiting for a slot; beyond it that rule's jobs are dropped.
+    /// Jobs waiting for a slot, all rules together (shared fairly: see the module doc).
     pub max_queue: usize,
     /// Running time before SIGTERM; `Duration::ZERO` means no timeout.
     pub timeout: Duration,
@@ -73,7 +81,8 @@ pub enum Submitted {
     Started,
     /// All slots are busy; it waits in the queue.
     Queued,
-    /// Its rule's queue is full; it was discarded and counted in [`Stats::dropped`].
+    /// `max_queue` jobs wait and its rule's queue is the longest; it was discarded and counted
+    /// in [`Stats::dropped`].
     Dropped,
 }
 
@@ -114,6 +123,8 @@ pub struct Runner {
 #[derive(Debug)]
 struct RuleQueue {
     rule: String,
+    /// Its rule counts before it fires ([`Job::counted`]).
+    counted: bool,
     jobs: VecDeque<Job>,
 }
 
@@ -166,10 +177,12 @@ impl Runner {
     }
 
     /// Starts `job` if a slot is free for its rule and nothing of its rule waits, else queues it
-    /// behind its rule's other jobs, else (its rule's queue is full) drops it. Never blocks.
+    /// behind its rule's other jobs (making room by dropping the newest job of a longer queue
+    /// when `max_queue` jobs wait), else (its rule's queue is the longest) drops it. Never
+    /// blocks.
     pub fn submit(&mut self, job: Job, now: Instant) -> Submitted {
         self.start_queued(now);
-        let q = self.queue_of(&job.rule);
+        let q = self.queue_of(&job.rule, job.counted);
         if self.queues[q].jobs.is_empty() && self.may_start(&job.rule) {
             // Its turn is taken: the other rules' waiting jobs come next.
             self.last = q;
@@ -177,7 +190,10 @@ impl Runner {
             return Submitted::Started;
         }
         let waiting = self.queues[q].jobs.len();
-        if waiting < self.limits.max_queue {
+        if self.queued() >= self.limits.max_queue {
+            self.make_room(waiting, job.counted);
+        }
+        if self.queued() < self.limits.max_queue {
             if self.limits.debug >= 1 {
                 log(format_args!(
                     "[{}] queued ({} waiting)",
@@ -276,6 +292,39 @@ impl Runner {
         }
     }
 
+    /// Makes room for a job of a rule with `than` waiting jobs: drops the newest job of the
+    /// longest queue of a rule that fires on every match when the job is `counted`, else of the
+    /// longest queue of its own kind when that holds more than `than`.
+    fn make_room(&mut self, than: usize, counted: bool) {
+        let every_match = |q: &&mut RuleQueue| !q.counted && !q.jobs.is_empty();
+        let victim = match self.queues.iter_mut().filter(every_match).count() {
+            n if counted && n > 0 => self
+                .queues
+                .iter_mut()
+                .filter(|q| !q.counted)
+                .max_by_key(|q| q.jobs.len()),
+            _ => self
+                .queues
+                .iter_mut()
+                .filter(|q| q.counted == counted)
+                .max_by_key(|q| q.jobs.len())
+                .filter(|q| q.jobs.len() > than),
+        };
+        let Some(longest) = victim else {
+            return;
+        };
+        if let Some(job) = longest.jobs.pop_back() {
+            self.stats.dropped += 1;
+            if self.limits.debug >= 1 {
+                log(format_args!(
+                    "[{}] queue full, dropped {} to make room for another rule",
+                    job.rule,
+                    job.script.display()
+                ));
+            }
+        }
+    }
+
     /// Fills free slots from the rules' queues in turn, oldest job of a rule first.
     fn start_queued(&mut self, now: Instant) {
         while let Some(q) = self.next_queue() {
@@ -307,12 +356,16 @@ impl Runner {
     }
 
     /// The index of `rule`'s queue, created empty on its first firing.
-    fn queue_of(&mut self, rule: &str) -> usize {
+    fn queue_of(&mut self, rule: &str, counted: bool) -> usize {
         match self.queues.iter().position(|q| q.rule == rule) {
-            Some(q) => q,
+            Some(q) => {
+                self.queues[q].counted = counted;
+                q
+            }
             None => {
                 self.queues.push(RuleQueue {
                     rule: rule.to_string(),
+                    counted,
                     jobs: VecDeque::new(),
                 });
                 self.queues.len() - 1

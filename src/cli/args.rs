@@ -17,6 +17,7 @@ pub enum Command {
     Daemon {
         config: PathBuf,
         debug: Option<u8>,
+        dry_run: bool,
     },
     Version,
     Check(check::Args),
@@ -51,6 +52,11 @@ struct Top {
     /// print the version and exit
     #[argh(switch, short = 'V')]
     version: bool,
+
+    /// dry run: print the script and environment of each firing instead of running it (nothing
+    /// is banned); with -D 1 or more
+    #[argh(switch, short = 'n')]
+    dry_run: bool,
 
     #[argh(subcommand)]
     command: Option<Sub>,
@@ -176,6 +182,10 @@ struct AddrCmd {
     /// each value must be spelled exactly as it is printed (a saved file's entries)
     #[argh(switch)]
     exact: bool,
+    /// accept an IPv6 network ADDR/LEN (an admin's ban by hand); a value from a log line never
+    /// names one
+    #[argh(switch)]
+    net: bool,
     /// values to check: an address (`:port`, `[v6]`, `[v6]:port` allowed) or an IPv6 network
     #[argh(positional)]
     values: Vec<String>,
@@ -267,6 +277,7 @@ fn command(top: Top) -> Result<Command, Stop> {
         None => Command::Daemon {
             config: top.config,
             debug: top.debug,
+            dry_run: top.dry_run,
         },
         Some(Sub::Check(c)) => Command::Check(check::Args { config: c.config }),
         Some(Sub::Test(t)) => Command::Test(test::Args {
@@ -306,6 +317,7 @@ fn command(top: Top) -> Result<Command, Stop> {
             port: a.port,
             prefix6: a.prefix6,
             exact: a.exact,
+            net: a.net,
             values: a.values,
         })),
     })
@@ -341,10 +353,22 @@ mod tests {
 
     #[test]
     fn daemon_and_sub_commands() {
-        let Ok(Command::Daemon { config, debug }) = run("-D 5 --config /x") else {
+        let Ok(Command::Daemon {
+            config,
+            debug,
+            dry_run,
+        }) = run("-D 5 --config /x")
+        else {
             panic!("not the daemon");
         };
-        assert_eq!((config, debug), (PathBuf::from("/x"), Some(5)));
+        assert_eq!(
+            (config, debug, dry_run),
+            (PathBuf::from("/x"), Some(5), false)
+        );
+        let Ok(Command::Daemon { dry_run, .. }) = run("--dry-run -D 1") else {
+            panic!("not the daemon");
+        };
+        assert!(dry_run);
         let Ok(Command::Test(t)) = run("-c /top test a --json -r r -- --run -") else {
             panic!("not test");
         };

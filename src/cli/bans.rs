@@ -26,6 +26,9 @@ pub struct AddrArgs {
     pub prefix6: Option<u8>,
     /// each value must be spelled exactly as it is printed (a saved file's entries)
     pub exact: bool,
+    /// an IPv6 network `ADDR/LEN` is accepted (an admin's ban by hand, a saved entry); a value
+    /// from a log line never names a network
+    pub net: bool,
     /// values to check: an address (`:port`, `[v6]`, `[v6]:port` allowed) or an IPv6 network
     pub values: Vec<String>,
 }
@@ -44,93 +47,6 @@ pub enum Admin {
 pub enum Command {
     Addr(AddrArgs),
     Admin(Admin),
-}
-
-/// The sub-commands parsed here.
-pub const NAMES: [&str; 4] = ["addr", "bans", "ban", "unban"];
-
-pub const HELP: &str = "\
-Usage: logtrigger bans [--json]
-       logtrigger ban <addr> [<time>]
-       logtrigger unban <addr> | --all
-
-Show the bans (address, rule, remaining time, bantime, times banned), ban an address by hand
-for <time> (seconds or 10m 2h 1d 1w; default 1h), lift one ban or every ban.
-
-Options:
-  --json            one JSON object with the list of bans
-  --all             lift every ban (unban)
-  --help, help      display usage information
-";
-
-/// Parses the arguments after the sub-command `name` (one of [`NAMES`]). `Ok(None)`: help.
-/// Everything after `--` is a value, never an option.
-pub fn parse_args(name: &str, all: &[String]) -> Result<Option<Command>, String> {
-    let (args, after) = match all.iter().position(|a| a == "--") {
-        Some(i) => (&all[..i], &all[i + 1..]),
-        None => (all, &all[..0]),
-    };
-    if args.iter().any(|a| a == "--help" || a == "help") {
-        return Ok(None);
-    }
-    let flag = |f: &str| args.iter().any(|a| a == f);
-    let mut plain: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
-    plain.extend(after);
-    let known: &[&str] = match name {
-        "addr" => &["--port", "--exact"],
-        "bans" => &["--json"],
-        "unban" => &["--all"],
-        _ => &[],
-    };
-    if let Some(bad) = args.iter().find(|a| {
-        a.starts_with("--")
-            && !known.contains(&a.as_str())
-            && !(name == "addr" && a.starts_with("--prefix6="))
-    }) {
-        return Err(format!("Unrecognized argument: {bad}\n"));
-    }
-    let cmd = match (name, plain.as_slice()) {
-        ("addr", values) => {
-            let prefix6 = match args.iter().find_map(|a| a.strip_prefix("--prefix6=")) {
-                None => None,
-                Some(n) => Some(
-                    n.parse::<u8>()
-                        .ok()
-                        .filter(|n| (1..=128).contains(n))
-                        .ok_or(format!(
-                            "Error parsing option '--prefix6' with value '{n}': not 1..=128\n"
-                        ))?,
-                ),
-            };
-            Command::Addr(AddrArgs {
-                port: flag("--port"),
-                prefix6,
-                exact: flag("--exact"),
-                values: values.iter().map(|v| v.to_string()).collect(),
-            })
-        }
-        ("bans", []) => Command::Admin(Admin::List {
-            json: flag("--json"),
-        }),
-        ("ban", [addr]) => Command::Admin(Admin::Ban {
-            addr: addr.to_string(),
-            time: None,
-        }),
-        ("ban", [addr, time]) => Command::Admin(Admin::Ban {
-            addr: addr.to_string(),
-            time: Some(time.to_string()),
-        }),
-        ("unban", [addr]) if !flag("--all") => Command::Admin(Admin::Unban {
-            addr: Some(addr.to_string()),
-        }),
-        ("unban", []) if flag("--all") => Command::Admin(Admin::Unban { addr: None }),
-        _ => {
-            return Err(format!(
-                "usage: logtrigger {name}: wrong arguments (see logtrigger {name} --help)\n"
-            ));
-        }
-    };
-    Ok(Some(cmd))
 }
 
 /// Runs a command of this module and returns the exit code.
@@ -189,7 +105,12 @@ pub fn run_addr(args: AddrArgs) -> i32 {
     let mut out = String::new();
     let mut code = 0;
     for v in &args.values {
-        let checked = check(v, args.port, args.prefix6, &own).and_then(|unit| {
+        let network = v.contains('/') && !(args.net || args.exact);
+        let checked = match network {
+            true => Err("a network: only an admin's ban by hand may name one".to_string()),
+            false => check(v, args.port, args.prefix6, &own),
+        };
+        let checked = checked.and_then(|unit| {
             if args.exact && unit.to_string() != *v {
                 return Err(format!("not canonical (would be {unit})"));
             }
@@ -465,45 +386,5 @@ mod tests {
         assert!(refused("2001:db8:1:2::/64", &own));
         assert!(refused("2001:db8:9:9::1/64", &own), "host bits");
         assert!(refused("::/64", &own));
-    }
-
-    fn args(name: &str, line: &str) -> Result<Option<Command>, String> {
-        let v: Vec<String> = line.split_whitespace().map(String::from).collect();
-        parse_args(name, &v)
-    }
-
-    #[test]
-    fn command_lines() {
-        assert!(matches!(
-            args("bans", "--json"),
-            Ok(Some(Command::Admin(Admin::List { json: true })))
-        ));
-        let Ok(Some(Command::Admin(Admin::Ban { addr, time }))) = args("ban", "1.2.3.4 2h") else {
-            panic!("not ban");
-        };
-        assert_eq!((addr.as_str(), time.as_deref()), ("1.2.3.4", Some("2h")));
-        assert!(matches!(
-            args("unban", "--all"),
-            Ok(Some(Command::Admin(Admin::Unban { addr: None })))
-        ));
-        let Ok(Some(Command::Addr(a))) = args("addr", "--port --prefix6=64 -- --port x") else {
-            panic!("not addr");
-        };
-        assert!(a.port && !a.exact && a.prefix6 == Some(64));
-        assert_eq!(a.values, ["--port", "x"], "after -- every word is a value");
-        assert!(matches!(args("ban", "--help"), Ok(None)));
-        for bad in [
-            ("ban", ""),
-            ("ban", "a b c"),
-            ("ban", "--json a"),
-            ("unban", "a --all"),
-            ("bans", "x"),
-            ("bans", "--js"),
-            ("bans", "--all"),
-            ("unban", "--prefix6=64 a"),
-        ] {
-            assert!(args(bad.0, bad.1).is_err(), "{bad:?}");
-        }
-        assert!(args("addr", "--prefix6=0 x").is_err());
     }
 }

@@ -211,7 +211,8 @@ impl Replay {
             .unwrap_or(now);
         // A replayed line: its sender was vouched for by the logger, not by credentials here.
         let source = Source::Unix(Sender::Replayed);
-        pipeline.process_message(&msg, source, when, &mut |h| report(h, when, source));
+        // A replayed line carries no sign of a cut (logd and logread drop the newline).
+        pipeline.process_message(&msg, source, false, when, &mut |h| report(h, when, source));
         if let Some(r) = runner.as_mut() {
             r.service(Instant::now());
         }

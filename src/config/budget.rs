@@ -18,6 +18,7 @@ use super::values::{Bad, bad, single};
 use super::{Global, Rule, uci::Opt};
 use crate::input::{BATCH, forward::RETRY_SLOTS};
 use crate::track::KeyTracker;
+use crate::track::conntrack::WAITING_MAX;
 
 /// The default `max_memory`.
 pub const DEFAULT_LIMIT: u64 = 16 << 20;
@@ -132,8 +133,12 @@ fn buffers(g: &Global, rules: &[Rule]) -> u64 {
     if g.kmsg {
         sum += KMSG_RECORD;
     }
-    // Each queued or running job holds at most one message's worth of captured values.
+    // Each queued or running job holds at most one message's worth of captured values, and so
+    // does each firing waiting for proof of presence (rules with `verify`).
     sum += (g.max_queue + g.max_jobs) as u64 * (m + JOB_BYTES);
+    if rules.iter().any(|r| r.enabled && r.verify.is_some()) {
+        sum += WAITING_MAX as u64 * (m + JOB_BYTES);
+    }
     sum
 }
 

@@ -431,7 +431,7 @@ fn query(server: SocketAddr, host: &str, qtype: u16) -> io::Result<Option<IpAddr
         socket.send(&question)?;
         loop {
             match socket.recv(&mut buf) {
-                Ok(n) => match answer(&buf[..n], id, qtype) {
+                Ok(n) => match answer(&buf[..n], &question) {
                     Some(found) => return Ok(found),
                     None => continue,
                 },
@@ -451,8 +451,15 @@ fn query(server: SocketAddr, host: &str, qtype: u16) -> io::Result<Option<IpAddr
     Err(io::ErrorKind::TimedOut.into())
 }
 
-/// A query id that an off-path sender cannot simply guess: clock nanoseconds mixed with the pid.
+/// A query id an off-path sender cannot guess (with the kernel's random source port, 32 bits
+/// to guess): from the kernel's random source, else the clock's nanoseconds.
 fn query_id(qtype: u16) -> u16 {
+    use std::io::Read;
+    let mut b = [0u8; 2];
+    let random = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b));
+    if random.is_ok() {
+        return u16::from_ne_bytes(b);
+    }
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
@@ -477,12 +484,16 @@ fn question(id: u16, host: &str, qtype: u16) -> Option<Vec<u8>> {
     Some(q)
 }
 
-/// Reads a reply: `None` when it is not a reply to `id` (or is malformed), `Some(None)` when it
-/// holds no record of `qtype` (no such name, no address of that family), else the first address.
+/// Reads a reply to the query `q`: `None` when it is not one (another id, another question:
+/// names compared without case, as DNS does; or malformed), `Some(None)` when it holds no
+/// record of the asked type (no such name, no address of that family), else the first address.
 /// CNAME records are skipped: recursive servers put the target's records in the same answer.
-fn answer(m: &[u8], id: u16, qtype: u16) -> Option<Option<IpAddr>> {
+fn answer(m: &[u8], q: &[u8]) -> Option<Option<IpAddr>> {
     let be16 = |at: usize| m.get(at..at + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
-    if be16(0)? != id || m.get(2)? & 0x80 == 0 {
+    let asked = q.get(12..)?;
+    let qtype = u16::from_be_bytes([*q.get(q.len() - 4)?, *q.get(q.len() - 3)?]);
+    let same_question = be16(4)? == 1 && m.get(12..12 + asked.len())?.eq_ignore_ascii_case(asked);
+    if m.get(..2)? != q.get(..2)? || m.get(2)? & 0x80 == 0 || !same_question {
         return None;
     }
     let mut at = 12;
@@ -558,11 +569,25 @@ mod tests {
     fn answers() {
         let q = question(7, "collector.lan", A).unwrap();
         let r = reply(&q);
-        assert_eq!(answer(&r, 7, A), Some(Some([192, 0, 2, 7].into())));
-        assert_eq!(answer(&r, 8, A), None, "another id");
-        assert_eq!(answer(&r, 7, AAAA), Some(None), "no record of that type");
-        assert_eq!(answer(&r[..r.len() - 3], 7, A), None, "truncated");
-        assert_eq!(answer(&q, 7, A), None, "a query, not a reply");
+        assert_eq!(answer(&r, &q), Some(Some([192, 0, 2, 7].into())));
+        let other_id = question(8, "collector.lan", A).unwrap();
+        assert_eq!(answer(&r, &other_id), None, "another id");
+        let other_name = question(7, "collectox.lan", A).unwrap();
+        assert_eq!(answer(&r, &other_name), None, "another name");
+        let upper = question(7, "COLLECTOR.lan", A).unwrap();
+        assert_eq!(answer(&r, &upper), Some(Some([192, 0, 2, 7].into())));
+        let aaaa = question(7, "collector.lan", AAAA).unwrap();
+        assert_eq!(answer(&r, &aaaa), None, "another question type");
+        let mut no_record = reply(&aaaa);
+        no_record.truncate(aaaa.len());
+        no_record[7] = 0;
+        assert_eq!(
+            answer(&no_record, &aaaa),
+            Some(None),
+            "no record of that type"
+        );
+        assert_eq!(answer(&r[..r.len() - 3], &q), None, "truncated");
+        assert_eq!(answer(&q, &q), None, "a query, not a reply");
     }
 
     #[test]

@@ -11,6 +11,13 @@ use super::values::{
 use super::{Global, Rule, RuleOptions, SourceKind, Sources, Verify};
 use crate::pattern::Pattern;
 
+/// Script options the shipped ban script reads as durations (`s m h d w`): checked here, so
+/// that a typo is an error instead of the script's default.
+const SCRIPT_DURATIONS: [&str; 3] = ["bantime", "bantime_max", "bantime_memory"];
+
+/// The longest of those the script takes (its 8-digit seconds: about three years).
+const MAX_SCRIPT_DURATION: u64 = 99_999_999;
+
 /// Environment variables every firing sets (`LT_<name>`); field and extra names must not clash.
 /// The action module owns the list, in the order it emits them.
 pub const BUILTINS: &[&str] = &crate::action::BUILTIN_NAMES;
@@ -81,6 +88,10 @@ pub(super) fn rule(sec: &Section, index: usize, global: &Global) -> Result<Rule,
             other => {
                 let value = extra_value(&opt.value);
                 check_extra(other, &rule.fields, opt.line)?;
+                if SCRIPT_DURATIONS.contains(&other) {
+                    // Reaches the script as written; the shipped ban script reads it so.
+                    duration(opt, 1, MAX_SCRIPT_DURATION)?;
+                }
                 rule.extra.push((other.to_string(), value));
             }
         }

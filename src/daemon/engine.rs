@@ -24,6 +24,8 @@ use crate::track::conntrack::{self, Conntrack};
 /// Pipeline and runner together.
 pub struct Engine {
     debug: u8,
+    /// Firings print their script and environment instead of running it (`--dry-run`).
+    dry_run: bool,
     pipeline: Pipeline,
     runner: Runner,
     proof: Proof,
@@ -54,10 +56,6 @@ struct Awaiting {
     job: Option<Job>,
 }
 
-/// Firings waiting for proof at most; beyond, a firing keeps its key's history instead (its
-/// next event fires again).
-const WAITING_MAX: usize = 256;
-
 /// Least time between two passes over the table.
 const MIN_GAP: Duration = Duration::from_millis(100);
 
@@ -72,11 +70,12 @@ fn limits(g: &Global, debug: u8) -> Limits {
 
 impl Engine {
     /// Takes the rules: the pipeline holds the daemon's only copy of them.
-    pub fn new(g: &Global, rules: Vec<Rule>, debug: u8) -> Engine {
+    pub fn new(g: &Global, rules: Vec<Rule>, debug: u8, dry_run: bool) -> Engine {
         let mut pipeline = Pipeline::with_rules(rules, g.max_message);
         pipeline.set_trace(debug);
         Engine {
             debug,
+            dry_run,
             pipeline,
             runner: Runner::new(limits(g, debug)),
             proof: Proof {
@@ -111,23 +110,28 @@ impl Engine {
         });
     }
 
-    /// One UDP frame already parsed (the daemon parsed it for the logger's copy).
+    /// Whether a received frame may have been cut (its end is not the sender's).
+    pub fn is_cut(&self, frame: &[u8]) -> bool {
+        self.pipeline.is_cut(frame)
+    }
+
+    /// One UDP frame already parsed (the daemon parsed it for the logger's copy); `cut`: it may
+    /// have been cut ([`Engine::is_cut`], or the kernel truncated it).
     pub fn process_message(
         &mut self,
         msg: &crate::syslog::Message<'_>,
         source: Source<'_>,
+        cut: bool,
         now: i64,
     ) {
         self.feed(source, now, |p, hit| {
-            p.process_message(msg, source, now, hit)
+            p.process_message(msg, source, cut, now, hit)
         });
     }
 
     /// One line without a syslog header: a file line or a kernel message.
     pub fn process_line(&mut self, line: &[u8], source: Source<'_>, now: i64) {
-        self.feed(source, now, |p, hit| {
-            p.process_subject(line, None, source, now, hit)
-        });
+        self.feed(source, now, |p, hit| p.process_line(line, source, now, hit));
     }
 
     /// Counts one input and lets `run` drive the pipeline, with every hit going to [`on_hit`].
@@ -140,13 +144,15 @@ impl Engine {
         self.frames += 1;
         let Engine {
             debug,
+            dry_run,
             pipeline,
             runner,
             proof,
             ..
         } = self;
+        let (debug, dry_run) = (*debug, *dry_run);
         run(pipeline, &mut |hit| {
-            on_hit(hit, source, now, *debug, runner, proof)
+            on_hit(hit, source, now, (debug, dry_run), runner, proof)
         });
     }
 
@@ -198,7 +204,7 @@ impl Engine {
                     }
                     let dropped = w
                         .job
-                        .is_some_and(|job| self.runner.submit(job, now) == Submitted::Dropped);
+                        .is_some_and(|job| submit(&mut self.runner, job, self.dry_run, now));
                     // Not run: the key keeps its history, its next event fires again.
                     if !dropped {
                         self.pipeline.forget(w.rule, &w.key);
@@ -289,11 +295,37 @@ fn refusal_reason(addr: Option<IpAddr>, scan: &io::Result<()>) -> String {
     }
 }
 
+/// Hands `job` to the runner, or with `dry_run` prints what would run instead. True when the
+/// job was dropped (its rule's queue is full): the key then keeps its history (SPEC §6).
+fn submit(runner: &mut Runner, job: Job, dry_run: bool, now: Instant) -> bool {
+    if !dry_run {
+        return runner.submit(job, now) == Submitted::Dropped;
+    }
+    log(format_args!(
+        "[{}] dry run: would run {}",
+        job.rule,
+        job.script.display()
+    ));
+    for (k, v) in &job.env {
+        let v: String = v.as_encoded_bytes().iter().map(|&b| printable(b)).collect();
+        log(format_args!("[{}]   {}={v}", job.rule, k.display()));
+    }
+    false
+}
+
+/// A byte as a dry run shows it: printable ASCII as itself, anything else as `\xNN`.
+fn printable(b: u8) -> String {
+    match b {
+        0x20..=0x7e => char::from(b).to_string(),
+        _ => format!("\\x{b:02x}"),
+    }
+}
+
 fn on_hit(
     hit: &Hit<'_>,
     source: Source<'_>,
     now: i64,
-    debug: u8,
+    (debug, dry_run): (u8, bool),
     runner: &mut Runner,
     proof: &mut Proof,
 ) {
@@ -305,7 +337,7 @@ fn on_hit(
         if hit.rule.verify.is_some() {
             await_proof(hit, source, now, proof);
         } else if let Some(job) = pipeline::job(hit, source, now)
-            && runner.submit(job, Instant::now()) == Submitted::Dropped
+            && submit(runner, job, dry_run, Instant::now())
         {
             // Not run: the key's next event fires again (SPEC §6).
             hit.keep_history();
@@ -345,7 +377,7 @@ fn why_not_counted(hit: &Hit) -> &'static str {
 fn await_proof(hit: &Hit<'_>, source: Source<'_>, now: i64, proof: &mut Proof) {
     hit.keep_history();
     let waiting = |w: &Awaiting| w.rule == hit.index && w.key == hit.key;
-    if proof.waiting.len() >= WAITING_MAX || proof.waiting.iter().any(waiting) {
+    if proof.waiting.len() >= conntrack::WAITING_MAX || proof.waiting.iter().any(waiting) {
         return;
     }
     proof.waiting.push(Awaiting {

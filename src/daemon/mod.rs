@@ -48,8 +48,9 @@ pub fn log(args: fmt::Arguments<'_>) {
     let _ = writeln!(err, "logtrigger: {args}");
 }
 
-/// Runs the daemon in the foreground until SIGTERM/SIGINT; returns the exit code.
-pub fn run(config: &Path, debug: Option<u8>) -> i32 {
+/// Runs the daemon in the foreground until SIGTERM/SIGINT; returns the exit code. `dry_run`:
+/// firings print their script and environment instead of running it.
+pub fn run(config: &Path, debug: Option<u8>, dry_run: bool) -> i32 {
     let cfg = match Config::load(config) {
         Ok(c) => c,
         Err(e) => {
@@ -57,7 +58,7 @@ pub fn run(config: &Path, debug: Option<u8>) -> i32 {
             return 1;
         }
     };
-    let mut daemon = match Daemon::start(config, cfg, debug) {
+    let mut daemon = match Daemon::start(config, cfg, debug, dry_run) {
         Ok(d) => d,
         Err(e) => {
             log(format_args!("{e}"));
@@ -138,14 +139,19 @@ fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
 }
 
 impl Daemon {
-    fn start(path: &Path, cfg: Config, debug_arg: Option<u8>) -> Result<Daemon, String> {
+    fn start(
+        path: &Path,
+        cfg: Config,
+        debug_arg: Option<u8>,
+        dry_run: bool,
+    ) -> Result<Daemon, String> {
         let signals = Signals::new().map_err(|e| err("signals", &e))?;
         let debug = debug_arg.unwrap_or(cfg.global.debug);
         let files = file_paths(&cfg);
         let io = Io::open(&cfg.global, &files)?;
         let Config { global, rules } = cfg;
         let lookups = lookups(&global, &rules);
-        let engine = Engine::new(&global, rules, debug);
+        let engine = Engine::new(&global, rules, debug, dry_run);
         let d = Daemon {
             path: path.to_path_buf(),
             scratch: Vec::with_capacity(global.max_message + 512),
@@ -353,7 +359,7 @@ impl Daemon {
         let scratch = &mut self.scratch;
         let g = &self.global;
         let debug = self.debug;
-        self.turn.udp += input.recv(&g.udp_allow, &mut |frame, peer, _meta| {
+        self.turn.udp += input.recv(&g.udp_allow, &mut |frame, peer, meta| {
             for r in remotes.iter_mut() {
                 r.send(frame);
             }
@@ -369,7 +375,8 @@ impl Daemon {
             if debug >= 9 {
                 trace("udp", frame);
             }
-            engine.process_message(&msg, Source::Udp(peer), now);
+            let cut = meta.truncated || engine.is_cut(frame);
+            engine.process_message(&msg, Source::Udp(peer), cut, now);
         });
     }
 

@@ -120,9 +120,10 @@ impl Batch {
                 },
                 cred: m.cmsgs().ok().and_then(|mut c| {
                     c.find_map(|c| match c {
-                        ControlMessageOwned::ScmCredentials(u) => u32::try_from(u.pid())
-                            .ok()
-                            .map(|pid| Cred { pid, uid: u.uid() }),
+                        ControlMessageOwned::ScmCredentials(u) => Some(Cred {
+                            pid: u32::try_from(u.pid()).ok()?,
+                            uid: u.uid(),
+                        }),
                         _ => None,
                     })
                 }),

@@ -6,39 +6,38 @@
 //! caller-owned [`Cache`] that only grows during warm-up), backtracks exponentially.
 //!
 //! A pattern means the byte regex `(?s-u)^.*?` + translation + `$` under leftmost-first
-//! semantics (SPEC §5). The path of one subject through a rule set:
-//! 1. `prefilter::SetFilter`: one pass over the subject's byte pairs drops every pattern one of
-//!    whose two rarest literal pairs is absent;
-//! 2. `prefilter::Prefilter`: minimum length, literal suffix, longest literal (by its rarest byte);
-//! 3. `segments`: a backtracker over whole segments — a phrase of literal text, a whitespace
-//!    run, one conversion — that tries each segment's possible ends in priority order, within
-//!    a step budget of a few steps per byte: every pattern without a `%f`, `%i`, `%x` or `%c`,
-//!    on subjects up to 1 KiB (all ordinary log lines);
-//! 4. `pike` with a small step budget, for a trailing `%s`/`%b` (such a pattern often matches
-//!    early: the next engine would read the whole subject);
-//! 5. `reverse`: a bit-parallel pass from the end of the subject finds the leftmost start and
-//!    which NFA states can still succeed at each position, then a forward walk takes the
-//!    first viable branch everywhere — the leftmost-first match without backtracking. It takes
-//!    everything the engines above gave up on or do not take (adversarial and long subjects,
-//!    `%f`, `%i`, `%x`, `%c`); a lazy DFA (`dfa`, states built on demand in a fixed store in the [`Cache`]) makes
-//!    most of its steps one table lookup;
-//! 6. `pike` without budget: subjects over 128 KiB, or patterns with more than 254 NFA states.
+//! semantics (SPEC §5). The layers, each importing only those above it:
+//! - `syntax`: pattern text → elements (conversions, scansets, whitespace runs), compile errors,
+//!   regex and fail2ban lookalikes refused;
+//! - `nfa`: elements → the NFA program (Thompson construction), capture slots, `GaveUp`;
+//! - `prefilter`: necessary conditions from the literal text (rule-set byte pairs, minimum
+//!   length, literal suffix, longest literal) and where a match may start;
+//! - the engines, which import only the three layers above, never each other:
+//!   `segments` (a backtracker over whole segments: phrases, whitespace runs, conversions,
+//!   within a step budget), `pike` (the Pike VM), `reverse` (a bit-parallel pass from the end
+//!   of the subject then a forward walk along the first viable branch, its steps cached by a
+//!   lazy DFA, `reverse::dfa`);
+//! - `strategy`: every limit that chooses an engine, the cascade, and the [`Cache`] that holds
+//!   each engine's own scratch.
 //!
-//! All engines are O(subject × pattern) and give identical results (tests and fuzz check it).
+//! All engines are O(subject × pattern), give identical results (tests and fuzz check it) or
+//! give up, and the cascade always ends with one that does not.
 
-mod compile;
-mod dfa;
-mod lookalike;
+mod nfa;
 mod pike;
 mod prefilter;
 mod reverse;
 mod segments;
+mod strategy;
+mod syntax;
 
 use std::fmt;
 
-use compile::Program;
-pub use pike::Cache;
+use nfa::{MAX_SLOTS, Program};
 use prefilter::{Prefilter, SetFilter, Start};
+pub use strategy::Cache;
+#[doc(hidden)]
+pub use strategy::Engine;
 
 /// At most this many conversions per pattern.
 pub const MAX_CAPTURES: usize = 16;
@@ -109,8 +108,8 @@ impl Captures {
 impl Pattern {
     /// Compiles a pattern.
     pub fn compile(src: &[u8]) -> Result<Pattern, CompileError> {
-        let elems = compile::parse(src)?;
-        let prog = compile::build(&elems);
+        let elems = syntax::parse(src)?;
+        let prog = nfa::build(&elems);
         let Some(tables) = reverse::Tables::new(&prog) else {
             return Err(too_big(src, &elems));
         };
@@ -144,78 +143,8 @@ impl Pattern {
 
     /// Matches the whole rule of SPEC §5 against `subject`; on a match fills `caps` and returns true.
     pub fn find(&self, subject: &[u8], cache: &mut Cache, caps: &mut Captures) -> bool {
-        self.find_with(subject, cache, caps, Engine::Auto)
-    }
-
-    /// [`Pattern::find`] on the Pike VM alone (the fallback for huge subjects); for tests.
-    #[doc(hidden)]
-    pub fn find_pike(&self, subject: &[u8], cache: &mut Cache, caps: &mut Captures) -> bool {
-        self.find_with(subject, cache, caps, Engine::Pike)
-    }
-
-    /// [`Pattern::find`] on the reverse engine (the one for long subjects) whenever it can take
-    /// the search, the Pike VM otherwise; for tests.
-    #[doc(hidden)]
-    pub fn find_reverse(&self, subject: &[u8], cache: &mut Cache, caps: &mut Captures) -> bool {
-        self.find_with(subject, cache, caps, Engine::Reverse)
-    }
-
-    fn find_with(
-        &self,
-        subject: &[u8],
-        cache: &mut Cache,
-        caps: &mut Captures,
-        engine: Engine,
-    ) -> bool {
-        // Long subjects go to the NFA engines ([`segments::MAX_LEN`]).
-        let fast = self.segments.as_ref();
-        let fast = fast.filter(|_| subject.len() <= segments::MAX_LEN);
-        // Spans are u32: longer subjects (far beyond any datagram) never match.
-        if subject.len() >= u32::MAX as usize || !self.prefilter.may_match(subject) {
-            return false;
-        }
-        let last_start = subject.len() - self.prefilter.min_len();
-        let mut slots = [0u32; pike::MAX_SLOTS];
-        let len = subject.len();
-        let auto = engine == Engine::Auto;
-        let mut found = None;
-        if let (true, Some(s)) = (auto, fast) {
-            found = s.exec(subject, &self.start, last_start, &mut slots);
-        }
-        if found.is_none() && auto && self.prog.tail {
-            // The reverse engine reads a whole long subject even when a trailing `%s`/`%b`
-            // matches early: give the Pike VM a small budget to find such a match first.
-            let (start, budget) = (&self.start, PIKE_TAIL_BUDGET);
-            found = pike::exec(
-                &self.prog, subject, cache, start, last_start, budget, &mut slots,
-            );
-        }
-        if let (None, Some(t)) = (found, &self.reverse)
-            && engine != Engine::Pike
-            && reverse::fits(len)
-        {
-            found = Some(reverse::exec(
-                &self.prog,
-                t,
-                subject,
-                &mut cache.reverse,
-                &mut slots,
-            ));
-        }
-        let found = found.unwrap_or_else(|| {
-            let start = &self.start;
-            pike::exec(
-                &self.prog,
-                subject,
-                cache,
-                start,
-                last_start,
-                usize::MAX,
-                &mut slots,
-            )
-            .unwrap_or(false)
-        });
-        if !found {
+        let mut slots = [0u32; MAX_SLOTS];
+        if !strategy::find(self, subject, cache, &mut slots) {
             return false;
         }
         caps.len = self.captures_len();
@@ -238,7 +167,7 @@ impl Pattern {
                 src = rest;
             } else {
                 // A conversion (compile checked the syntax): skip its letter or scanset.
-                let n = compile::conv_len(&self.source[self.source.len() - src.len() - 1..]);
+                let n = syntax::conv_len(&self.source[self.source.len() - src.len() - 1..]);
                 src = src.get(n - 1..).unwrap_or_default();
                 out.extend_from_slice(caps.get(k, subject));
                 k += 1;
@@ -250,12 +179,12 @@ impl Pattern {
 /// The error for a pattern with more states than the reverse engine takes, at the element
 /// that goes over. Such a pattern would run on the Pike VM alone, whose time grows with the
 /// pattern: a few hundred states cost tens of milliseconds per 8 KiB of an adversarial line.
-fn too_big(src: &[u8], elems: &[compile::Elem]) -> CompileError {
-    let limit = reverse::MAX_STATES;
+fn too_big(src: &[u8], elems: &[syntax::Elem]) -> CompileError {
+    let limit = strategy::MAX_STATES;
     let mut total = 0;
     let mut offset = 0;
-    for (&e, at) in elems.iter().zip(compile::elem_offsets(src)) {
-        total += compile::states_of(e);
+    for (&e, at) in elems.iter().zip(syntax::elem_offsets(src)) {
+        total += nfa::states_of(e);
         if total > limit && offset == 0 {
             offset = at;
         }
@@ -267,19 +196,6 @@ fn too_big(src: &[u8], elems: &[compile::Elem]) -> CompileError {
          anywhere, so leading text can go)"
     );
     CompileError { offset, reason }
-}
-
-/// Threads the Pike VM may step through before a long search with a trailing `%s`/`%b` moves
-/// to the reverse engine (about 50 µs).
-const PIKE_TAIL_BUDGET: usize = 4096;
-
-/// Which engine runs a search (tests force one).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Engine {
-    /// Backtracker for ordinary lines, reverse engine for long ones, Pike VM beyond.
-    Auto,
-    Reverse,
-    Pike,
 }
 
 /// Patterns of a [`RuleSet`] by index: bit `i % 32` stands for pattern `i` (and for every 32nd

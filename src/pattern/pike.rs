@@ -1,29 +1,26 @@
 //! The Pike VM: runs a compiled program over a subject in O(subject × program) time.
 //!
-//! Owns: the thread lists, leftmost-first priorities, capture slots, and the scratch [`Cache`].
+//! Owns: the thread lists, leftmost-first priorities, capture slots, and its scratch [`Cache`].
 //! Never: allocates once the cache has grown to the largest program it has run, recurses,
 //! or backtracks. Every thread is a program counter plus fixed capture slots; a program counter
 //! is live at most once per position, which bounds the work per byte by the program size.
 
-use super::compile::{CLASS_TABLE, Inst, Program, is_space};
+use super::nfa::{GaveUp, Inst, MAX_SLOTS, Program, Slots, set_tail};
+use super::prefilter::StartScan;
+use super::syntax::CLASS_TABLE;
 
 /// Value of a capture slot not yet set.
 const NONE: u32 = u32::MAX;
-/// Two slots per conversion.
-pub(crate) const MAX_SLOTS: usize = 2 * super::MAX_CAPTURES;
 
-/// Scratch space for matching, owned by the caller and reused across calls.
+/// The VM's scratch space: thread lists and the closure's stack.
 ///
 /// It grows to fit the largest program it has run and never shrinks, so after one match per
-/// pattern (warm-up) matching allocates nothing. The engines for long subjects add fixed
-/// scratch on first use or `reserve`, the reverse engine's lazy DFA 35 328 bytes of it,
-/// reserved but written only as its states are built (untouched pages stay non-resident).
+/// pattern (warm-up) matching allocates nothing.
 #[derive(Clone, Debug, Default)]
-pub struct Cache {
+pub(crate) struct Cache {
     clist: Threads,
     nlist: Threads,
     stack: Vec<Frame>,
-    pub(crate) reverse: super::reverse::Scratch,
 }
 
 /// Depth-first work items of the epsilon closure: explore a pc, or undo a `Save` on the way back.
@@ -83,22 +80,8 @@ impl Threads {
 }
 
 impl Cache {
-    /// Caps the states of the reverse engine's lazy DFA at `n` (0: no DFA), so that tests
-    /// can make it clear and give up; results never depend on it.
-    #[doc(hidden)]
-    pub fn limit_reverse_states(&mut self, n: usize) {
-        self.reverse.dfa.set_limit(n);
-    }
-
-    /// Grows the cache to its final size for these programs (so that no match allocates).
-    pub(crate) fn reserve<'a>(&mut self, progs: impl Iterator<Item = &'a Program>) {
-        for prog in progs {
-            self.prepare(prog);
-        }
-        self.reverse.prepare();
-    }
-
-    fn prepare(&mut self, prog: &Program) {
+    /// Grows the cache to its final size for `prog` (so that no match of it allocates).
+    pub(crate) fn prepare(&mut self, prog: &Program) {
         let n = prog.insts.len();
         self.clist.prepare(n, prog.slots);
         self.nlist.prepare(n, prog.slots);
@@ -111,16 +94,10 @@ impl Cache {
     }
 }
 
-/// Where a match may start: lets the VM skip bytes while no thread is alive.
-pub(crate) trait StartScan {
-    /// The first position `>= from` and `<= last` where a match could start.
-    fn next(&self, hay: &[u8], from: usize, last: usize) -> Option<usize>;
-}
-
 /// Runs `prog` as `(?s)^.*?` + prog, leftmost-first; on a match writes the slots to `out`.
 ///
-/// No match can start after `last_start` (the subject is too short past it). Gives up with
-/// `None` once it has stepped more than `budget` threads (`usize::MAX`: never).
+/// No match can start after `last_start` (the subject is too short past it). Gives up once it
+/// has stepped more than `budget` threads (`usize::MAX`: never).
 pub(crate) fn exec(
     prog: &Program,
     hay: &[u8],
@@ -128,14 +105,13 @@ pub(crate) fn exec(
     scan: &impl StartScan,
     last_start: usize,
     budget: usize,
-    out: &mut [u32; MAX_SLOTS],
-) -> Option<bool> {
+    out: &mut Slots,
+) -> Result<bool, GaveUp> {
     cache.prepare(prog);
     let Cache {
         clist,
         nlist,
         stack,
-        ..
     } = cache;
     let ns = prog.slots;
     let len = hay.len();
@@ -163,7 +139,7 @@ pub(crate) fn exec(
         }
         steps = steps.saturating_add(clist.len);
         if steps > budget {
-            return None;
+            return Err(GaveUp);
         }
         let byte = hay.get(p).copied();
         for i in 0..clist.len {
@@ -210,21 +186,7 @@ pub(crate) fn exec(
         nlist.len = 0;
         p += 1;
     }
-    Some(matched)
-}
-
-/// The trailing `%s`/`%b` starting at `q` (< len): `\s*(.+)$` keeps greedy whitespace skipping
-/// but must leave at least one byte; `%b` takes everything.
-pub(crate) fn set_tail(prog: &Program, hay: &[u8], q: usize, out: &mut [u32; MAX_SLOTS]) {
-    let len = hay.len();
-    let mut start = q;
-    if prog.tail_skips_space {
-        while start + 1 < len && is_space(hay[start]) {
-            start += 1;
-        }
-    }
-    out[prog.slots - 2] = start as u32;
-    out[prog.slots - 1] = len as u32;
+    Ok(matched)
 }
 
 /// Adds the epsilon closure of `pc0` at `pos` to `list`, in priority order.

@@ -4,8 +4,13 @@
 //! scan (minimum length, literal suffix, required literal), and the scan for the next possible
 //! match start. Never: rejects a subject that the full matcher would accept.
 
-use super::compile::{ByteSet, CLASS_TABLE, Conv, DIGIT, Elem, HEX, OCTAL, SIGN, SPACE};
-use super::pike::StartScan;
+use super::syntax::{ByteSet, CLASS_TABLE, Conv, DIGIT, Elem, HEX, OCTAL, SIGN, SPACE};
+
+/// Where a match may start: lets an engine skip bytes where none can.
+pub(crate) trait StartScan {
+    /// The first position `>= from` and `<= last` where a match could start.
+    fn next(&self, hay: &[u8], from: usize, last: usize) -> Option<usize>;
+}
 
 /// Necessary conditions for a match, checked before running the VM.
 #[derive(Clone, Debug)]
@@ -33,7 +38,7 @@ impl Prefilter {
         // The suffix check already covers a required literal that is the suffix itself.
         let required = (!longest.is_empty() && longest != suffix).then(|| Literal::new(&longest));
         Prefilter {
-            min_len: super::compile::min_len(elems),
+            min_len: super::syntax::min_len(elems),
             suffix,
             required,
         }
@@ -274,7 +279,7 @@ impl SetFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pattern::compile::parse;
+    use crate::pattern::syntax::parse;
 
     fn naive(needle: &[u8], hay: &[u8]) -> Option<usize> {
         hay.windows(needle.len()).position(|w| w == needle)

@@ -19,16 +19,17 @@
 //! backtracking. The walk needs `V[p]` in increasing `p`: the pass keeps one checkpoint every
 //! [`BLOCK`] positions and the walk recomputes one block at a time from the checkpoint above it.
 //!
-//! Both the pass and the block refills step through `super::dfa`, a lazy DFA whose states are
+//! Both the pass and the block refills step through `dfa`, a lazy DFA whose states are
 //! the sets `V` and whose transitions are per byte class: on a known transition a step is one
 //! table lookup instead of shifts over up to four words. When the DFA gives up (too many
 //! distinct sets for its fixed store) the search goes on with the bit-parallel step.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::compile::{Inst, Program};
-use super::dfa::{DEAD, Dfa, START};
-use super::pike::{MAX_SLOTS, set_tail};
+mod dfa;
+
+use super::nfa::{GaveUp, Inst, MAX_SLOTS, Program, Slots, set_tail};
+use dfa::{DEAD, Dfa, START};
 
 /// Whether bit-sets of one and two words get their own code. On 32-bit targets (the routers'
 /// MIPS and ARM) every pattern uses the four-word code: one copy instead of three keeps the
@@ -38,13 +39,9 @@ const SPECIALISE: bool = cfg!(target_pointer_width = "64");
 /// Largest bitset, in 64-bit words (patterns with more targets do not compile).
 pub(crate) const MAX_WORDS: usize = 4;
 /// Most targets a pattern may have: the bitsets also hold END and TAIL.
-pub(crate) const MAX_STATES: usize = 64 * MAX_WORDS - 2;
+pub(crate) const MAX_TARGETS: usize = 64 * MAX_WORDS - 2;
 /// Positions per checkpoint.
 const BLOCK: usize = 128;
-/// Longest subject this engine takes (its scratch is sized for it); longer ones use the Pike VM.
-pub(crate) const MAX_LEN: usize = 1 << 17;
-/// Checkpoints: one per block start, for every subject up to `MAX_LEN`.
-const CHECKPOINTS: usize = MAX_LEN / BLOCK + 1;
 
 /// The tables of one pattern.
 #[derive(Clone, Debug)]
@@ -201,10 +198,11 @@ fn closure_targets(insts: &[Inst], target: &[usize], end: usize, pc: usize) -> V
     out
 }
 
-/// The engine's share of the cache: fixed size, allocated zeroed on first use (the lazy DFA's
-/// store is only reserved: see `dfa.rs`).
+/// The engine's scratch space: fixed size (for subjects up to the length it was prepared for),
+/// allocated zeroed on first use; the lazy DFA's store (35 328 bytes) is only reserved, its
+/// pages written as states are built (see `dfa.rs`).
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Scratch {
+pub(crate) struct Cache {
     /// `V[k × BLOCK]` for every block `k` the pass reached.
     checkpoints: Vec<u64>,
     /// `V[lo..=lo + BLOCK]` of the block the walk is in, word-major (`BLOCK + 1` per word).
@@ -213,35 +211,44 @@ pub(crate) struct Scratch {
     pub(crate) dfa: Dfa,
 }
 
-impl Scratch {
-    pub(crate) fn prepare(&mut self) {
+impl Cache {
+    /// Sizes the scratch for subjects up to `max_len` bytes (once: later calls keep the size).
+    pub(crate) fn prepare(&mut self, max_len: usize) {
         if self.checkpoints.is_empty() {
-            self.checkpoints = vec![0; CHECKPOINTS * MAX_WORDS];
+            self.checkpoints = vec![0; (max_len / BLOCK + 1) * MAX_WORDS];
             self.block = vec![0; (BLOCK + 1) * MAX_WORDS];
         }
         self.dfa.prepare();
     }
+
+    /// Caps the states of the lazy DFA at `n` (0: no DFA); results never depend on it.
+    pub(crate) fn limit_dfa(&mut self, n: usize) {
+        self.dfa.set_limit(n);
+    }
+
+    /// Longest subject the scratch holds checkpoints for.
+    fn max_len(&self) -> usize {
+        (self.checkpoints.len() / MAX_WORDS).saturating_sub(1) * BLOCK
+    }
 }
 
-/// Whether this engine can take a subject of `len` bytes (given the pattern has tables).
-pub(crate) fn fits(len: usize) -> bool {
-    len <= MAX_LEN
-}
-
-/// Runs `(?s)^.*?` + prog; on a match writes the slots to `out`. Requires [`fits`].
+/// Runs `(?s)^.*?` + prog; on a match writes the slots to `out`. Gives up on a subject longer
+/// than the cache was prepared for.
 pub(crate) fn exec(
     prog: &Program,
     tables: &Tables,
     hay: &[u8],
-    sc: &mut Scratch,
-    out: &mut [u32; MAX_SLOTS],
-) -> bool {
-    sc.prepare();
-    match tables.words {
+    sc: &mut Cache,
+    out: &mut Slots,
+) -> Result<bool, GaveUp> {
+    if hay.len() > sc.max_len() {
+        return Err(GaveUp);
+    }
+    Ok(match tables.words {
         1 if SPECIALISE => Run::<1>::new(prog, tables, hay, sc).find(out),
         2 if SPECIALISE => Run::<2>::new(prog, tables, hay, sc).find(out),
         _ => Run::<4>::new(prog, tables, hay, sc).find(out),
-    }
+    })
 }
 
 fn consumes(inst: Inst) -> bool {
@@ -291,7 +298,7 @@ struct Run<'a, const W: usize> {
     prog: &'a Program,
     t: &'a Tables,
     hay: &'a [u8],
-    sc: &'a mut Scratch,
+    sc: &'a mut Cache,
     /// `V[len]`: END alone.
     at_end: Set<W>,
     /// The TAIL bit (zero when the program has no `MatchTail`).
@@ -447,7 +454,7 @@ fn fill_lazy<const W: usize>(
 }
 
 impl<'a, const W: usize> Run<'a, W> {
-    fn new(prog: &'a Program, t: &'a Tables, hay: &'a [u8], sc: &'a mut Scratch) -> Self {
+    fn new(prog: &'a Program, t: &'a Tables, hay: &'a [u8], sc: &'a mut Cache) -> Self {
         let tail = if t.tail { bit(t.end + 1) } else { [0; W] };
         let lazy = sc.dfa.begin(t.id, t.classes);
         Run {
@@ -520,7 +527,7 @@ impl<'a, const W: usize> Run<'a, W> {
     fn pass_lazy(&mut self, at: &mut usize, found: &mut Option<usize>) -> Option<Set<W>> {
         let step = self.stepper();
         let (hay, class_of, start) = (self.hay, &*self.t.class_of, self.start);
-        let Scratch {
+        let Cache {
             checkpoints, dfa, ..
         } = &mut *self.sc;
         let Some(mut s) = state(dfa, &start, &self.at_end) else {
@@ -578,7 +585,7 @@ impl<'a, const W: usize> Run<'a, W> {
         };
         let step = self.stepper();
         let start = self.start;
-        let Scratch { block, dfa, .. } = &mut *self.sc;
+        let Cache { block, dfa, .. } = &mut *self.sc;
         // Word-major (`block[w][i]`): storing a whole `Set` at once goes through the stack and
         // stalls on store forwarding.
         let (block, _) = block.as_chunks_mut::<{ BLOCK + 1 }>();
@@ -704,7 +711,8 @@ impl<'a, const W: usize> Run<'a, W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pattern::compile::{build, parse};
+    use crate::pattern::nfa::build;
+    use crate::pattern::syntax::parse;
 
     fn tables(pattern: &[u8]) -> Option<Tables> {
         Tables::new(&build(&parse(pattern).unwrap()))
@@ -741,8 +749,13 @@ mod tests {
     /// Wide bitsets against the Pike VM, on subjects that match and that nearly match.
     #[test]
     fn wide_patterns_agree_with_pike() {
-        use crate::pattern::{Cache, Captures, Pattern};
+        use crate::pattern::{Cache, Captures, Engine, Pattern};
         let mut cache = Cache::default();
+        cache.force(Some(Engine::Reverse {
+            dfa_states: usize::MAX,
+        }));
+        let mut pike = Cache::default();
+        pike.force(Some(Engine::Pike));
         let (mut a, mut b) = (Captures::default(), Captures::default());
         let head = "literal text that is long enough to need two words ".repeat(2);
         for (tail, subject_tail, want) in [
@@ -756,8 +769,8 @@ mod tests {
                 let subject = format!("{prefix}{head}{subject_tail}");
                 let p = Pattern::compile(pattern.as_bytes()).unwrap();
                 assert!(p.reverse.as_ref().is_some_and(|t| t.words > 1));
-                let got = p.find_reverse(subject.as_bytes(), &mut cache, &mut a);
-                assert_eq!(got, p.find_pike(subject.as_bytes(), &mut cache, &mut b));
+                let got = p.find(subject.as_bytes(), &mut cache, &mut a);
+                assert_eq!(got, p.find(subject.as_bytes(), &mut pike, &mut b));
                 assert_eq!(got, want, "{pattern:?} on {subject:?}");
                 if got {
                     assert_eq!(a, b);
@@ -770,7 +783,7 @@ mod tests {
     /// the matches and captures stay those of the Pike VM and of the bit-parallel step alone.
     #[test]
     fn dfa_clears_and_gives_up_without_changing_results() {
-        use crate::pattern::{Cache, Captures, Pattern};
+        use crate::pattern::{Cache, Captures, Engine, Pattern};
         let patterns = [
             "%s a %s a %s b",
             "%d %d %d %dx",
@@ -789,13 +802,14 @@ mod tests {
             (seed % n as u64) as usize
         };
         let mut pike = Cache::default();
+        pike.force(Some(Engine::Pike));
         let mut plain = Cache::default();
-        plain.limit_reverse_states(0);
+        plain.force(Some(Engine::Reverse { dfa_states: 0 }));
         // Tiny stores, then the full-size one.
-        let mut tiny: Vec<Cache> = [1, 2, 3, 8, super::super::dfa::MAX_STATES]
+        let mut tiny: Vec<Cache> = [1, 2, 3, 8, dfa::MAX_STATES]
             .map(|n| {
                 let mut c = Cache::default();
-                c.limit_reverse_states(n);
+                c.force(Some(Engine::Reverse { dfa_states: n }));
                 c
             })
             .into();
@@ -825,11 +839,11 @@ mod tests {
                 subject[at] = alphabet[rand(alphabet.len())];
             }
             let mut want = Captures::default();
-            let matched = p.find_pike(&subject, &mut pike, &mut want);
+            let matched = p.find(&subject, &mut pike, &mut want);
             hits += matched as usize;
             for cache in tiny.iter_mut().chain([&mut plain]) {
                 let mut got = Captures::default();
-                assert_eq!(p.find_reverse(&subject, cache, &mut got), matched);
+                assert_eq!(p.find(&subject, cache, &mut got), matched);
                 if matched {
                     assert_eq!(got, want, "{:?}", String::from_utf8_lossy(&subject));
                 }
@@ -847,6 +861,6 @@ mod tests {
     #[test]
     fn dfa_store_size() {
         // What the lazy DFA reserves in a `Cache` (reserved, not written).
-        assert_eq!(super::super::dfa::BYTES, 35_328);
+        assert_eq!(dfa::BYTES, 35_328);
     }
 }

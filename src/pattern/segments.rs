@@ -13,8 +13,9 @@
 //! Patterns with a `%f`, `%i`, `%x` (alternatives inside the conversion) or `%c` (rare in log
 //! rules) have no segments and go to those engines directly.
 
-use super::compile::{ANY, ByteSet, CLASS_TABLE, Conv, DIGIT, Elem, NOT_SPACE, OCTAL, SIGN, SPACE};
-use super::pike::{MAX_SLOTS, StartScan};
+use super::nfa::{GaveUp, MAX_SLOTS, Slots};
+use super::prefilter::StartScan;
+use super::syntax::{ANY, ByteSet, CLASS_TABLE, Conv, DIGIT, Elem, NOT_SPACE, OCTAL, SIGN, SPACE};
 
 /// One segment, with the capture number of a conversion.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,16 +46,6 @@ pub(crate) struct Segments {
     /// The scansets that `Seg::Scan` names.
     sets: Vec<ByteSet>,
 }
-
-/// Searches whose segments would take more steps than this per subject byte go to the
-/// instruction-level engines (ordinary lines take well under one).
-const STEPS_PER_BYTE: usize = 4;
-
-/// Longer subjects go straight to the instruction-level engines. A step here costs several
-/// of theirs, and a long subject that no start matches soon (64 KiB of `a a a … b` against
-/// `%s a %s a %s b`) is the reverse engine's case: it finds the only start from the end in
-/// microseconds, where this engine would spend its whole budget (milliseconds) first.
-pub(crate) const MAX_LEN: usize = 1024;
 
 impl Segments {
     /// The segments of `elems`, or `None` for a pattern this engine does not take (`%f`, `%i`,
@@ -127,31 +118,35 @@ impl Segments {
         &self.bytes[usize::from(at)..usize::from(at) + usize::from(len)]
     }
 
-    /// Runs `(?s)^.*?` + the pattern from each start `scan` gives, in order; `Some(matched)` with
-    /// the slots in `out`, or `None` when the search outgrew its budget.
+    /// Runs `(?s)^.*?` + the pattern from each start `scan` gives, in order, with the slots in
+    /// `out` on a match; gives up once the search would take more than `budget` steps.
     pub(crate) fn exec(
         &self,
         hay: &[u8],
         scan: &impl StartScan,
         last_start: usize,
-        out: &mut [u32; MAX_SLOTS],
-    ) -> Option<bool> {
+        budget: usize,
+        out: &mut Slots,
+    ) -> Result<bool, GaveUp> {
         let mut run = Run {
             segs: self,
             hay,
             slots: [0; MAX_SLOTS],
-            left: STEPS_PER_BYTE * (hay.len() + 1) + 64,
+            left: budget,
         };
         let mut from = 0;
         while let Some(start) = scan.next(hay, from, last_start) {
-            run.charge(1)?;
-            if run.at(0, start)? {
-                *out = run.slots;
-                return Some(true);
+            let matched = run.charge(1).and_then(|()| run.at(0, start));
+            match matched {
+                None => return Err(GaveUp),
+                Some(true) => {
+                    *out = run.slots;
+                    return Ok(true);
+                }
+                Some(false) => from = start + 1,
             }
-            from = start + 1;
         }
-        Some(false)
+        Ok(false)
     }
 }
 
@@ -287,10 +282,24 @@ impl Run<'_> {
     }
 
     /// Tries the segments after `i` from each end in `lo..=hi`, longest first (greedy); closes
-    /// segment `i`'s capture at that end when it has one.
+    /// segment `i`'s capture at that end when it has one. When text follows, only the ends
+    /// where its first byte stands (whitespace for a leading `b' '`) can work: the others are
+    /// passed over without a step (`run` charged for them).
     fn longest_first(&mut self, i: usize, lo: usize, hi: usize) -> Option<bool> {
         let cap = self.segs.segs[i].cap();
+        let next = match self.segs.segs.get(i + 1) {
+            Some(&Seg::Lit { at, .. }) => Some(self.segs.bytes[usize::from(at)]),
+            _ => None,
+        };
         for end in (lo..=hi).rev() {
+            let fits = match next {
+                Some(b' ') => self.is(end, SPACE),
+                Some(c) => self.hay.get(end) == Some(&c),
+                None => true,
+            };
+            if !fits {
+                continue;
+            }
             self.charge(1)?;
             if let Some(c) = cap {
                 self.close(c, end);
@@ -459,15 +468,16 @@ fn first_bytes(seg: Seg, segs: &Segments) -> Option<ByteSet> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pattern::Pattern;
+    use crate::pattern::strategy::segments_budget;
+    use crate::pattern::{Engine, Pattern};
 
     #[test]
     fn alternatives_inside_a_conversion_have_no_segments() {
         for p in [&b"took %f s"[..], b"%i", b"x%x", b"%c"] {
-            let elems = super::super::compile::parse(p).unwrap();
+            let elems = super::super::syntax::parse(p).unwrap();
             assert!(Segments::new(&elems).is_none());
         }
-        let elems = super::super::compile::parse(b"x %d %o %u %s %b").unwrap();
+        let elems = super::super::syntax::parse(b"x %d %o %u %s %b").unwrap();
         assert!(Segments::new(&elems).is_some());
     }
 
@@ -528,12 +538,14 @@ mod tests {
         for (pattern, subjects) in cases {
             let p = Pattern::compile(pattern).unwrap();
             let mut cache = p.cache();
+            let mut pike = p.cache();
+            pike.force(Some(Engine::Pike));
             for s in *subjects {
                 let (mut a, mut b) = Default::default();
                 let found = p.find(s, &mut cache, &mut a);
                 assert_eq!(
                     found,
-                    p.find_pike(s, &mut cache, &mut b),
+                    p.find(s, &mut pike, &mut b),
                     "{} on {}",
                     pattern.escape_ascii(),
                     s.escape_ascii()
@@ -542,14 +554,11 @@ mod tests {
                 let mut seg = [0; MAX_SLOTS];
                 let engine = p.segments.as_ref().unwrap();
                 let last = s.len().checked_sub(p.prefilter.min_len());
-                let went =
-                    last.map_or(Some(false), |last| engine.exec(s, &p.start, last, &mut seg));
-                assert_eq!(
-                    went,
-                    Some(found),
-                    "segments ran out on {}",
-                    s.escape_ascii()
-                );
+                let budget = segments_budget(s.len());
+                let went = last.map_or(Ok(false), |last| {
+                    engine.exec(s, &p.start, last, budget, &mut seg)
+                });
+                assert_eq!(went, Ok(found), "segments ran out on {}", s.escape_ascii());
             }
         }
     }

@@ -9,6 +9,7 @@
 
 pub mod clock;
 pub mod fd;
+pub mod fs;
 pub mod net;
 pub mod process;
 pub mod signals;

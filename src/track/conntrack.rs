@@ -15,6 +15,10 @@ use std::path::PathBuf;
 /// The table of the network namespace the daemon runs in.
 pub const TABLE: &str = "/proc/net/nf_conntrack";
 
+/// Firings waiting for proof at most; beyond, a firing keeps its key's history instead (its
+/// next event fires again).
+pub const WAITING_MAX: usize = 64;
+
 /// Bytes read at once; a table line is a few hundred bytes.
 const CHUNK: usize = 64 * 1024;
 
@@ -70,14 +74,30 @@ impl Conntrack {
     }
 }
 
-/// Sets `found[i]` when `line`'s original source is `addrs[i]`.
+/// Sets `found[i]` when `line`'s original source is `addrs[i]` and the connection is one a
+/// forged source address cannot make alone (see [`two_way`]).
 fn mark(line: &[u8], addrs: &[IpAddr], found: &mut [bool]) {
+    if !two_way(line) {
+        return;
+    }
     let Some(src) = original_source(line) else {
         return;
     };
     for (a, f) in addrs.iter().zip(found.iter_mut()) {
         *f |= *a == src;
     }
+}
+
+/// Whether a table line is a connection the claimed source took part in: not one the router
+/// never heard back on (`[UNREPLIED]`: one packet with a forged source makes such an entry), and
+/// for TCP not a handshake that never completed (`SYN_SENT`, `SYN_RECV`: a forged SYN). A TCP
+/// connection past its handshake needed the router's sequence number, which a forger elsewhere
+/// never sees. (A forged UDP or ICMP packet that the router answers, to the real owner of the
+/// address, still makes a replied entry: a forger who can send from other addresses can prove
+/// them over UDP.)
+fn two_way(line: &[u8]) -> bool {
+    let has = |needle: &[u8]| line.windows(needle.len()).any(|w| w == needle);
+    !(has(b" [UNREPLIED] ") || has(b" SYN_SENT ") || has(b" SYN_RECV "))
 }
 
 /// The first `src=` of a table line: the source of the ORIGINAL direction (the reply direction's
@@ -99,6 +119,13 @@ mod tests {
 ipv4     2 tcp      6 431999 ESTABLISHED src=203.0.113.7 dst=198.51.100.1 sport=40000 dport=22 src=198.51.100.1 dst=203.0.113.7 sport=22 dport=40000 [ASSURED] mark=0 zone=0 use=2
 ipv4     2 udp      17 20 src=192.168.1.5 dst=192.168.1.1 sport=5353 dport=53 [UNREPLIED] src=192.168.1.1 dst=192.168.1.5 sport=53 dport=5353 mark=0 zone=0 use=2
 ipv6     10 tcp      6 119 TIME_WAIT src=2001:0db8:0000:0000:0000:0000:0000:0007 dst=2001:0db8:0000:0000:0000:0000:0000:0001 sport=1 dport=22 src=2001:0db8:0000:0000:0000:0000:0000:0001 dst=2001:0db8:0000:0000:0000:0000:0000:0007 sport=22 dport=1 [ASSURED] mark=0 zone=0 use=2
+";
+
+    /// Entries one forged packet makes: a half-open TCP handshake, an unanswered UDP packet.
+    const HALF_OPEN: &str = "\
+ipv4     2 tcp      6 59 SYN_RECV src=203.0.113.7 dst=198.51.100.1 sport=40000 dport=22 src=198.51.100.1 dst=203.0.113.7 sport=22 dport=40000 mark=0 zone=0 use=2
+ipv6     10 tcp      6 119 SYN_SENT src=2001:0db8:0000:0000:0000:0000:0000:0007 dst=2001:0db8:0000:0000:0000:0000:0000:0001 sport=1 dport=22 [UNREPLIED] src=2001:0db8:0000:0000:0000:0000:0000:0001 dst=2001:0db8:0000:0000:0000:0000:0000:0007 sport=22 dport=1 mark=0 zone=0 use=2
+ipv4     2 udp      17 29 src=10.0.7.249 dst=10.9.9.9 sport=5060 dport=5060 [UNREPLIED] src=10.9.9.9 dst=10.0.7.249 sport=5060 dport=5060 mark=0 zone=0 use=2
 ";
 
     fn ip(s: &str) -> IpAddr {
@@ -153,6 +180,11 @@ ipv6     10 tcp      6 119 TIME_WAIT src=2001:0db8:0000:0000:0000:0000:0000:0007
         let mut ct = Conntrack::new(&path);
         ct.scan(&addrs, &mut found).unwrap();
         assert_eq!(found, [true, false, true, true, false]);
+        // Forged sources alone: a SYN that never completed, a packet never answered.
+        std::fs::write(&path, HALF_OPEN).unwrap();
+        let mut forged = [false; 5];
+        ct.scan(&addrs, &mut forged).unwrap();
+        assert_eq!(forged, [false; 5]);
         std::fs::remove_dir_all(&dir).unwrap();
         let mut none = [false; 5];
         assert!(

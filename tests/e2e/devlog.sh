@@ -1,8 +1,8 @@
 #!/bin/sh
 # devlog.sh SOCKET STAGE [-v VARLOG] [-b BIN] -- CMD [ARG...]
-# Runs CMD with /dev/log leading to SOCKET (and /var/log being the directory VARLOG, and
-# /usr/sbin/logtrigger being the binary BIN, as installed on a router), without touching the
-# host's /dev, /var/log or /usr/sbin.
+# Runs CMD with /dev/log leading to SOCKET, an empty private /run (and /var/log being the
+# directory VARLOG, and /usr/sbin/logtrigger being the binary BIN, as installed on a router),
+# without touching the host's /dev, /run, /var/log or /usr/sbin.
 #
 # Must run in a private mount namespace (`unshare -m --propagation private sh devlog.sh ...`); it
 # refuses to run otherwise. There it keeps the real /dev at STAGE (an empty directory of the test),
@@ -46,6 +46,9 @@ for entry in "$stage"/* "$stage"/.[!.]*; do
 	ln -s "$entry" "/dev/${entry##*/}"
 done
 ln -sfn "$sock" /dev/log
+# A private, empty /run (/var/run): pid files (dropbear), ipblock.sh's lock and ban snapshot
+# stay in this namespace and vanish with it.
+mount -t tmpfs -o mode=0755,size=4m lt-e2e-run /run
 if [ -n "$varlog" ]; then
 	mount --bind "$varlog" /var/log
 fi

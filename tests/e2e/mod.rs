@@ -4,8 +4,9 @@
 //! receiver (the "system logger" logtrigger forwards to) and UDP sockets bound inside a namespace.
 //!
 //! Must never touch the host: interfaces are created directly inside their namespaces, nothing is
-//! bound or mounted outside the scratch directory, and `/dev/log` is redirected only inside private
-//! mount namespaces (`devlog.sh`). Needs root, iproute2 and util-linux (unshare, mount).
+//! bound or mounted outside the scratch directory, and `/dev/log` (and `/var/log`,
+//! `/usr/sbin/logtrigger`) are redirected only inside private mount namespaces (`devlog.sh`).
+//! Needs root, iproute2, util-linux (unshare, mount) and, for `track_connections`, nftables.
 #![allow(dead_code)]
 
 pub mod router;

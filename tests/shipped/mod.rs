@@ -98,7 +98,7 @@ pub fn load(text: &str) -> (Vec<Rule>, Vec<IpNet>) {
             "key" => r.key = v.split_whitespace().map(String::from).collect(),
             "program" => r.program = Some(v),
             "script" => r.script = Some(v),
-            "time" => r.time = Some(v.parse().unwrap()),
+            "time" => r.time = Some(seconds(&v)),
             "maxfail" => r.maxfail = v.parse().unwrap(),
             "enabled" => r.enabled = v == "1",
             "verify" => r.verify = Some(v),
@@ -107,6 +107,23 @@ pub fn load(text: &str) -> (Vec<Rule>, Vec<IpNet>) {
         }
     }
     (rules, ignore)
+}
+
+/// A duration in seconds: a number with an optional `s m h d w` suffix (SPEC §8).
+fn seconds(v: &str) -> u32 {
+    let (n, unit) = match v.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&v[..i], c),
+        _ => (v, 's'),
+    };
+    let mult = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86400,
+        'w' => 604800,
+        _ => panic!("bad duration {v:?}"),
+    };
+    n.parse::<u32>().unwrap() * mult
 }
 
 /// The shipped configuration.

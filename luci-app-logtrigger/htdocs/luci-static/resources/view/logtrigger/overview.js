@@ -205,9 +205,10 @@ return view.extend({
 		});
 		const options = [ E('option', { 'value': '' }, _('All rules')) ];
 
-		uci.sections('logtrigger', 'rule').forEach(function(s) {
-			if (s.name)
-				options.push(E('option', { 'value': s.name }, s.name));
+		// A rule's name: its option name, else its section's name, else uci's @rule[N].
+		uci.sections('logtrigger', 'rule').forEach(function(s, n) {
+			const name = s.name || (s['.anonymous'] ? '@rule[' + n + ']' : s['.name']);
+			options.push(E('option', { 'value': name }, name));
 		});
 
 		const select = E('select', { 'id': 'logtrigger-test-rule', 'class': 'cbi-input-select' }, options);
@@ -245,11 +246,15 @@ return view.extend({
 		o.rmempty = false;
 		o.editable = true;
 
+		// Optional: without it a rule is named after its section (config rule 'NAME').
 		o = s.option(form.Value, 'name', _('Name'));
-		o.rmempty = false;
-		o.datatype = 'and(minlength(1),maxlength(64))';
+		o.placeholder = _('the section name');
+		o.datatype = 'maxlength(64)';
 		o.validate = function(id, v) {
-			return /^[A-Za-z0-9_.-]+$/.test(v) || _('Letters, digits, "_", "." and "-" only');
+			return v == '' || /^[A-Za-z0-9_.-]+$/.test(v) || _('Letters, digits, "_", "." and "-" only');
+		};
+		o.textvalue = function(section_id) {
+			return uci.get('logtrigger', section_id, 'name') || section_id;
 		};
 
 		o = s.option(form.Value, 'program', _('Program'));

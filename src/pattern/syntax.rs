@@ -1,8 +1,10 @@
-//! Pattern text → element list → NFA program (Thompson construction, leftmost-first priorities).
+//! Pattern text → element list: the syntax of SPEC §5.
 //!
-//! Owns: the syntax of SPEC §5 (conversions, `%%`, whitespace runs), compile errors with byte
-//! offsets, and the translation of every element into the regex of the §5 table.
-//! Never: looks at a subject; the program it builds is run by `pike`.
+//! Owns: conversions, scansets, `%%`, whitespace runs, the byte classes they name, and compile
+//! errors with byte offsets (including patterns written as a regex, `lookalike`).
+//! Never: builds a program or looks at a subject (`nfa` translates the elements).
+
+mod lookalike;
 
 use super::{CompileError, MAX_CAPTURES};
 
@@ -137,7 +139,7 @@ pub(crate) fn parse(src: &[u8]) -> Result<Vec<Elem>, CompileError> {
     if src.is_empty() {
         return Err(err(0, "empty pattern"));
     }
-    super::lookalike::check(src)?;
+    lookalike::check(src)?;
     let mut elems = Vec::new();
     let mut convs = 0;
     let mut i = 0;
@@ -281,254 +283,9 @@ fn err(offset: usize, reason: &str) -> CompileError {
     }
 }
 
-/// One NFA instruction. Consuming instructions advance one byte; the others are epsilon moves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Inst {
-    Byte(u8),
-    Class(u16),
-    /// A byte of the scanset `Program::sets[n]`.
-    Set(u16),
-    /// Try the first target before the second (leftmost-first priority).
-    Split(u32, u32),
-    Jmp(u32),
-    /// Record the current position into capture slot n.
-    Save(u32),
-    /// Succeeds at the end of the subject.
-    Match,
-    /// The trailing `%s`/`%b` (`\s*(.+)$` / `(.+)$`): succeeds whenever a byte is left.
-    MatchTail,
-}
-
-/// A tiny regex tree, enough for the translations of SPEC §5.
-enum Node {
-    Byte(u8),
-    Class(u16),
-    Set(ByteSet),
-    Save(u32),
-    Cat(Vec<Node>),
-    /// Leftmost-first alternation.
-    Alt(Vec<Node>),
-    /// `x?`, greedy.
-    Opt(Box<Node>),
-    /// `x*` (min 0) or `x+` (min 1), greedy or lazy.
-    Rep {
-        node: Box<Node>,
-        min1: bool,
-        greedy: bool,
-    },
-}
-
-fn cls(c: u16) -> Node {
-    Node::Class(c)
-}
-fn star(n: Node) -> Node {
-    Node::Rep {
-        node: Box::new(n),
-        min1: false,
-        greedy: true,
-    }
-}
-fn plus(n: Node) -> Node {
-    Node::Rep {
-        node: Box::new(n),
-        min1: true,
-        greedy: true,
-    }
-}
-fn plus_lazy(n: Node) -> Node {
-    Node::Rep {
-        node: Box::new(n),
-        min1: true,
-        greedy: false,
-    }
-}
-fn opt(n: Node) -> Node {
-    Node::Opt(Box::new(n))
-}
-
-/// The part of a conversion inside its capture group (after the skipped `\s*`).
-fn conv_body(conv: Conv) -> Node {
-    let sign = || opt(cls(SIGN));
-    match conv {
-        Conv::D => Node::Cat(vec![sign(), plus(cls(DIGIT))]),
-        Conv::I => Node::Cat(vec![
-            sign(),
-            Node::Alt(vec![
-                Node::Cat(vec![Node::Byte(b'0'), cls(XX), plus(cls(HEX))]),
-                Node::Cat(vec![Node::Byte(b'0'), star(cls(OCTAL))]),
-                Node::Cat(vec![cls(DIGIT19), star(cls(DIGIT))]),
-            ]),
-        ]),
-        Conv::U => plus(cls(DIGIT)),
-        Conv::F => Node::Cat(vec![
-            sign(),
-            Node::Alt(vec![
-                Node::Cat(vec![
-                    plus(cls(DIGIT)),
-                    opt(Node::Cat(vec![Node::Byte(b'.'), star(cls(DIGIT))])),
-                ]),
-                Node::Cat(vec![Node::Byte(b'.'), plus(cls(DIGIT))]),
-            ]),
-            opt(Node::Cat(vec![cls(EE), opt(cls(SIGN)), plus(cls(DIGIT))])),
-        ]),
-        Conv::O => plus(cls(OCTAL)),
-        Conv::X => Node::Cat(vec![
-            opt(Node::Cat(vec![Node::Byte(b'0'), cls(XX)])),
-            plus(cls(HEX)),
-        ]),
-        Conv::C => cls(ANY),
-        Conv::S => plus_lazy(cls(NOT_SPACE)),
-        Conv::B => plus_lazy(cls(ANY)),
-        Conv::Scan(set) => plus(Node::Set(set)),
-    }
-}
-
 /// Whether a conversion skips leading whitespace (`\s*`), as scanf does.
 pub(crate) fn skips_space(conv: Conv) -> bool {
     !matches!(conv, Conv::C | Conv::B | Conv::Scan(_))
-}
-
-/// The compiled program of a pattern.
-#[derive(Clone, Debug)]
-pub(crate) struct Program {
-    pub insts: Vec<Inst>,
-    /// Number of capture slots (two per conversion).
-    pub slots: usize,
-    /// The pattern ends with a trailing `%s`/`%b`, whose slots `MatchTail` fills.
-    pub tail: bool,
-    /// That trailing conversion is a `%s` (skips leading whitespace).
-    pub tail_skips_space: bool,
-    /// The scansets that `Inst::Set` names.
-    pub sets: Vec<ByteSet>,
-}
-
-impl Program {
-    /// Whether the consuming instruction `inst` accepts `b`.
-    #[inline(always)]
-    pub(crate) fn accepts(&self, inst: Inst, b: u8) -> bool {
-        match inst {
-            Inst::Byte(x) => x == b,
-            Inst::Class(m) => CLASS_TABLE[usize::from(b)] & m != 0,
-            Inst::Set(n) => self.sets[usize::from(n)].contains(b),
-            _ => false,
-        }
-    }
-}
-
-/// Builds the program for `elems`; the unanchored `.*?` prefix is left to the matcher.
-pub(crate) fn build(elems: &[Elem]) -> Program {
-    let mut nodes = Vec::new();
-    let mut cap = 0u32;
-    let mut tail = false;
-    let mut tail_skips_space = false;
-    for e in elems {
-        match *e {
-            Elem::Lit(b) => nodes.push(Node::Byte(b)),
-            Elem::Space => nodes.push(plus(cls(SPACE))),
-            Elem::Conv { conv, trailing } => {
-                if trailing {
-                    // `\s*(.+)$` is decided by the matcher itself (MatchTail).
-                    tail = true;
-                    tail_skips_space = skips_space(conv);
-                } else {
-                    if skips_space(conv) {
-                        nodes.push(star(cls(SPACE)));
-                    }
-                    nodes.push(Node::Save(2 * cap));
-                    nodes.push(conv_body(conv));
-                    nodes.push(Node::Save(2 * cap + 1));
-                }
-                cap += 1;
-            }
-        }
-    }
-    let mut insts = Vec::new();
-    let mut sets = Vec::new();
-    emit(&Node::Cat(nodes), &mut insts, &mut sets);
-    insts.push(if tail { Inst::MatchTail } else { Inst::Match });
-    Program {
-        insts,
-        slots: 2 * cap as usize,
-        tail,
-        tail_skips_space,
-        sets,
-    }
-}
-
-fn pc(insts: &[Inst]) -> u32 {
-    insts.len() as u32
-}
-
-/// Thompson construction; a `Split` placeholder is patched once its second target is known.
-fn emit(node: &Node, out: &mut Vec<Inst>, sets: &mut Vec<ByteSet>) {
-    match node {
-        Node::Byte(b) => out.push(Inst::Byte(*b)),
-        Node::Class(c) => out.push(Inst::Class(*c)),
-        Node::Set(set) => {
-            // At most 16 conversions: the index fits.
-            out.push(Inst::Set(sets.len() as u16));
-            sets.push(*set);
-        }
-        Node::Save(s) => out.push(Inst::Save(*s)),
-        Node::Cat(v) => v.iter().for_each(|n| emit(n, out, sets)),
-        Node::Alt(v) => {
-            let mut jumps = Vec::new();
-            for (k, n) in v.iter().enumerate() {
-                if k + 1 == v.len() {
-                    emit(n, out, sets);
-                } else {
-                    let split = pc(out);
-                    out.push(Inst::Split(split + 1, 0));
-                    emit(n, out, sets);
-                    jumps.push(pc(out));
-                    out.push(Inst::Jmp(0));
-                    let next = pc(out);
-                    out[split as usize] = Inst::Split(split + 1, next);
-                }
-            }
-            let end = pc(out);
-            for j in jumps {
-                out[j as usize] = Inst::Jmp(end);
-            }
-        }
-        Node::Opt(n) => {
-            let split = pc(out);
-            out.push(Inst::Split(split + 1, 0));
-            emit(n, out, sets);
-            let end = pc(out);
-            out[split as usize] = Inst::Split(split + 1, end);
-        }
-        Node::Rep {
-            node,
-            min1: true,
-            greedy,
-        } => {
-            let start = pc(out);
-            emit(node, out, sets);
-            let next = pc(out) + 1;
-            out.push(if *greedy {
-                Inst::Split(start, next)
-            } else {
-                Inst::Split(next, start)
-            });
-        }
-        Node::Rep {
-            node,
-            min1: false,
-            greedy,
-        } => {
-            let split = pc(out);
-            out.push(Inst::Split(0, 0));
-            emit(node, out, sets);
-            out.push(Inst::Jmp(split));
-            let end = pc(out);
-            out[split as usize] = if *greedy {
-                Inst::Split(split + 1, end)
-            } else {
-                Inst::Split(end, split + 1)
-            };
-        }
-    }
 }
 
 /// The byte offset in `src` of each element [`parse`] makes of it (`src` parsed without error).
@@ -546,15 +303,6 @@ pub(crate) fn elem_offsets(src: &[u8]) -> Vec<usize> {
         }
     }
     offsets
-}
-
-/// Number of consuming instructions (`Byte`, `Class`, `Set`) the translation of `elem` has.
-pub(crate) fn states_of(elem: Elem) -> usize {
-    let prog = build(&[elem]);
-    prog.insts
-        .iter()
-        .filter(|i| matches!(i, Inst::Byte(_) | Inst::Class(_) | Inst::Set(_)))
-        .count()
 }
 
 /// Smallest number of subject bytes any match of `elems` consumes.

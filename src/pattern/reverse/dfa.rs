@@ -2,7 +2,7 @@
 //! built on demand, and a step becomes one table lookup per byte.
 //!
 //! Owns: the fixed-size state store (sets, flags, transitions by byte class, a hash index) that
-//! lives in the caller's [`super::Cache`], and the rule that decides when it is worth using.
+//! lives in the reverse engine's [`super::Cache`], and the rule that decides when it is worth using.
 //! Never: allocates after [`Dfa::prepare`] (it reserves the full capacity once and then only
 //! grows its vectors' lengths within it), or computes anything the bit-parallel step would not:
 //! a state *is* the set, and a transition is the step's result cached. When the store is full
@@ -16,7 +16,7 @@ pub(crate) const MAX_STATES: usize = 512;
 /// Entries are `u16`: `MAX_TRANS` must fit.
 pub(crate) const MAX_TRANS: usize = 8192;
 /// Words stored per state (the widest set of the reverse engine).
-pub(crate) const STRIDE: usize = super::reverse::MAX_WORDS;
+pub(crate) const STRIDE: usize = super::MAX_WORDS;
 const _: () = assert!(MAX_TRANS <= u16::MAX as usize);
 /// Slots of the hash index: a power of two, twice [`MAX_STATES`] so probes stay short.
 const SLOTS: usize = 2 * MAX_STATES;
@@ -97,7 +97,7 @@ impl Default for Dfa {
     }
 }
 
-/// Bytes a prepared store reserves (what it adds to a [`super::Cache`]): 35 328.
+/// Bytes a prepared store reserves (what it adds to the reverse engine's cache): 35 328.
 #[cfg(test)]
 pub(crate) const BYTES: usize = MAX_STATES * STRIDE * 8 + MAX_STATES + MAX_TRANS * 2 + SLOTS * 2;
 

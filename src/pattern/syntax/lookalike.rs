@@ -4,14 +4,15 @@
 //! `^`, `.*`, `\d`, `(?P<`, `[0-9]+` …), each with the message that says what to write instead.
 //! Never: refuses text inside a scanset or a conversion, or text a log line commonly holds —
 //! every construct here needs two or more bytes that log messages almost never put together
-//! (a regex escape letter after a backslash, a dot before a repeat, a tag in capitals), except
-//! the anchors, which are refused only where an anchor would stand: `^` first, `$` last.
+//! (a regex escape letter after a backslash and not before a letter or digit, as in a Windows
+//! path, a dot before a repeat, a tag in capitals), except the anchors, which are refused only
+//! where an anchor would stand: `^` first, `$` last.
 //!
 //! Each message also says how to write the text when a log line really holds it, so that no
 //! line is out of reach: a leading `^` can be left out (a match may start anywhere), and any
 //! other byte can be taken by a one-byte scanset (`%[$]`, `%[\]`, `%[.]`).
 
-use super::CompileError;
+use super::super::CompileError;
 
 /// fail2ban's tags for the address (its `<HOST>` family).
 const HOST_TAGS: &[&[u8]] = &[
@@ -64,6 +65,13 @@ fn at(src: &[u8], i: usize) -> Option<String> {
             char::from(rest[1]),
             char::from(rest[1])
         )),
+        // A letter escape followed by a letter or digit is a path (`C:\data`, `\\srv\share`).
+        b'\\'
+            if next.is_some_and(|c| c.is_ascii_alphabetic())
+                && rest.get(2).is_some_and(|c| c.is_ascii_alphanumeric()) =>
+        {
+            None
+        }
         b'\\' => next.and_then(backslash),
         b'(' if next == Some(b'?') => Some(
             "'(?' starts a regex group: conversions capture by themselves (%s a word, %d a \
@@ -194,6 +202,9 @@ mod tests {
             ("user <F-USER> from %s", 5, "fields"),
             ("%(__prefix_line)sFailed", 0, "interpolation"),
             ("1\\.2", 1, "'.' alone"),
+            ("id \\d{3}", 3, "%d"),
+            ("\\bword\\b", 6, "boundaries"),
+            ("a\\s*b", 1, "space"),
         ] {
             let (o, why) = refused(p).unwrap_or_else(|| panic!("{p} accepted"));
             assert_eq!(o, off, "{p}: {why}");
@@ -211,6 +222,9 @@ mod tests {
             "a ^ b costs $5 (total) [x] ... done. *",
             "price: 5$ each",
             "C:\\Users\\%s",
+            "C:\\data\\%s",
+            "\\\\server\\share\\docs",
+            "at C:\\windows\\system32",
             "from '%[^']' failed for '%s:%d' (callid: %[^']) - Failed",
             "%[.*^$\\]+x",
             "[%d]+ items",
