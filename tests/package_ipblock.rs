@@ -1245,6 +1245,11 @@ fn init(r: &Router, args: &[&str]) -> Output {
         )
         .env("RECORD", r.dir.path("record"))
         .env("LT_INIT_PROG", LOGTRIGGER)
+        // start checks the configuration first: the shipped one.
+        .env(
+            "LT_INIT_CONFIG",
+            package_support::repo().join("uci/logtrigger"),
+        )
         .env("LT_INIT_IPBLOCK", shipped("ipblock.sh"))
         .env("LT_INIT_BANS_SAVE", r.dir.path("bans.save"));
     for (k, v) in &r.env {

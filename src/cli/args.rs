@@ -54,7 +54,7 @@ struct Top {
     version: bool,
 
     /// dry run: print the script and environment of each firing instead of running it (nothing
-    /// is banned); with -D 1 or more
+    /// is banned)
     #[argh(switch, short = 'n')]
     dry_run: bool,
 

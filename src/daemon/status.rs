@@ -183,19 +183,11 @@ fn json_entry(out: &mut String, e: &Entry) {
     out.push('}');
 }
 
+/// `s` as a JSON string, escaped as every JSON logtrigger prints (`syslog::json::quote`).
 fn json_str(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    let mut quoted = Vec::with_capacity(s.len() + 2);
+    crate::syslog::json::quote(s.as_bytes(), &mut quoted);
+    out.push_str(&String::from_utf8_lossy(&quoted));
 }
 
 #[cfg(test)]
@@ -230,7 +222,7 @@ mod tests {
     fn json_shape_and_escaping() {
         assert_eq!(
             sample().to_json(),
-            r#"{"daemon":{"pid":42,"takeover":true},"inputs":[{"name":"unix:/dev/log","received":3},{"name":"udp:\"x\"\u000a","received":0}]}"#
+            r#"{"daemon":{"pid":42,"takeover":true},"inputs":[{"name":"unix:/dev/log","received":3},{"name":"udp:\"x\"\n","received":0}]}"#
         );
     }
 
