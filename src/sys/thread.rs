@@ -1,4 +1,4 @@
-//! A detached helper thread with a small stack (the host-name lookups of the configuration).
+//! A detached thread with a small stack (the host-name lookups of the configuration).
 //!
 //! Owns: the crate's pthread calls.
 //! Never: joins or names threads, captures output.
