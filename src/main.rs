@@ -1,5 +1,8 @@
 //! Command line (SPEC §9): wires the sub-commands to their modules.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 use std::io::Write;
 
 use logtrigger::cli::{self, args::Command, args::Stop};

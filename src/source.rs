@@ -128,15 +128,8 @@ impl Cred {
     fn exe<'b>(&self, buf: &'b mut [u8; EXE_MAX + 1]) -> Option<&'b [u8]> {
         let mut path = ProcPath::default();
         write!(path, "/proc/{}/exe\0", self.pid).ok()?;
-        // SAFETY: `path` is NUL-terminated; readlink writes at most `buf.len()` bytes into `buf`.
-        let n = unsafe {
-            libc::readlink(
-                path.bytes().as_ptr().cast(),
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-            )
-        };
-        let n = usize::try_from(n).ok()?;
+        let path = std::ffi::CStr::from_bytes_with_nul(path.bytes()).ok()?;
+        let n = crate::sys::fs::readlink(path, buf)?;
         // A target that filled the buffer may have been cut.
         (n > 0 && n <= EXE_MAX).then(|| &buf[..n])
     }

@@ -1,6 +1,7 @@
 //! The crate's top-level modules import each other without a cycle (each `crate::MODULE` path
 //! outside a file's test module is an edge), so that each can be understood and changed from
-//! its dependencies up.
+//! its dependencies up; and `unsafe` code and direct C library calls stay inside the OS
+//! boundary, `src/sys/`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -69,9 +70,103 @@ fn modules_form_no_cycle() {
     for m in g.keys() {
         visit(&g, &mut vec![m.clone()]);
     }
+    // `source` names nothing but the OS boundary, and the boundary names nothing.
     assert!(
-        g["source"].is_empty(),
-        "source is a leaf: {:?}",
+        g["source"].iter().all(|m| m == "sys"),
+        "source is a leaf above sys: {:?}",
         g["source"]
     );
+    assert!(g["sys"].is_empty(), "sys is a leaf: {:?}", g["sys"]);
+}
+
+/// Where a line of Rust calls the C library directly: `libc::NAME(` (constants, types and
+/// `size_of::<libc::T>()` are not calls).
+fn libc_calls(line: &str) -> usize {
+    line.match_indices("libc::")
+        .filter(|(at, _)| {
+            let rest = &line[at + 6..];
+            let name = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            rest[name..].trim_start().starts_with('(')
+        })
+        .count()
+}
+
+/// The code of a line: what precedes a `//` comment.
+fn code_of(line: &str) -> &str {
+    line.split("//").next().unwrap_or("")
+}
+
+/// Every `unsafe` line and direct `libc` call in src/ outside the OS boundary (`src/sys/`), test
+/// modules included, as `file:line: text`; and how many the boundary itself holds.
+fn outside_the_boundary() -> (Vec<String>, usize) {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let (mut outside, mut inside) = (Vec::new(), 0);
+    let mut dirs = vec![src.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let rel = path
+                .strip_prefix(&src)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let boundary = rel.starts_with("sys/") || rel == "sys.rs";
+            let text = fs::read_to_string(&path).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                let code = code_of(line);
+                let unsafe_words = code
+                    .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .filter(|w| *w == "unsafe")
+                    .count();
+                let hits = unsafe_words + libc_calls(code);
+                if hits == 0 {
+                    continue;
+                }
+                if boundary {
+                    inside += hits;
+                } else {
+                    outside.push(format!("src/{rel}:{}: {}", n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    outside.sort();
+    (outside, inside)
+}
+
+#[test]
+fn the_detector_sees_calls_and_unsafe() {
+    assert_eq!(libc_calls("let n = libc::poll(fds, 1, -1);"), 1);
+    assert_eq!(
+        libc_calls("libc::SIGRTMAX () + libc::kill(p, libc::SIGTERM)"),
+        2
+    );
+    assert_eq!(libc_calls("let x: libc::c_int = libc::EINTR;"), 0);
+    assert_eq!(libc_calls("size_of::<libc::time_t>()"), 0);
+    assert_eq!(
+        code_of("let a = 1; // unsafe { libc::kill(1, 9) }"),
+        "let a = 1; "
+    );
+}
+
+#[test]
+fn unsafe_code_and_libc_calls_live_only_in_the_os_boundary() {
+    let (outside, inside) = outside_the_boundary();
+    assert!(
+        outside.is_empty(),
+        "{} unsafe lines or libc calls outside src/sys:\n{}",
+        outside.len(),
+        outside.join("\n")
+    );
+    // The scan itself works: the boundary is where they are.
+    assert!(inside > 10, "only {inside} found in src/sys");
 }

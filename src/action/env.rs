@@ -151,23 +151,11 @@ fn generator_value<'a>(source: &Source<'a>) -> &'a [u8] {
 /// `(%Y/%m/%d, %H:%M:%S)` of `when` in local time; empty strings if the C library cannot
 /// convert it (out of `time_t` range on a 32-bit `time_t`).
 fn local_date_time(when: i64) -> (String, String) {
-    #[allow(clippy::useless_conversion)] // time_t is 32 bits on some targets
-    let Some(t) = when.try_into().ok() else {
+    let Some(tm) = crate::sys::clock::local(when) else {
         return (String::new(), String::new());
     };
-    // SAFETY: `tm` is plain data (all-zero is valid); localtime_r writes only into it and is
-    // thread-safe, unlike localtime.
-    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-    if unsafe { libc::localtime_r(&t, &mut tm) }.is_null() {
-        return (String::new(), String::new());
-    }
-    let date = format!(
-        "{:04}/{:02}/{:02}",
-        i64::from(tm.tm_year) + 1900,
-        tm.tm_mon + 1,
-        tm.tm_mday
-    );
-    let time = format!("{:02}:{:02}:{:02}", tm.tm_hour, tm.tm_min, tm.tm_sec);
+    let date = format!("{:04}/{:02}/{:02}", tm.year, tm.month, tm.day);
+    let time = format!("{:02}:{:02}:{:02}", tm.hour, tm.minute, tm.second);
     (date, time)
 }
 

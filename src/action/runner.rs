@@ -22,15 +22,22 @@
 //! than one bounded line of a script's output in memory.
 
 use std::collections::VecDeque;
-use std::ffi::{CString, OsStr, OsString};
+use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, ErrorKind, Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::ExitStatus;
 use std::time::{Duration, Instant};
+
+use nix::fcntl::{FcntlArg, OFlag, fcntl};
+use nix::sys::signal::{Signal, killpg};
+use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid};
+use nix::unistd::Pid;
+
+use crate::sys::process::{self, Child};
 
 /// Grace between SIGTERM and SIGKILL of a script that outlived its timeout.
 pub const KILL_GRACE: Duration = Duration::from_secs(5);
@@ -266,7 +273,7 @@ impl Runner {
         self.queues.clear();
         let start = Instant::now();
         for job in &mut self.running {
-            job.signal(libc::SIGTERM);
+            job.signal(Signal::SIGTERM);
             job.stopping = true;
         }
         while !self.running.is_empty() {
@@ -277,7 +284,7 @@ impl Runner {
             std::thread::sleep(Duration::from_millis(10));
         }
         for mut job in std::mem::take(&mut self.running) {
-            job.signal(libc::SIGKILL);
+            job.signal(Signal::SIGKILL);
             // After SIGKILL the leader exits promptly; this wait cannot hang on a live script.
             let status = job.child.wait();
             job.drain_output(self.limits.debug);
@@ -382,7 +389,7 @@ impl Runner {
                 log_bytes(&job.rule, "env ", &line);
             }
         }
-        match spawn(&job, debug >= 2) {
+        match process::spawn(&job.script, &job.env, debug >= 2) {
             Ok((child, [stdout, stderr])) => {
                 self.stats.started += 1;
                 if debug >= 1 {
@@ -420,7 +427,7 @@ impl Runner {
     fn finish(&mut self, mut job: Running) {
         if job.termed.is_some() || job.stopping {
             // Members of a timed-out group that survived the leader (trapped TERM) go now.
-            job.signal(libc::SIGKILL);
+            job.signal(Signal::SIGKILL);
         }
         let status = job.child.wait();
         job.drain_output(self.limits.debug);
@@ -461,28 +468,28 @@ impl Runner {
 }
 
 impl Running {
-    fn pgid(&self) -> libc::pid_t {
-        self.child.pid
+    /// The script's pid, which is also its process group id.
+    fn pgid(&self) -> Pid {
+        Pid::from_raw(self.child.id() as i32)
     }
 
-    /// Sends `signal` to the whole process group (the script and anything it started).
-    fn signal(&self, signal: libc::c_int) {
-        // SAFETY: plain syscall. The group id is the pid of our own child, which is not reaped
-        // yet (callers reap after signalling), so the id cannot have been reused.
-        unsafe { libc::kill(-self.pgid(), signal) };
+    /// Sends `signal` to the whole process group (the script and anything it started). The
+    /// group id is the pid of our own child, which is not reaped yet (callers reap after
+    /// signalling), so the id cannot have been reused.
+    fn signal(&self, signal: Signal) {
+        let _ = killpg(self.pgid(), signal);
     }
 
     /// Whether the leader has exited, without reaping it (WNOWAIT): the zombie keeps the pid
     /// and the group id reserved until `finish` has signalled the group.
     fn has_exited(&self) -> bool {
-        // SAFETY: `info` is plain data; waitid only writes into it.
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        let flags = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
-        let id = self.child.pid as libc::id_t;
-        let ret = unsafe { libc::waitid(libc::P_PID, id, &mut info, flags) };
-        // WNOHANG with no state change leaves si_pid at 0; an error (ECHILD) means there is
-        // nothing left to wait for, which `finish` handles through `Child::wait`.
-        ret != 0 || unsafe { info.si_pid() } != 0
+        let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+        // An error (ECHILD) means there is nothing left to wait for, which `finish` handles
+        // through `Child::wait`.
+        !matches!(
+            waitid(Id::Pid(self.pgid()), flags),
+            Ok(WaitStatus::StillAlive)
+        )
     }
 
     /// The next SIGTERM or SIGKILL time, if one is pending.
@@ -504,13 +511,13 @@ impl Running {
         }
         let pid = self.child.id();
         if self.termed.is_none() {
-            self.signal(libc::SIGTERM);
+            self.signal(Signal::SIGTERM);
             self.termed = Some(now);
             if debug >= 1 {
                 log(format_args!("[{}] pid {pid} timed out, SIGTERM", self.rule));
             }
         } else {
-            self.signal(libc::SIGKILL);
+            self.signal(Signal::SIGKILL);
             self.killed = true;
             stats.killed += 1;
             if debug >= 1 {
@@ -537,13 +544,8 @@ impl Drop for Running {
     /// A `Running` is only dropped after reaping, except when the `Runner` itself is dropped
     /// without `shutdown`: kill and reap then, rather than leave a zombie or an orphan.
     fn drop(&mut self) {
-        if !self.child.reaped
-            && self
-                .child
-                .wait_flags(libc::WNOHANG)
-                .is_ok_and(|s| s.is_none())
-        {
-            self.signal(libc::SIGKILL);
+        if self.child.try_wait().is_ok_and(|s| s.is_none()) {
+            self.signal(Signal::SIGKILL);
             let _ = self.child.wait();
         }
     }
@@ -640,224 +642,9 @@ impl Lines {
     }
 }
 
-/// A forked script. Its pid is also its process group id.
-#[derive(Debug)]
-struct Child {
-    pid: libc::pid_t,
-    /// `waitpid` returned it: the pid may now belong to someone else.
-    reaped: bool,
-}
-
-impl Child {
-    fn id(&self) -> u32 {
-        // The kernel hands out positive pids only.
-        self.pid as u32
-    }
-
-    /// Blocks until the script exits, and reaps it.
-    fn wait(&mut self) -> io::Result<ExitStatus> {
-        self.wait_flags(0)
-            .map(|s| s.expect("waitpid without WNOHANG returns a status"))
-    }
-
-    /// `waitpid` with `flags` (EINTR retried); `None` when WNOHANG found it still running.
-    fn wait_flags(&mut self, flags: libc::c_int) -> io::Result<Option<ExitStatus>> {
-        loop {
-            let mut status = 0;
-            // SAFETY: plain syscall writing into a local; the pid is our unreaped child.
-            match unsafe { libc::waitpid(self.pid, &mut status, flags) } {
-                0 => return Ok(None),
-                -1 if errno() == libc::EINTR => {}
-                -1 => return Err(io::Error::last_os_error()),
-                _ => {
-                    self.reaped = true;
-                    return Ok(Some(ExitStatus::from_raw(status)));
-                }
-            }
-        }
-    }
-}
-
-/// Direct exec of the script (fork + execve): no shell, the job's environment only, stdin
-/// `/dev/null`, cwd `/`, its own process group, default signal mask and dispositions; stdout and
-/// stderr piped (read ends returned) only when `capture`, else `/dev/null`. A failed exec
-/// (missing or non-executable script) is reported here, with the child already reaped.
-fn spawn(job: &Job, capture: bool) -> io::Result<(Child, [Option<OwnedFd>; 2])> {
-    // Everything the child needs is prepared here: after fork it may only make
-    // async-signal-safe calls, so no allocation.
-    let path = c_string(job.script.as_os_str())?;
-    let argv = [path.as_ptr(), std::ptr::null()];
-    let env = job
-        .env
-        .iter()
-        .map(|(n, v)| c_string(&[n.as_os_str(), v.as_os_str()].join(OsStr::new("="))))
-        .collect::<io::Result<Vec<_>>>()?;
-    let mut envp: Vec<*const libc::c_char> = env.iter().map(|e| e.as_ptr()).collect();
-    envp.push(std::ptr::null());
-    let null = open_null()?;
-    let (out, err) = if capture {
-        (Some(pipe()?), Some(pipe()?))
-    } else {
-        (None, None)
-    };
-    let fd =
-        |p: &Option<(OwnedFd, OwnedFd)>| p.as_ref().map_or(null.as_raw_fd(), |p| p.1.as_raw_fd());
-    let stdio = [null.as_raw_fd(), fd(&out), fd(&err)];
-    let (report_read, report_write) = pipe()?;
-    let last = libc::SIGRTMAX();
-    // SAFETY: fork in a possibly multi-threaded process: the child only calls async-signal-safe
-    // functions (setpgid, dup2, fcntl, chdir, sigprocmask, sigaction, execve, write, _exit) on
-    // data prepared above, then execs or exits.
-    let pid = unsafe { libc::fork() };
-    if pid < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    if pid == 0 {
-        let errno = unsafe { exec_child(&stdio, last, &argv, &envp) };
-        // SAFETY: a write to our own pipe and _exit: both async-signal-safe.
-        unsafe {
-            libc::write(report_write.as_raw_fd(), (&errno as *const i32).cast(), 4);
-            libc::_exit(127);
-        }
-    }
-    drop(report_write);
-    let mut child = Child { pid, reaped: false };
-    // The report pipe is close-on-exec: end of file means the exec succeeded.
-    let mut errno = [0u8; 4];
-    let got = read_full(&report_read, &mut errno);
-    if got != 0 {
-        let _ = child.wait();
-        return Err(match got {
-            4 => io::Error::from_raw_os_error(i32::from_ne_bytes(errno)),
-            _ => io::Error::other("exec status lost"),
-        });
-    }
-    Ok((child, [out.map(|p| p.0), err.map(|p| p.0)]))
-}
-
-/// The forked child's part: stdio, process group, cwd, signals, then execve. Returns the errno
-/// of what failed (execve returns only on failure).
-///
-/// # Safety
-/// Only in the child of a fork; `argv` and `envp` are null-terminated arrays of C strings.
-unsafe fn exec_child(
-    stdio: &[RawFd; 3],
-    last: libc::c_int,
-    argv: &[*const libc::c_char; 2],
-    envp: &[*const libc::c_char],
-) -> i32 {
-    // SAFETY: async-signal-safe calls only; the descriptors are open (the parent holds them) and
-    // all at 3 or above, so no dup2 overwrites a later source.
-    unsafe {
-        for (target, &fd) in stdio.iter().enumerate() {
-            if libc::dup2(fd, target as RawFd) < 0 {
-                return errno();
-            }
-        }
-        let ready = libc::setpgid(0, 0) == 0 && libc::chdir(c"/".as_ptr()) == 0;
-        if !ready || !reset_signals(last) {
-            return errno();
-        }
-        libc::execve(argv[0], argv.as_ptr(), envp.as_ptr());
-    }
-    errno()
-}
-
-fn errno() -> i32 {
-    io::Error::last_os_error().raw_os_error().unwrap_or(0)
-}
-
-fn c_string(s: &OsStr) -> io::Result<CString> {
-    CString::new(s.as_bytes()).map_err(|_| io::Error::from(ErrorKind::InvalidInput))
-}
-
-/// A close-on-exec descriptor numbered 3 or above (stdio of the daemon may be closed, and the
-/// child's dup2 onto 0..=2 must not clobber a source).
-fn above_stdio(fd: RawFd) -> io::Result<OwnedFd> {
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `fd` was just returned to us by the kernel and is owned by nobody else.
-    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
-    if fd > 2 {
-        return Ok(owned);
-    }
-    // SAFETY: fcntl duplicating a descriptor we own.
-    let high = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
-    above_stdio(high)
-}
-
-fn open_null() -> io::Result<OwnedFd> {
-    // SAFETY: open with a static C string.
-    above_stdio(unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) })
-}
-
-/// A close-on-exec pipe: (read end, write end).
-fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0; 2];
-    // SAFETY: pipe2 writes two descriptors into `fds`.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let read = above_stdio(fds[0]);
-    let write = above_stdio(fds[1]);
-    Ok((read?, write?))
-}
-
-/// Reads until `buf` is full or end of file (EINTR retried); the byte count.
-fn read_full(fd: &OwnedFd, buf: &mut [u8]) -> usize {
-    let mut got = 0;
-    while got < buf.len() {
-        // SAFETY: reading into the unfilled tail of `buf`.
-        let n = unsafe {
-            libc::read(
-                fd.as_raw_fd(),
-                buf[got..].as_mut_ptr().cast(),
-                buf.len() - got,
-            )
-        };
-        match n {
-            0 => break,
-            n if n > 0 => got += n as usize,
-            _ if errno() == libc::EINTR => {}
-            _ => break,
-        }
-    }
-    got
-}
-
-/// Undoes what the daemon did to its signals: blocked signals (for signalfd) and ignored ones
-/// survive exec, and a script that cannot be TERMed or that ignores SIGPIPE misbehaves.
-/// Every signal up to `last` (SIGRTMAX) goes back to its default disposition.
-/// False when the signal mask could not be cleared.
-fn reset_signals(last: libc::c_int) -> bool {
-    // SAFETY: only async-signal-safe calls on zero-initialised local plain data.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        if libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut()) != 0 {
-            return false;
-        }
-        let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = libc::SIG_DFL;
-        for signal in 1..=last {
-            if signal != libc::SIGKILL && signal != libc::SIGSTOP {
-                // The C library refuses its reserved real-time signals (EINVAL): harmless,
-                // they keep their state.
-                libc::sigaction(signal, &action, std::ptr::null_mut());
-            }
-        }
-    }
-    true
-}
-
 fn set_nonblocking(fd: &OwnedFd) -> io::Result<()> {
-    let raw = fd.as_raw_fd();
-    // SAFETY: fcntl on a descriptor we own.
-    let flags = unsafe { libc::fcntl(raw, libc::F_GETFL) };
-    if flags < 0 || unsafe { libc::fcntl(raw, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
+    let flags = OFlag::from_bits_retain(fcntl(fd, FcntlArg::F_GETFL)?);
+    fcntl(fd, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
     Ok(())
 }
 

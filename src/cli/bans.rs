@@ -92,12 +92,7 @@ pub fn run_admin(cmd: Admin) -> i32 {
             }
         }
     }
-    let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
-    ptrs.push(std::ptr::null());
-    // SAFETY: `path` and every pointer in `ptrs` point to live NUL-terminated strings, and
-    // `ptrs` ends with a null pointer, as execv requires.
-    unsafe { libc::execv(path.as_ptr(), ptrs.as_ptr()) };
-    let e = std::io::Error::last_os_error();
+    let e = crate::sys::process::execv(&path, &argv);
     eprintln!("logtrigger: cannot run {}: {e}", script.to_string_lossy());
     2
 }
@@ -304,47 +299,8 @@ fn never(a: &IpAddr, own: &[IpAddr]) -> Result<(), String> {
 
 /// Every address and broadcast address of every interface, folded.
 pub fn own_addresses() -> Vec<IpAddr> {
-    let mut found = Vec::new();
-    let mut head: *mut libc::ifaddrs = std::ptr::null_mut();
-    // SAFETY: getifaddrs fills `head` with a list we only read and then free once.
-    if unsafe { libc::getifaddrs(&mut head) } != 0 {
-        return found;
-    }
-    let mut cur = head;
-    while !cur.is_null() {
-        // SAFETY: `cur` is a node of the list getifaddrs returned, not yet freed.
-        let ifa = unsafe { &*cur };
-        found.extend(sockaddr_ip(ifa.ifa_addr));
-        if ifa.ifa_flags & libc::IFF_BROADCAST as u32 != 0 {
-            found.extend(sockaddr_ip(ifa.ifa_ifu));
-        }
-        cur = ifa.ifa_next;
-    }
-    // SAFETY: `head` came from a successful getifaddrs and is freed exactly once.
-    unsafe { libc::freeifaddrs(head) };
+    let found = crate::sys::net::interface_addresses();
     found.into_iter().map(fold).collect()
-}
-
-fn sockaddr_ip(sa: *const libc::sockaddr) -> Option<IpAddr> {
-    if sa.is_null() {
-        return None;
-    }
-    // SAFETY: a non-null sockaddr from getifaddrs; its family says which struct it is.
-    unsafe {
-        match i32::from((*sa).sa_family) {
-            libc::AF_INET => {
-                let sin = &*(sa as *const libc::sockaddr_in);
-                Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(
-                    sin.sin_addr.s_addr,
-                ))))
-            }
-            libc::AF_INET6 => {
-                let sin6 = &*(sa as *const libc::sockaddr_in6);
-                Some(IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr)))
-            }
-            _ => None,
-        }
-    }
 }
 
 #[cfg(test)]

@@ -498,28 +498,13 @@ fn local_epoch(year: i32, mon: u32, day: u32, h: u32, m: u32, s: u32) -> Option<
 }
 
 fn mktime(year: i32, mon: u32, day: u32, h: u32) -> Option<i64> {
-    // SAFETY: tm is plain data, fully initialised by zeroed(); mktime only reads and normalises it.
-    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-    tm.tm_year = year - 1900;
-    tm.tm_mon = mon as i32 - 1;
-    tm.tm_mday = day as i32;
-    tm.tm_hour = h as i32;
-    tm.tm_isdst = -1;
-    // SAFETY: a valid, exclusively borrowed tm.
-    let t = unsafe { libc::mktime(&mut tm) };
-    (t != -1).then_some(t as i64)
+    crate::sys::clock::from_local(year, mon, day, h)
 }
 
 /// This year, read once: a replay does not straddle New Year often enough to matter.
 fn current_year() -> i32 {
     static YEAR: std::sync::OnceLock<i32> = std::sync::OnceLock::new();
-    *YEAR.get_or_init(|| {
-        let t = now() as _;
-        // SAFETY: plain data; localtime_r writes into our tm only.
-        let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-        unsafe { libc::localtime_r(&t, &mut tm) };
-        tm.tm_year + 1900
-    })
+    *YEAR.get_or_init(|| crate::sys::clock::local(now()).map_or(1970, |tm| tm.year))
 }
 
 #[cfg(test)]

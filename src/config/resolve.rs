@@ -207,7 +207,10 @@ impl Lookups {
         sock.set_nonblocking(true)?;
         sock.set_cloexec(true)?;
         theirs.set_cloexec(true)?;
-        crate::input::sys::spawn_detached(64 * 1024, Box::new(move || lookup_all(names, &theirs)))?;
+        crate::sys::thread::spawn_detached(
+            64 * 1024,
+            Box::new(move || lookup_all(names, &theirs)),
+        )?;
         Ok(Some(Lookups {
             sock,
             done: false,

@@ -14,7 +14,6 @@ pub mod engine;
 pub mod pace;
 mod report;
 mod setup;
-mod signals;
 pub mod status;
 
 use std::fmt;
@@ -28,11 +27,12 @@ use crate::config::{Config, Global, Rule};
 use crate::input::udp;
 use crate::input::unix::{Ready, Step};
 use crate::pipeline::{Sender, Source};
+use crate::sys::fd::{self as sysfd, Events, POLLIN, POLLOUT, PollFd};
+use crate::sys::signals::{self, Signals};
 use control::Format;
 use engine::Engine;
 use pace::Pacer;
 use setup::{Io, err, file_paths};
-use signals::Signals;
 
 /// At exit, how long frames already queued on our socket may wait for the logger to take them
 /// (after `/dev/log` is the logger's again).
@@ -106,7 +106,7 @@ struct Daemon {
     reloads: u64,
     reload_errors: u64,
     /// The poll set, reused every turn.
-    fds: Vec<libc::pollfd>,
+    fds: Vec<PollFd>,
     tokens: Vec<Token>,
     script_fds: Vec<RawFd>,
     /// Scratch for reformatted frames (udp_forward).
@@ -203,20 +203,11 @@ impl Daemon {
         while !self.stop {
             self.build_poll_set();
             let timeout = self.deadline().map_or(-1, crate::input::poll_timeout);
-            // SAFETY: `fds` is a valid, initialised array of `len` pollfd.
-            let n = unsafe {
-                libc::poll(
-                    self.fds.as_mut_ptr(),
-                    self.fds.len() as libc::nfds_t,
-                    timeout,
-                )
-            };
-            if n < 0 {
-                let e = std::io::Error::last_os_error();
-                if e.raw_os_error() != Some(libc::EINTR) {
-                    log(format_args!("poll: {e}"));
-                    return 2;
-                }
+            if let Err(e) = sysfd::poll(&mut self.fds, timeout)
+                && e.kind() != std::io::ErrorKind::Interrupted
+            {
+                log(format_args!("poll: {e}"));
+                return 2;
             }
             let (woke, now) = (Instant::now(), now());
             self.turn = Turn::default();
@@ -249,21 +240,17 @@ impl Daemon {
         0
     }
 
-    fn add(&mut self, fd: RawFd, events: libc::c_short, token: Token) {
-        self.fds.push(libc::pollfd {
-            fd,
-            events,
-            revents: 0,
-        });
+    fn add(&mut self, fd: RawFd, events: Events, token: Token) {
+        self.fds.push(sysfd::poll_fd(fd, events));
         self.tokens.push(token);
     }
 
     fn build_poll_set(&mut self) {
         self.fds.clear();
         self.tokens.clear();
-        self.add(self.signals.fd(), libc::POLLIN, Token::Signal);
+        self.add(self.signals.fd(), POLLIN, Token::Signal);
         if let Some(fd) = self.io.control.as_ref().map(|c| c.fd()) {
-            self.add(fd, libc::POLLIN, Token::Control);
+            self.add(fd, POLLIN, Token::Control);
         }
         if let Some(interests) = self.io.unix.as_ref().map(|u| u.interests()) {
             for (fd, events, ready) in interests.into_iter().flatten() {
@@ -272,29 +259,29 @@ impl Daemon {
         }
         for i in 0..self.io.udp.len() {
             let fd = self.io.udp[i].fd();
-            self.add(fd, libc::POLLIN, Token::Udp(i));
+            self.add(fd, POLLIN, Token::Udp(i));
         }
         for i in 0..self.io.remotes.len() {
             if self.io.remotes[i].wants_write() {
                 let fd = self.io.remotes[i].fd();
-                self.add(fd, libc::POLLOUT, Token::Remote(i));
+                self.add(fd, POLLOUT, Token::Remote(i));
             }
         }
         if let Some(fd) = self.io.files.as_ref().map(|f| f.fd()) {
-            self.add(fd, libc::POLLIN, Token::Files);
+            self.add(fd, POLLIN, Token::Files);
         }
         if let Some(fd) = self.io.kmsg.as_ref().map(|k| k.fd()) {
-            self.add(fd, libc::POLLIN, Token::Kmsg);
+            self.add(fd, POLLIN, Token::Kmsg);
         }
         let mut script_fds = std::mem::take(&mut self.script_fds);
         script_fds.clear();
         self.engine.poll_fds(&mut script_fds);
         for &fd in &script_fds {
-            self.add(fd, libc::POLLIN, Token::Script);
+            self.add(fd, POLLIN, Token::Script);
         }
         self.script_fds = script_fds;
         if let Some(fd) = self.lookups.as_ref().and_then(|l| l.fd()) {
-            self.add(fd, libc::POLLIN, Token::Lookups);
+            self.add(fd, POLLIN, Token::Lookups);
         }
     }
 
@@ -412,9 +399,9 @@ impl Daemon {
     fn signals_ready(&mut self) {
         while let Some(signo) = self.signals.next() {
             match signo {
-                libc::SIGHUP => self.reload(),
-                libc::SIGTERM | libc::SIGINT => self.stop = true,
-                libc::SIGUSR1 => {
+                signals::SIGHUP => self.reload(),
+                signals::SIGTERM | signals::SIGINT => self.stop = true,
+                signals::SIGUSR1 => {
                     let text = self.report().to_text();
                     for line in text.lines() {
                         log(format_args!("status: {line}"));

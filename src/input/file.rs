@@ -24,7 +24,8 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use super::InputStats;
-use super::sys::{Epoll, EventFd, Inotify};
+use super::sys::Inotify;
+use crate::sys::fd::{self as sysfd, Epoll, EventFd};
 
 /// Bytes read from one file per turn of the loop at most.
 pub const TURN_BYTES: usize = 64 * 1024;
@@ -193,7 +194,7 @@ impl Files {
     /// Call when the fd is readable: reads new complete lines of every file (at most
     /// [`TURN_BYTES`] per file) and hands each (without its `\n`) to `f` with the file's path.
     pub fn service(&mut self, f: &mut dyn FnMut(&[u8], &Path)) {
-        super::drain(self.inotify.fd());
+        sysfd::drain(self.inotify.fd());
         self.more.clear();
         let mut backlog = false;
         for tail in &mut self.tails {

@@ -15,7 +15,7 @@ pub mod unix;
 use std::fmt;
 use std::io::{self, IoSliceMut};
 use std::net::SocketAddr;
-use std::os::fd::{BorrowedFd, RawFd};
+use std::os::fd::RawFd;
 use std::time::Instant;
 
 use nix::cmsg_space;
@@ -171,34 +171,24 @@ pub fn context(e: io::Error, what: &str, name: &dyn fmt::Display) -> io::Error {
     io::Error::new(e.kind(), format!("{what} {name}: {e}"))
 }
 
-/// Reads `fd` (non-blocking) until it is empty: used for inotify fds, whose events only say
-/// "look again".
-pub fn drain(fd: RawFd) {
-    let mut buf = [0u8; 1024];
-    // SAFETY: the caller's fd stays open for this call.
-    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
-    while nix::unistd::read(fd, &mut buf).is_ok_and(|n| n > 0) {}
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use nix::sys::socket::{ControlMessage, sendmsg};
     use std::io::IoSlice;
-    use std::os::fd::AsRawFd;
+    use std::os::fd::{AsFd, AsRawFd};
     use std::os::unix::net::UnixDatagram;
 
     /// A connected datagram pair whose receiving end has SO_PASSCRED.
     fn pair() -> (UnixDatagram, UnixDatagram) {
         let (tx, rx) = UnixDatagram::pair().unwrap();
-        sys::set_sock_opt(rx.as_raw_fd(), libc::SO_PASSCRED, 1).unwrap();
+        sys::set_sock_opt(rx.as_fd(), libc::SO_PASSCRED, 1).unwrap();
         rx.set_nonblocking(true).unwrap();
         (tx, rx)
     }
 
     fn me() -> Option<Cred> {
-        // SAFETY: plain getter.
-        let uid = unsafe { libc::getuid() };
+        let uid = nix::unistd::getuid().as_raw();
         Some(Cred {
             pid: std::process::id(),
             uid,

@@ -8,7 +8,7 @@
 use std::io;
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, RawFd};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -50,7 +50,7 @@ impl UdpInput {
             // SO_RCVBUF is capped at net.core.rmem_max; a smaller buffer is not fatal.
             // As root (procd runs us as root) SO_RCVBUFFORCE passes the cap.
             let forced = super::sys::set_sock_opt(
-                sock.as_raw_fd(),
+                sock.as_fd(),
                 libc::SO_RCVBUFFORCE,
                 rcvbuf.min(i32::MAX as usize) as libc::c_int,
             )

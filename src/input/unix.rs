@@ -22,7 +22,7 @@
 use std::ffi::OsString;
 use std::fs;
 use std::io;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -32,6 +32,7 @@ use socket2::{Domain, SockAddr, Socket, Type};
 use super::forward::{ForwardStats, Outbox, Sent};
 use super::sys::Inotify;
 use super::{Batch, InputStats, Meta};
+use crate::sys::fd::{self as sysfd, Events, POLLIN, POLLOUT};
 
 /// Datagrams up to this size are forwarded whole even when `max_message` is smaller.
 pub const FORWARD_MAX: usize = 64 * 1024;
@@ -261,22 +262,20 @@ impl UnixInput {
 
     /// The fds to poll now, with their events: the socket and the old one (unless held), the
     /// inotify watch, and the forward socket while frames wait for room.
-    pub fn interests(&self) -> [Option<(RawFd, libc::c_short, Ready)>; 4] {
+    pub fn interests(&self) -> [Option<(RawFd, Events, Ready)>; 4] {
         let read = !self.held();
         let fd = |s: &Socket| s.as_raw_fd();
         [
-            read.then(|| (fd(&self.sock), libc::POLLIN, Ready::Sock)),
+            read.then(|| (fd(&self.sock), POLLIN, Ready::Sock)),
             self.old
                 .as_ref()
                 .filter(|_| read)
-                .map(|s| (fd(s), libc::POLLIN, Ready::Old)),
-            self.watch
-                .as_ref()
-                .map(|w| (w.fd(), libc::POLLIN, Ready::Watch)),
+                .map(|s| (fd(s), POLLIN, Ready::Old)),
+            self.watch.as_ref().map(|w| (w.fd(), POLLIN, Ready::Watch)),
             self.outbox
                 .as_ref()
                 .filter(|o| o.wants_write())
-                .map(|o| (o.fd(), libc::POLLOUT, Ready::Out)),
+                .map(|o| (o.fd(), POLLOUT, Ready::Out)),
         ]
     }
 
@@ -438,7 +437,7 @@ impl UnixInput {
     /// logger rebound it. `Some` when something was (or failed to be) bound.
     fn maintain(&mut self) -> Option<io::Result<()>> {
         if let Some(w) = self.watch.as_ref() {
-            super::drain(w.fd());
+            sysfd::drain(w.fd());
         }
         let suspect = std::mem::take(&mut self.suspect);
         if !self.cfg.takeover {
@@ -575,13 +574,8 @@ impl UnixInput {
             if Instant::now() >= end {
                 return;
             }
-            let mut p = libc::pollfd {
-                fd,
-                events: libc::POLLOUT,
-                revents: 0,
-            };
-            // SAFETY: one valid pollfd for the duration of the call.
-            unsafe { libc::poll(&mut p, 1, super::poll_timeout(end)) };
+            let mut p = [sysfd::poll_fd(fd, POLLOUT)];
+            let _ = sysfd::poll(&mut p, super::poll_timeout(end));
             self.flush();
             if self.suspect {
                 return; // the logger is gone
@@ -615,7 +609,7 @@ fn bind_at(path: &Path, name: &Path) -> io::Result<(Socket, u64)> {
     sock.set_nonblocking(true)?;
     sock.bind(&SockAddr::unix(path)?)
         .map_err(|e| ctx(e, "bind", name))?;
-    let _ = super::sys::set_sock_opt(sock.as_raw_fd(), libc::SO_PASSCRED, 1);
+    let _ = super::sys::set_sock_opt(sock.as_fd(), libc::SO_PASSCRED, 1);
     fs::set_permissions(path, fs::Permissions::from_mode(0o666))?;
     let ino = fs::symlink_metadata(path)?.ino();
     Ok((sock, ino))

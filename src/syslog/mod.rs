@@ -125,27 +125,21 @@ fn write_clock(c: parse::Clock, out: &mut Vec<u8>) {
 
 /// The local wall clock at `epoch` seconds (localtime_r, so TZ and /etc/localtime apply).
 fn local_clock(epoch: i64) -> parse::Clock {
-    let t = epoch as _;
-    // SAFETY: `tm` is plain old data that localtime_r fills in; both pointers are valid for
-    // the duration of the call and localtime_r keeps neither.
-    let mut tm: libc::tm = unsafe { core::mem::zeroed() };
-    let ok = unsafe { !libc::localtime_r(&t, &mut tm).is_null() };
-    let field = |v: libc::c_int| u8::try_from(v).unwrap_or(0);
-    if !ok {
-        return parse::Clock {
+    match crate::sys::clock::local(epoch) {
+        Some(tm) => parse::Clock {
+            month: tm.month,
+            day: tm.day,
+            hour: tm.hour,
+            minute: tm.minute,
+            second: tm.second,
+        },
+        None => parse::Clock {
             month: 1,
             day: 1,
             hour: 0,
             minute: 0,
             second: 0,
-        };
-    }
-    parse::Clock {
-        month: field(tm.tm_mon + 1),
-        day: field(tm.tm_mday),
-        hour: field(tm.tm_hour),
-        minute: field(tm.tm_min),
-        second: field(tm.tm_sec),
+        },
     }
 }
 

@@ -492,11 +492,9 @@ fn human_line_receive_time_is_local() {
     assert!(line.ends_with(" py unix default"));
     assert_eq!(&line[6..7], " ");
     assert_eq!((&line[9..10], &line[12..13]), (":", ":"));
-    let mut tm: libc::tm = unsafe { core::mem::zeroed() };
-    let t: libc::time_t = 86400 * 365;
-    unsafe { libc::localtime_r(&t, &mut tm) };
-    assert_eq!(line[13..15].parse::<i32>().unwrap(), tm.tm_sec);
-    assert_eq!(line[7..9].parse::<i32>().unwrap(), tm.tm_hour);
+    let tm = crate::sys::clock::local(86400 * 365).unwrap();
+    assert_eq!(line[13..15].parse::<u8>().unwrap(), tm.second);
+    assert_eq!(line[7..9].parse::<u8>().unwrap(), tm.hour);
 }
 
 #[test]
