@@ -147,7 +147,7 @@ FEED_IPK_BUDGET_KB=200
 FEED_DIR=$CARGO_TARGET_DIR/feed
 # LOGTRIGGER_SMALL_STD=y in openwrt-package/Makefile: the same variables and flags.
 SMALL_STD_VARS=(RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size)
-SMALL_STD_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort"
+SMALL_STD_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Cforce-unwind-tables=no"
 MIPS_MUSL=mips-unknown-linux-musl
 
 ensure_stable_src() {

@@ -478,7 +478,8 @@ fn small_std_switches_follow_the_compiler_and_the_size_script() {
     assert_eq!(got_vars, format!("CC=cc {vars}"));
     assert_eq!(got_flags, format!("-Ctarget-feature=-crt-static {flags}"));
 
-    // Before 1.92 the same panics are a std feature, and the flag does not exist.
+    // Before 1.92 the same panics are a std feature, and the panic flag does not exist; a
+    // panic aborts either way, so no unwind tables.
     let (old_vars, old_flags) = small_std_with_rustc(&block, "1.90.0");
     assert!(
         old_vars
@@ -486,7 +487,10 @@ fn small_std_switches_follow_the_compiler_and_the_size_script() {
         "{old_vars}"
     );
     assert!(old_vars.contains("RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort"));
-    assert_eq!(old_flags, "-Ctarget-feature=-crt-static");
+    assert_eq!(
+        old_flags,
+        "-Ctarget-feature=-crt-static -Cforce-unwind-tables=no"
+    );
 
     // The size check runs in CI.
     let test_sh = read(&repo().join("scripts/test.sh"));
