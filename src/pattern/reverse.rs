@@ -908,8 +908,23 @@ mod tests {
         assert!(dfa.total_clears > 0 && dfa.total_give_ups > 0);
         let dfa = &tiny[3].reverse.dfa;
         assert!(dfa.total_clears > 0, "8 states clear too");
+        // Full size: compiled patterns never fill the store (`Tables::dfa_holds_all`).
         assert_eq!(tiny[4].reverse.dfa.total_give_ups, 0);
+        assert_eq!(tiny[4].reverse.dfa.total_clears, 0);
         assert_eq!(plain.reverse.dfa.total_clears, 0);
+    }
+
+    /// The exploration counts the sets a search reaches: a pattern within the store's size
+    /// is under it, ten `%i` in a row (which do not compile) are over it.
+    #[test]
+    fn reachable_sets_against_the_store() {
+        let cap = |t: &Tables| dfa::capacity(t.classes);
+        let t = tables(b"%s a %s a %s b").unwrap();
+        assert!(t.dfa_sets() < 64 && t.dfa_holds_all());
+        let t = tables(b"%b %f %f %f %f %f %f %f %f %f %f %f %f %f %f %fx").unwrap();
+        assert!(t.dfa_holds_all());
+        let t = tables("%i".repeat(10).as_bytes()).unwrap();
+        assert!(t.dfa_sets() > cap(&t) && !t.dfa_holds_all());
     }
 
     #[test]
