@@ -174,7 +174,20 @@ fn float_junk() -> Vec<u8> {
     let frags: [&[u8]; 10] = [
         b"1.5e3", b"-.5", b"7", b" ", b"e", b"1.", b"x", b"+", b"0x1f", b"1e-",
     ];
-    let tail = b" 1 2 3 4 5 6 7 8 9 1 2 3 4 5 6x";
+    junk(&frags, b" 1 2 3 4 5 6 7 8 9 1 2 3 4 5 6x")
+}
+
+/// 64 KiB of pseudo-random integer fragments that a `%b` then eight `%i` in a row match at
+/// the end: every position is viable for the `%b`, and the DFA meets many splits into integers.
+fn int_junk() -> Vec<u8> {
+    let frags: [&[u8]; 10] = [
+        b"0x1f", b"-7", b"+0", b"07", b"9", b"x", b"f", b"0", b"12", b"-0x",
+    ];
+    junk(&frags, b" 1-2+30x1f07-1+2-3x")
+}
+
+/// 64 KiB of fragments picked pseudo-randomly, then `tail`.
+fn junk(frags: &[&[u8]; 10], tail: &[u8]) -> Vec<u8> {
     let mut seed = 0x2545_f491_4f6c_dd1du64;
     let mut s = Vec::new();
     while s.len() < 65536 - tail.len() {
@@ -196,6 +209,10 @@ fn big_pattern_benches(c: &mut Criterion) {
     let mut cases = big_pattern_cases();
     let floats = "%b %f %f %f %f %f %f %f %f %f %f %f %f %f %f %fx";
     cases.push(("floats_junk_64k".into(), floats.into(), float_junk()));
+    // The longest run of `%i` after a `%b` that compiles: one more is refused ("pattern too
+    // ambiguous").
+    let ints = "%b %i%i%i%i%i%i%i%ix";
+    cases.push(("ints_junk_64k".into(), ints.into(), int_junk()));
     for (name, pattern, subject) in &cases {
         let p = Pattern::compile(pattern.as_bytes()).unwrap();
         g.throughput(Throughput::Bytes(subject.len() as u64));
@@ -203,8 +220,24 @@ fn big_pattern_benches(c: &mut Criterion) {
             b.iter(|| p.find(black_box(subject), &mut cache, &mut caps))
         });
     }
-    // The worst case of the reverse engine: its lazy DFA off (as when an adversary makes it
-    // give up), every step bit-parallel.
+    // The worst case of a search: its lazy DFA empty at the start (another pattern used the
+    // cache last), every state it needs built during the search. A pattern compiles only if
+    // the store holds every state a subject can reach, so the DFA never gives up.
+    let mut cold = Cache::default();
+    for (name, pattern, subject) in cases.iter().filter(|c| c.0.contains("64k")) {
+        let p = Pattern::compile(pattern.as_bytes()).unwrap();
+        g.throughput(Throughput::Bytes(subject.len() as u64));
+        g.bench_function(format!("{name}_cold_dfa"), |b| {
+            b.iter(|| {
+                cold.force(Some(Engine::Reverse {
+                    dfa_states: usize::MAX,
+                }));
+                p.find(black_box(subject), &mut cold, &mut caps)
+            })
+        });
+    }
+    // The reverse engine with its lazy DFA off, every step bit-parallel: what a search would
+    // cost if the DFA gave up, which compiling rules out (tests force it; no subject can).
     let mut plain = Cache::default();
     plain.force(Some(Engine::Reverse { dfa_states: 0 }));
     for (name, pattern, subject) in cases.iter().filter(|c| c.0.contains("64k")) {

@@ -184,6 +184,25 @@ fn compile_errors() {
     assert!(Pattern::compile("%d".repeat(17).as_bytes()).is_err());
 }
 
+/// A pattern whose lazy DFA could fill up (so that a log line would make every byte a
+/// bit-parallel step) is refused at the conversion that goes over, with a way out; the same
+/// values with literal text between them compile.
+#[test]
+fn patterns_that_would_outgrow_the_dfa_are_compile_errors() {
+    let e = Pattern::compile(b"id %i%i%i%i%i%i%i%i%i%i").unwrap_err();
+    assert!(e.reason.starts_with("pattern too ambiguous"), "{e}");
+    assert!(e.reason.contains("put literal text"), "{e}");
+    assert!((3..23).contains(&e.offset), "{e}");
+    assert_eq!(&b"id %i%i%i%i%i%i%i%i%i%i"[e.offset..e.offset + 2], b"%i");
+    for ok in [
+        "id %i %i %i %i %i %i %i %i %i %i",
+        "%b %f %f %f %f %f %f %f %f %f %f %f %f %f %f %fx",
+        "%f %f %f %f %f %f %f %f %f %f %f %f %f %f %f %f",
+    ] {
+        assert!(Pattern::compile(ok.as_bytes()).is_ok(), "{ok}");
+    }
+}
+
 #[test]
 fn fill_replaces_conversions_with_values() {
     let p = Pattern::compile(b"Freeswitch: SIP registration failed User:%s IP:%s 100%%").unwrap();

@@ -113,6 +113,9 @@ impl Pattern {
         let Some(tables) = reverse::Tables::new(&prog) else {
             return Err(too_big(src, &elems));
         };
+        if !tables.dfa_holds_all() {
+            return Err(too_ambiguous(src, &elems, &tables));
+        }
         Ok(Pattern {
             source: src.to_vec(),
             reverse: Some(tables),
@@ -174,6 +177,26 @@ impl Pattern {
             }
         }
     }
+}
+
+/// The error for a pattern whose lazy DFA could give up: a log line could make it track more
+/// distinct sets of matcher states than the DFA holds, and every byte would then cost a
+/// bit-parallel step (milliseconds per 64 KiB line for a `%b` followed by many `%f`). At the
+/// shortest prefix that goes over.
+fn too_ambiguous(src: &[u8], elems: &[syntax::Elem], tables: &reverse::Tables) -> CompileError {
+    let over = |n: usize| {
+        reverse::Tables::new(&nfa::build(&elems[..n])).is_some_and(|t| !t.dfa_holds_all())
+    };
+    let at = (1..elems.len()).find(|&n| over(n)).unwrap_or(elems.len());
+    let offset = syntax::elem_offsets(src).get(at - 1).copied().unwrap_or(0);
+    let reason = format!(
+        "pattern too ambiguous: a log line could make the matcher track more than {} \
+         different sets of positions in it, so that a line could cost more than a millisecond; \
+         put literal text (a space, a separator) between conversions that can match the same \
+         text, such as %i%i or %x%x, or match such values with %s",
+        reverse::dfa_capacity(tables),
+    );
+    CompileError { offset, reason }
 }
 
 /// The error for a pattern with more states than the reverse engine takes, at the element

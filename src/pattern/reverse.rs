@@ -22,7 +22,9 @@
 //! Both the pass and the block refills step through `dfa`, a lazy DFA whose states are
 //! the sets `V` and whose transitions are per byte class: on a known transition a step is one
 //! table lookup instead of shifts over up to four words. When the DFA gives up (too many
-//! distinct sets for its fixed store) the search goes on with the bit-parallel step.
+//! distinct sets for its fixed store) the search goes on with the bit-parallel step; a pattern
+//! compiles only if the store holds every set a subject can reach ([`Tables::dfa_holds_all`]),
+//! so that happens only when tests shrink the store.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -160,6 +162,58 @@ impl Tables {
     }
 }
 
+impl Tables {
+    /// Whether the lazy DFA holds every set `V` a search of this pattern can reach, whatever
+    /// the subject: then it is never cleared, never gives up, and every step of every search
+    /// is a lookup or builds one of at most that many states. Explores the sets from `V[len]`
+    /// by every byte class (compile time only: at most [`dfa::MAX_TRANS`] steps).
+    pub(crate) fn dfa_holds_all(&self) -> bool {
+        self.dfa_sets() <= dfa::capacity(self.classes)
+    }
+
+    /// The number of sets a search can reach, counted up to one more than the DFA holds.
+    fn dfa_sets(&self) -> usize {
+        match self.words {
+            1 if SPECIALISE => self.reachable::<1>(),
+            2 if SPECIALISE => self.reachable::<2>(),
+            _ => self.reachable::<4>(),
+        }
+    }
+
+    fn reachable<const W: usize>(&self) -> usize {
+        let cap = dfa::capacity(self.classes);
+        let step = Step::<W>::of(self);
+        let mut reps = vec![0u8; self.classes];
+        for b in (0..=255u8).rev() {
+            reps[self.class_of[b as usize] as usize] = b;
+        }
+        let at_end: Set<W> = bit(self.end);
+        let mut seen = std::collections::HashSet::from([at_end]);
+        let mut todo = vec![at_end];
+        while let Some(v) = todo.pop() {
+            // A search stops at the empty set.
+            if v == [0; W] {
+                continue;
+            }
+            for &b in &reps {
+                let next = step.step(&v, b);
+                if seen.insert(next) {
+                    if seen.len() > cap {
+                        return seen.len();
+                    }
+                    todo.push(next);
+                }
+            }
+        }
+        seen.len()
+    }
+}
+
+/// The most sets the lazy DFA holds for the pattern of `t`.
+pub(crate) fn dfa_capacity(t: &Tables) -> usize {
+    dfa::capacity(t.classes)
+}
+
 /// Numbers the distinct byte masks in order of first appearance (compile time only).
 fn byte_classes(bytes: &[u64], words: usize) -> (Box<[u8; 256]>, usize) {
     let mut class_of = Box::new([0u8; 256]);
@@ -266,7 +320,22 @@ struct Step<'a, const W: usize> {
     tail: Set<W>,
 }
 
-impl<const W: usize> Step<'_, W> {
+impl<'a, const W: usize> Step<'a, W> {
+    /// The step of `t` (its sets `W` words wide).
+    fn of(t: &'a Tables) -> Self {
+        Step {
+            shifts: &t.shifts,
+            masks: t.masks.as_chunks::<W>().0,
+            bytes: t
+                .bytes
+                .as_chunks::<W>()
+                .0
+                .try_into()
+                .expect("256 byte masks"),
+            tail: if t.tail { bit(t.end + 1) } else { [0; W] },
+        }
+    }
+
     /// `V[p]` from `V[p + 1]` and the byte at `p < len`.
     #[inline(always)]
     fn step(&self, next: &Set<W>, byte: u8) -> Set<W> {
@@ -301,8 +370,6 @@ struct Run<'a, const W: usize> {
     sc: &'a mut Cache,
     /// `V[len]`: END alone.
     at_end: Set<W>,
-    /// The TAIL bit (zero when the program has no `MatchTail`).
-    tail: Set<W>,
     /// The closure of instruction 0: a match can start where it meets `V`.
     start: Set<W>,
     /// Steps go through the lazy DFA (false once it gave up for this search).
@@ -455,7 +522,6 @@ fn fill_lazy<const W: usize>(
 
 impl<'a, const W: usize> Run<'a, W> {
     fn new(prog: &'a Program, t: &'a Tables, hay: &'a [u8], sc: &'a mut Cache) -> Self {
-        let tail = if t.tail { bit(t.end + 1) } else { [0; W] };
         let lazy = sc.dfa.begin(t.id, t.classes);
         Run {
             prog,
@@ -463,7 +529,6 @@ impl<'a, const W: usize> Run<'a, W> {
             hay,
             sc,
             at_end: bit(t.end),
-            tail,
             start: load(&t.closure, 0),
             lazy,
         }
@@ -471,18 +536,7 @@ impl<'a, const W: usize> Run<'a, W> {
 
     /// The stepping function, its tables borrowed apart from the scratch it writes.
     fn stepper(&self) -> Step<'a, W> {
-        let t = self.t;
-        Step {
-            shifts: &t.shifts,
-            masks: t.masks.as_chunks::<W>().0,
-            bytes: t
-                .bytes
-                .as_chunks::<W>()
-                .0
-                .try_into()
-                .expect("256 byte masks"),
-            tail: self.tail,
-        }
+        Step::of(self.t)
     }
 
     fn find(mut self, out: &mut [u32; MAX_SLOTS]) -> bool {
@@ -854,8 +908,23 @@ mod tests {
         assert!(dfa.total_clears > 0 && dfa.total_give_ups > 0);
         let dfa = &tiny[3].reverse.dfa;
         assert!(dfa.total_clears > 0, "8 states clear too");
+        // Full size: compiled patterns never fill the store (`Tables::dfa_holds_all`).
         assert_eq!(tiny[4].reverse.dfa.total_give_ups, 0);
+        assert_eq!(tiny[4].reverse.dfa.total_clears, 0);
         assert_eq!(plain.reverse.dfa.total_clears, 0);
+    }
+
+    /// The exploration counts the sets a search reaches: a pattern within the store's size
+    /// is under it, ten `%i` in a row (which do not compile) are over it.
+    #[test]
+    fn reachable_sets_against_the_store() {
+        let cap = |t: &Tables| dfa::capacity(t.classes);
+        let t = tables(b"%s a %s a %s b").unwrap();
+        assert!(t.dfa_sets() < 64 && t.dfa_holds_all());
+        let t = tables(b"%b %f %f %f %f %f %f %f %f %f %f %f %f %f %f %fx").unwrap();
+        assert!(t.dfa_holds_all());
+        let t = tables("%i".repeat(10).as_bytes()).unwrap();
+        assert!(t.dfa_sets() > cap(&t) && !t.dfa_holds_all());
     }
 
     #[test]

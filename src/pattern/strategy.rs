@@ -39,6 +39,11 @@ pub(crate) const REVERSE_MAX_LEN: usize = 1 << 17;
 /// bitsets hold. A bigger pattern would be left to the Pike VM, whose time grows with the
 /// pattern (tens of milliseconds per 8 KiB adversarial line at 300 states), so it does not
 /// compile.
+///
+/// A pattern within it compiles only if the reverse engine's lazy DFA also holds every set
+/// of states a subject can reach (`reverse::Tables::dfa_holds_all`): the DFA then never gives
+/// up, and no search falls back to the bit-parallel step, which costs milliseconds per 64 KiB
+/// line on wide patterns where the DFA costs a lookup per byte.
 pub(crate) const MAX_STATES: usize = reverse::MAX_TARGETS;
 
 /// The segment engine's budget for a subject of `len` bytes.

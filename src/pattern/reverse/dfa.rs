@@ -24,6 +24,11 @@ const SLOTS: usize = 2 * MAX_STATES;
 /// repeat enough for caching to pay, and each clear throws away all the work).
 const MAX_CLEARS: u32 = 3;
 
+/// States the store holds for a pattern with `classes` byte classes (see [`MAX_TRANS`]).
+pub(crate) fn capacity(classes: usize) -> usize {
+    MAX_STATES.min(MAX_TRANS >> classes.next_power_of_two().trailing_zeros())
+}
+
 /// State flag: instruction 0 is viable (a match can start here).
 pub(crate) const START: u8 = 1;
 /// State flag: the empty set (nothing is viable here or further left).
@@ -137,7 +142,7 @@ impl Dfa {
             self.clear();
             self.owner = owner;
             self.shift = classes.next_power_of_two().trailing_zeros();
-            self.cap = self.limit.min(MAX_TRANS >> self.shift);
+            self.cap = self.limit.min(capacity(classes));
         }
         self.cap > 0
     }
