@@ -344,7 +344,8 @@ mod tests {
     fn disabled_rules_cost_nothing() {
         let text = "config logtrigger\n\tlist udp 'none'\n\n\
                     config rule\n\toption name 'big'\n\toption pattern 'x %s'\n\
-                    \toption max_keys '1000000'\n\toption maxfail '10000'\n\toption enabled '0'\n";
+                    \toption max_keys '1000000'\n\toption maxfail '10000'\n\toption time '600'\n\
+                    \toption enabled '0'\n";
         if cfg!(target_pointer_width = "64") {
             assert!(cfg(text).is_ok());
         } else {
