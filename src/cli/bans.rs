@@ -176,7 +176,10 @@ pub fn check(value: &str, port: bool, prefix6: Option<u8>, own: &[IpAddr]) -> Re
     if let Some((a, len)) = value.split_once('/') {
         return check_net(a, len, own);
     }
-    let addr = fold(parse(value, port).ok_or("not one IPv4/IPv6 address")?);
+    // An IPv4-mapped IPv6 address is the IPv4 address it carries.
+    let addr = parse(value, port)
+        .ok_or("not one IPv4/IPv6 address")?
+        .to_canonical();
     never(&addr, own)?;
     match (addr, prefix6) {
         (IpAddr::V6(_), Some(n)) if n < 128 => {
@@ -250,14 +253,6 @@ fn is_port(p: &str) -> bool {
         && p.parse::<u32>().is_ok_and(|n| n <= 65535)
 }
 
-/// An IPv4-mapped IPv6 address is the IPv4 address it carries.
-pub fn fold(a: IpAddr) -> IpAddr {
-    match a {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(a, IpAddr::V4),
-        v4 => v4,
-    }
-}
-
 /// Why `a` (folded) must never be banned, if it must not.
 fn never(a: &IpAddr, own: &[IpAddr]) -> Result<(), String> {
     let why = match a {
@@ -300,7 +295,7 @@ fn never(a: &IpAddr, own: &[IpAddr]) -> Result<(), String> {
 /// Every address and broadcast address of every interface, folded.
 pub fn own_addresses() -> Vec<IpAddr> {
     let found = crate::sys::net::interface_addresses();
-    found.into_iter().map(fold).collect()
+    found.iter().map(IpAddr::to_canonical).collect()
 }
 
 #[cfg(test)]
