@@ -14,6 +14,7 @@
 
 mod e2e;
 
+use e2e::router::{banned, status_num};
 use e2e::{LIMIT, Lab, Receiver, in_ns, must, poll, repo, run, stdout, text, udp_in};
 use std::fs;
 use std::path::Path;
@@ -278,24 +279,6 @@ fn send_sip(device: &str, router_ip: &str, format: &str, addr: &str, n: usize) {
     }
 }
 
-/// Elements of the router's ban set (`ban4`/`ban6`), empty when the table does not exist yet.
-fn banned(router: &str, set: &str) -> Vec<String> {
-    let out = run(&mut in_ns(
-        router,
-        &["nft", "list", "set", "inet", "logtrigger", set],
-    ));
-    let listing = stdout(&out);
-    let Some(start) = listing.find("elements = {") else {
-        return Vec::new();
-    };
-    let body = &listing[start + "elements = {".len()..];
-    let body = &body[..body.find('}').unwrap_or(body.len())];
-    body.split(',')
-        .filter_map(|e| e.split_whitespace().next())
-        .map(str::to_string)
-        .collect()
-}
-
 fn is_banned(router: &str, addr: &str) -> bool {
     let set = if addr.contains(':') { "ban6" } else { "ban4" };
     banned(router, set).iter().any(|a| a == addr)
@@ -358,15 +341,6 @@ fn status_json(router: &str, conf: &Path) -> String {
     let conf = conf.to_str().unwrap();
     let out = run(&mut in_ns(router, &[bin, "status", "-c", conf, "--json"]));
     format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr))
-}
-
-/// A number in the daemon's status JSON: `key` of the object that starts with `object` (e.g.
-/// `{"name":"dropbear_bad_password"` in `rules`, or `"scripts":{`). None when absent.
-fn status_num(json: &str, object: &str, key: &str) -> Option<u64> {
-    let obj = &json[json.find(object)? + object.len()..];
-    let obj = &obj[..obj.find('}')?];
-    let re = regex::Regex::new(&format!(r#""{}":(\d+)"#, regex::escape(key))).unwrap();
-    re.captures(obj)?[1].parse().ok()
 }
 
 /// Whether the host's own namespace has a `table inet logtrigger` (the lab must never add one).

@@ -7,43 +7,47 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
 
-/// Top-level module → the top-level modules its non-test code names.
-fn graph() -> BTreeMap<String, BTreeSet<String>> {
-    let mut g: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+/// Every `.rs` file under src/: its path relative to src/ (`daemon/mod.rs`) and its text.
+fn sources() -> Vec<(String, String)> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
     let mut dirs = vec![src.clone()];
     while let Some(dir) = dirs.pop() {
         for entry in fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 dirs.push(path);
-                continue;
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let rel = path.strip_prefix(&src).unwrap().to_string_lossy();
+                files.push((rel.into_owned(), fs::read_to_string(&path).unwrap()));
             }
-            let rel = path
-                .strip_prefix(&src)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            let module = rel
-                .split('/')
-                .next()
-                .unwrap()
-                .trim_end_matches(".rs")
-                .to_string();
-            if module == "main" || module == "lib" || !rel.ends_with(".rs") {
-                continue;
-            }
-            let text = fs::read_to_string(&path).unwrap();
-            let code = text.split("\n#[cfg(test)]\nmod tests").next().unwrap();
-            let edges = g.entry(module.clone()).or_default();
-            for (at, _) in code.match_indices("crate::") {
-                let name: String = code[at + 7..]
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                    .collect();
-                if name != module && !name.is_empty() {
-                    edges.insert(name);
-                }
+        }
+    }
+    files
+}
+
+/// Top-level module → the top-level modules its non-test code names.
+fn graph() -> BTreeMap<String, BTreeSet<String>> {
+    let mut g: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (rel, text) in sources() {
+        let module = rel
+            .split('/')
+            .next()
+            .unwrap()
+            .trim_end_matches(".rs")
+            .to_string();
+        if module == "main" || module == "lib" {
+            continue;
+        }
+        let code = text.split("\n#[cfg(test)]\nmod tests").next().unwrap();
+        let edges = g.entry(module.clone()).or_default();
+        for (at, _) in code.match_indices("crate::") {
+            let name: String = code[at + 7..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if name != module && !name.is_empty() {
+                edges.insert(name);
             }
         }
     }
@@ -101,41 +105,23 @@ fn code_of(line: &str) -> &str {
 /// Every `unsafe` line and direct `libc` call in src/ outside the OS boundary (`src/sys/`), test
 /// modules included, as `file:line: text`; and how many the boundary itself holds.
 fn outside_the_boundary() -> (Vec<String>, usize) {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let (mut outside, mut inside) = (Vec::new(), 0);
-    let mut dirs = vec![src.clone()];
-    while let Some(dir) = dirs.pop() {
-        for entry in fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
+    for (rel, text) in sources() {
+        let boundary = rel.starts_with("sys/") || rel == "sys.rs";
+        for (n, line) in text.lines().enumerate() {
+            let code = code_of(line);
+            let unsafe_words = code
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .filter(|w| *w == "unsafe")
+                .count();
+            let hits = unsafe_words + libc_calls(code);
+            if hits == 0 {
                 continue;
             }
-            if path.extension().is_none_or(|e| e != "rs") {
-                continue;
-            }
-            let rel = path
-                .strip_prefix(&src)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            let boundary = rel.starts_with("sys/") || rel == "sys.rs";
-            let text = fs::read_to_string(&path).unwrap();
-            for (n, line) in text.lines().enumerate() {
-                let code = code_of(line);
-                let unsafe_words = code
-                    .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                    .filter(|w| *w == "unsafe")
-                    .count();
-                let hits = unsafe_words + libc_calls(code);
-                if hits == 0 {
-                    continue;
-                }
-                if boundary {
-                    inside += hits;
-                } else {
-                    outside.push(format!("src/{rel}:{}: {}", n + 1, line.trim()));
-                }
+            if boundary {
+                inside += hits;
+            } else {
+                outside.push(format!("src/{rel}:{}: {}", n + 1, line.trim()));
             }
         }
     }

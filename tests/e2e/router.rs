@@ -244,7 +244,9 @@ fn status_of(ns: &str, conf: &Path) -> String {
     format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr))
 }
 
-/// A number in the status JSON: `key` of the object that starts with `object`.
+/// A number in the daemon's status JSON: `key` of the object that starts with `object` (e.g.
+/// `{"name":"dropbear_bad_password"` in `rules`, or `"scripts":{`). None when absent, and when
+/// the text is no report (a daemon not answering yet).
 pub fn status_num(json: &str, object: &str, key: &str) -> Option<u64> {
     let obj = &json[json.find(object)? + object.len()..];
     let obj = &obj[..obj.find('}')?];
