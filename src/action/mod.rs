@@ -10,4 +10,4 @@ mod env;
 mod runner;
 
 pub use env::{BUILTIN_NAMES, FireInfo, PATH, build_env};
-pub use runner::{Job, Limits, Runner, Stats, Submitted};
+pub use runner::{Job, Limits, Runner, Stats, Submitted, log_dry_run};

@@ -381,13 +381,7 @@ impl Runner {
     fn start(&mut self, job: Job, now: Instant) {
         let debug = self.limits.debug;
         if debug >= 2 {
-            for (name, value) in &job.env {
-                let mut line = Vec::with_capacity(name.len() + value.len() + 1);
-                line.extend_from_slice(name.as_bytes());
-                line.push(b'=');
-                line.extend_from_slice(value.as_bytes());
-                log_bytes(&job.rule, "env ", &line);
-            }
+            log_env(&job);
         }
         match process::spawn(&job.script, &job.env, debug >= 2) {
             Ok((child, [stdout, stderr])) => {
@@ -659,6 +653,28 @@ fn describe(status: ExitStatus) -> String {
 /// One line to the daemon's log (stderr); a broken stderr is ignored, never a panic.
 fn log(args: std::fmt::Arguments) {
     let _ = writeln!(io::stderr().lock(), "logtrigger: {args}");
+}
+
+/// What a dry run prints instead of running `job`: its script, then its environment as a
+/// started job's is shown at debug 2.
+pub fn log_dry_run(job: &Job) {
+    log(format_args!(
+        "[{}] dry run: would run {}",
+        job.rule,
+        job.script.display()
+    ));
+    log_env(job);
+}
+
+/// `[RULE] env NAME=VALUE` for each variable of `job`'s environment.
+fn log_env(job: &Job) {
+    for (name, value) in &job.env {
+        let mut line = Vec::with_capacity(name.len() + value.len() + 1);
+        line.extend_from_slice(name.as_bytes());
+        line.push(b'=');
+        line.extend_from_slice(value.as_bytes());
+        log_bytes(&job.rule, "env ", &line);
+    }
 }
 
 /// `logtrigger: [RULE] PREFIXbytes` with control bytes escaped, so that attacker-controlled

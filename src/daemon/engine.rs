@@ -301,24 +301,8 @@ fn submit(runner: &mut Runner, job: Job, dry_run: bool, now: Instant) -> bool {
     if !dry_run {
         return runner.submit(job, now) == Submitted::Dropped;
     }
-    log(format_args!(
-        "[{}] dry run: would run {}",
-        job.rule,
-        job.script.display()
-    ));
-    for (k, v) in &job.env {
-        let v: String = v.as_encoded_bytes().iter().map(|&b| printable(b)).collect();
-        log(format_args!("[{}]   {}={v}", job.rule, k.display()));
-    }
+    crate::action::log_dry_run(&job);
     false
-}
-
-/// A byte as a dry run shows it: printable ASCII as itself, anything else as `\xNN`.
-fn printable(b: u8) -> String {
-    match b {
-        0x20..=0x7e => char::from(b).to_string(),
-        _ => format!("\\x{b:02x}"),
-    }
 }
 
 fn on_hit(

@@ -20,8 +20,8 @@ fn a_dry_run_prints_the_firing_and_runs_nothing() {
     let printed = |s: &Setup| {
         let e = s.stderr();
         e.contains(&format!("[probe] dry run: would run {}", script.display()))
-            && e.contains("[probe]   LT_ip=203.0.113.9")
-            && e.contains("[probe]   LT_count=2")
+            && e.contains("[probe] env LT_ip=203.0.113.9")
+            && e.contains("[probe] env LT_count=2")
     };
     assert!(poll(ms(5000), || printed(&s)), "{}", s.stderr());
     assert_eq!(script_num(&s.json(), "started"), Some(0), "{}", s.json());
