@@ -233,7 +233,7 @@ fn lab_plumbing_reaches_test_sockets() {
     send_sip(&net.device, R_DEV6, "--rfc3164", SIP_3164, 1);
     let arrived = poll(LIMIT, || {
         udp4.count(&["<", " asterisk ", &sip_line(SIP_5424)]) == 1
-            && udp6.count(&["<", " asterisk:", &sip_line(SIP_3164)]) == 1
+            && udp6.count(&["<", " asterisk[2600]:", &sip_line(SIP_3164)]) == 1
     });
     assert!(
         arrived,
@@ -253,7 +253,10 @@ fn lab_plumbing_reaches_test_sockets() {
 
 /// The SIP failure line the shipped Asterisk rule matches, blaming `addr`.
 fn sip_line(addr: &str) -> String {
-    format!("Registration from '<sip:100@{R_DEV4}>' failed for '{addr}:5060' - Wrong password")
+    format!(
+        "NOTICE[2633]: chan_sip.c:28468 in handle_request_register: Registration from \
+         '<sip:100@{R_DEV4}>' failed for '{addr}:5060' - Wrong password"
+    )
 }
 
 /// `n` SIP failure lines from the device to the router's UDP 514, in the given `logger` format.
@@ -273,6 +276,7 @@ fn send_sip(device: &str, router_ip: &str, format: &str, addr: &str, n: usize) {
                 "local0.notice",
                 "-t",
                 "asterisk",
+                "--id=2600",
                 &sip_line(addr),
             ],
         ));
@@ -517,7 +521,7 @@ fn password_guessing_is_banned_end_to_end() {
 
     // The device's lines also reached the local logger, reformatted as logd parses them.
     let logd_shape = regex::Regex::new(
-        r"^<\d{1,3}>[A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d \S+ asterisk(\[\d+\])?: Registration from",
+        r"^<\d{1,3}>[A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d \S+ asterisk(\[\d+\])?: NOTICE\[2633\]: chan_sip",
     )
     .unwrap();
     for addr in [SIP_5424, SIP_3164] {

@@ -367,45 +367,41 @@ fn queue_flooding_by_logging_rules_drops_no_ban() {
     );
 }
 
-/// The pattern-language limit (tests/rules_injection.rs names every case): res_pjsip prints the
-/// caller's Call-ID after the address, so a Call-ID holding a copy of the line reads as a genuine
-/// line naming the victim. `verify conntrack` refuses a victim the router has never seen; a
-/// victim holding a connection is banned (README: out of reach without anchored patterns).
+/// res_pjsip prints the caller's Call-ID after the address, so a Call-ID can hold a copy of the
+/// rest of the line naming a victim that holds a live connection. The shipped pattern begins
+/// with Asterisk's tag and so matches from the start of the message only: the copy counts for
+/// nobody. The attacker's own genuine failures, sent after it, are the control: they ban.
 #[test]
-fn pjsip_call_id_copy_is_refused_only_for_an_address_never_seen() {
+fn pjsip_call_id_copy_counts_for_nobody() {
     let mut r = Router::new("callid");
     let attacker = r.peer("attacker", "203.0.113", &[]);
     let victim = r.peer("victim", "198.51.100", &[]);
     r.start(&Options::default());
     r.hold(&attacker, "203.0.113.2", &router_ip("203.0.113"));
     r.hold(&victim, "198.51.100.2", &router_ip("198.51.100"));
-    let send = |r: &Router, victim: &str| {
+    let send = |r: &Router, callid: &str| {
         for n in 0..5 {
             let f = format!(
                 "<133>Dec  7 02:00:0{n} asterisk[2600]: NOTICE[2640]: \
                  res_pjsip/pjsip_distributor.c:676 in log_failed_request: Request 'REGISTER' \
-                 from '<sip:100@pbx>' failed for '203.0.113.2:5060' (callid: {n}' from \
-                 '<sip:100@pbx>' failed for '{victim}:5060' (callid: x) - Failed to authenticate"
+                 from '<sip:100@pbx>' failed for '203.0.113.2:5060' (callid: {n}{callid}) - \
+                 Failed to authenticate"
             );
             r.send_as_root(f.as_bytes());
         }
     };
-    send(&r, "192.0.2.99");
-    assert!(counted(&r, "asterisk_pjsip_auth_failed", 5));
+    send(
+        &r,
+        "' from '<sip:100@pbx>' failed for '198.51.100.2:5060' (callid: x",
+    );
+    send(&r, "@pbx");
     assert!(
-        poll(LIMIT, || r
-            .rule_num("asterisk_pjsip_auth_failed", "unverified")
-            == Some(1)),
-        "the firing for an address never seen was not refused: {}",
+        poll(LIMIT, || r.is_banned("203.0.113.2")),
+        "the attacker's own failures did not ban: {}",
         r.status()
     );
-    assert!(!r.is_banned("192.0.2.99"));
-    send(&r, "198.51.100.2");
-    assert!(poll(LIMIT, || r.is_banned("198.51.100.2")));
-    assert!(
-        !r.is_banned("203.0.113.2"),
-        "the attacker's own address never counted"
-    );
+    assert_eq!(r.rule_num("asterisk_pjsip_auth_failed", "matches"), Some(5));
+    assert!(!r.is_banned("198.51.100.2"), "the victim was banned");
 }
 
 /// A local attacker running as `nobody` names its process after the daemon, twice: a root-owned

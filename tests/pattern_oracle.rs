@@ -16,8 +16,8 @@ static SCAN_PAIRS: AtomicUsize = AtomicUsize::new(0);
 static SCAN_MATCHED: AtomicUsize = AtomicUsize::new(0);
 
 /// SPEC §5 translation, written from the table independently of the matcher's compiler.
-fn translate(pattern: &[u8]) -> String {
-    let mut re = String::from(r"(?s-u)^.*?");
+fn translate(pattern: &[u8], at_start: bool) -> String {
+    let mut re = String::from(if at_start { r"(?s-u)^" } else { r"(?s-u)^.*?" });
     let mut i = 0;
     let mut out_parts: Vec<String> = Vec::new();
     while i < pattern.len() {
@@ -195,11 +195,15 @@ fn forced_caches() -> (Cache, Cache) {
 
 fn check(
     pattern: &[u8],
+    at_start: bool,
     subject: &[u8],
     re: &Regex,
     cache: &mut Cache,
 ) -> Result<(), TestCaseError> {
-    let p = Pattern::compile(pattern).unwrap();
+    let mut p = Pattern::compile(pattern).unwrap();
+    if at_start {
+        p = p.at_start();
+    }
     let mut caps = Captures::default();
     let got = p.find(subject, cache, &mut caps);
     PAIRS.fetch_add(1, Ordering::Relaxed);
@@ -285,13 +289,14 @@ proptest! {
     #[test]
     fn matches_regex_oracle(
         pattern in pattern_strategy(),
+        at_start in prop::bool::weighted(0.25),
         recipes in prop::collection::vec(subject_strategy(), 8),
     ) {
-        let re = Regex::new(&translate(&pattern)).unwrap();
+        let re = Regex::new(&translate(&pattern, at_start)).unwrap();
         let mut cache = Cache::default();
         for recipe in &recipes {
             let subject = build_subject(&pattern, recipe);
-            check(&pattern, &subject, &re, &mut cache)?;
+            check(&pattern, at_start, &subject, &re, &mut cache)?;
         }
     }
 }
@@ -307,6 +312,7 @@ proptest! {
     #[test]
     fn long_patterns_match_regex_oracle(
         pattern in long_pattern_strategy(),
+        at_start in prop::bool::weighted(0.25),
         recipes in prop::collection::vec(subject_strategy(), 4),
     ) {
         if let Err(e) = Pattern::compile(&pattern) {
@@ -315,11 +321,11 @@ proptest! {
             prop_assert!(known.iter().any(|k| e.reason.starts_with(k)), "{}", e);
             return Ok(());
         }
-        let re = Regex::new(&translate(&pattern)).unwrap();
+        let re = Regex::new(&translate(&pattern, at_start)).unwrap();
         let mut cache = Cache::default();
         for recipe in &recipes {
             let subject = build_subject(&pattern, recipe);
-            check(&pattern, &subject, &re, &mut cache)?;
+            check(&pattern, at_start, &subject, &re, &mut cache)?;
         }
     }
 }
@@ -335,7 +341,7 @@ fn generator_mixes_matches_and_misses() {
     let (mut pairs, mut hits) = (0, 0);
     for _ in 0..300 {
         let (pattern, recipes) = strat.new_tree(&mut runner).unwrap().current();
-        let re = Regex::new(&translate(&pattern)).unwrap();
+        let re = Regex::new(&translate(&pattern, false)).unwrap();
         for recipe in &recipes {
             pairs += 1;
             hits += re.is_match(&build_subject(&pattern, recipe)) as usize;
@@ -415,18 +421,20 @@ fn long_subjects_match_oracle() {
     let mut caches = [Cache::default(), Cache::default(), Cache::default()];
     caches[1].force(Some(Engine::Reverse { dfa_states: 2 }));
     caches[2].force(Some(Engine::Reverse { dfa_states: 0 }));
-    // Each cache sees every case, in order.
+    // Each cache sees every case, in order, anywhere and from the first byte.
     for (pattern, subject) in cases {
-        let re = Regex::new(&translate(pattern.as_bytes())).unwrap();
-        for cache in &mut caches {
-            check(pattern.as_bytes(), subject, &re, cache).unwrap();
+        for at_start in [false, true] {
+            let re = Regex::new(&translate(pattern.as_bytes(), at_start)).unwrap();
+            for cache in &mut caches {
+                check(pattern.as_bytes(), at_start, subject, &re, cache).unwrap();
+            }
         }
     }
 }
 
 #[test]
 fn oracle_agrees_on_seed_example() {
-    let re = Regex::new(&translate(b"dnsmasq-dhcp[%d]: DHCPACK(%s) %s")).unwrap();
+    let re = Regex::new(&translate(b"dnsmasq-dhcp[%d]: DHCPACK(%s) %s", false)).unwrap();
     let s = b"dnsmasq-dhcp[4273]: DHCPACK(br-lan) 192.168.2.153 'mac address' 'computer name'";
     let c = re.captures(s).unwrap();
     assert_eq!(&c[1], b"4273");

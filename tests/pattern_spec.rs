@@ -437,3 +437,27 @@ fn patterns_beyond_the_state_limit_are_refused_where_they_go_over() {
     line[near_end] = b'c';
     assert_eq!(caps(&at_limit, &line), None);
 }
+
+/// A pattern anchored at the start of the subject: the same captures where the unanchored one
+/// starts at 0, no match where it would start later (a copy of the line in the caller's text).
+#[test]
+fn a_pattern_at_start_matches_only_from_the_first_byte() {
+    let src = b"sshd[%d]: Failed password for %b from %s port %d ssh2";
+    let anywhere = Pattern::compile(src).unwrap();
+    let at_start = anywhere.clone().at_start();
+    assert!(!anywhere.is_at_start() && at_start.is_at_start());
+    let genuine = b"sshd[7]: Failed password for root from 192.0.2.1 port 22 ssh2".to_vec();
+    let copy = b"sshd[7]: Received disconnect from 192.0.2.1 port 22:11: \
+                 sshd[7]: Failed password for x from 198.51.100.9 port 1 ssh2"
+        .to_vec();
+    let mut cache = Cache::default();
+    for subject in [genuine, copy] {
+        let (mut a, mut b) = (Captures::default(), Captures::default());
+        let from_zero = subject.starts_with(b"sshd[7]: Failed");
+        assert!(anywhere.find(&subject, &mut cache, &mut a));
+        assert_eq!(at_start.find(&subject, &mut cache, &mut b), from_zero);
+        if from_zero {
+            assert_eq!(a, b);
+        }
+    }
+}

@@ -6,9 +6,9 @@
 //! and through the SPEC §5 regex oracle, which must agree.
 //!
 //! The verdict: a ban rule's key is the sender's address or no address at all (ipblock.sh refuses
-//! it). Injection may turn into evasion, never into a foreign address. The exceptions no pattern
-//! of this language can close are named by [`known`] (with why), and the test proves each kind
-//! still exists, so the README that documents them stays true.
+//! it). Injection may turn into evasion, never into a foreign address. The one exception no
+//! pattern can close is named by [`known`] (with why), and the test proves it still exists, so
+//! the README that documents it stays true.
 
 mod shipped;
 
@@ -236,8 +236,9 @@ const TEMPLATES: &[Template] = &[
         v6: Some("{ip}"),
         stderr: false,
     },
-    // Other messages of the same programs that end in the caller's text: a copy of a rule's
-    // line in that text satisfies the rule wherever its start is (patterns are not anchored).
+    // Other messages of the same programs that end in the caller's text. A copy of a rule's
+    // line in that text would satisfy a pattern that may start anywhere; these rules' patterns
+    // begin with their program's tag and so match from the start of the message only.
     Template {
         rule: "carrier:sshd_received_disconnect",
         tag: "sshd-session[4100]",
@@ -272,21 +273,11 @@ const TEMPLATES: &[Template] = &[
     },
 ];
 
-/// Why a foreign address can be captured, for the exceptions no pattern of this language can
-/// refuse: patterns are not anchored to the start of the message, so any text of the caller's
-/// that the daemon prints at (or just before) the end of a message can hold a complete copy of
-/// a rule's line. `verify conntrack` is what stands between these and a ban (the README).
+/// Why a foreign address can be captured, for the one exception no pattern can refuse: procd
+/// logs each line of LuCI's stderr as its own message, so a newline in the user name ends a
+/// message that is byte for byte a genuine line naming another address. `verify conntrack` is
+/// what stands between it and a ban (the README).
 fn known(rule: &str, via: &str) -> Option<&'static str> {
-    let pjsip = rule.starts_with("asterisk_pjsip_");
-    if pjsip && via.starts_with("asterisk_pjsip_") && via.ends_with("/callid") {
-        return Some("res_pjsip prints the Call-ID (any text) after the address");
-    }
-    if via.starts_with("carrier:") {
-        return Some("another message of the daemon ends in the caller's text");
-    }
-    if rule == "asterisk_pjsip_invite_rejected" && via == "asterisk_sip_invite_rejected/extension" {
-        return Some("chan_sip's extension (caller text) is followed by res_pjsip's tail");
-    }
     if rule == "luci_failed_login" && via.starts_with("luci_failed_login/") {
         return Some("procd logs each line of LuCI's stderr as its own message");
     }
@@ -294,25 +285,7 @@ fn known(rule: &str, via: &str) -> Option<&'static str> {
 }
 
 /// Each kind of exception [`known`] names, by an example that must still get through.
-const KNOWN_EXAMPLES: &[(&str, &str)] = &[
-    (
-        "asterisk_pjsip_auth_failed",
-        "asterisk_pjsip_auth_failed/callid",
-    ),
-    (
-        "asterisk_sip_wrong_password",
-        "carrier:chan_sip_fake_auth_rejection/tag",
-    ),
-    (
-        "sshd_max_auth_tries",
-        "carrier:sshd_received_disconnect/reason",
-    ),
-    (
-        "asterisk_pjsip_invite_rejected",
-        "asterisk_sip_invite_rejected/extension",
-    ),
-    ("luci_failed_login", "luci_failed_login/user"),
-];
+const KNOWN_EXAMPLES: &[(&str, &str)] = &[("luci_failed_login", "luci_failed_login/user")];
 
 impl Template {
     /// The message with `a` as the address and `parts` in the slots.
@@ -637,31 +610,50 @@ fn injection_never_captures_a_foreign_address() {
     assert!(lines > 10_000, "only {lines} cases");
 }
 
-/// The simplest shapes of the known exceptions, spelled out (the README quotes them).
+/// A whole copy of a rule's line inside text a daemon quotes from its caller: a pattern that may
+/// start anywhere would take the copy's address; one that begins with its program's tag matches
+/// from the start of the message only, so the copy counts for nobody. Only LuCI's newline,
+/// which makes the copy a message of its own, is left (the README quotes these shapes).
 #[test]
-fn known_exceptions_need_a_copy_of_the_whole_line() {
+fn a_copy_of_a_line_in_caller_text_counts_for_nobody() {
     let mut p = pipeline();
     let rules = ban_rules();
-    let pjsip = format!(
-        "<84>Dec  7 02:00:00 asterisk[2600]: NOTICE[2640]: res_pjsip/pjsip_distributor.c:676 in \
-         log_failed_request: Request 'REGISTER' from '<sip:1@x>' failed for '{REAL4}:5060' \
-         (callid: x' from '<sip:1@x>' failed for '{FAKE4}:5060' (callid: y) - Failed to authenticate"
-    );
-    let hits = ban_hits(&mut p, &rules, pjsip.as_bytes(), 1);
+    let head = "<84>Dec  7 02:00:00 asterisk[2600]: NOTICE[2640]: res_pjsip/pjsip_distributor.c:676 \
+                in log_failed_request: Request 'REGISTER' from '<sip:1@x>' failed for";
+    let genuine = format!("{head} '{REAL4}:5060' (callid: x) - Failed to authenticate");
+    let hits = ban_hits(&mut p, &rules, genuine.as_bytes(), 1);
     assert_eq!(hits.len(), 1);
-    assert_eq!(parse_addr(&hits[0].key), FAKE4.parse().ok());
-    // A fragment alone (no `from '…'` in front of it) is only an evasion.
-    let fragment = pjsip.replace("x' from '<sip:1@x>'", "x'");
-    assert!(ban_hits(&mut p, &rules, fragment.as_bytes(), 2).is_empty());
+    assert_eq!(parse_addr(&hits[0].key), REAL4.parse().ok());
+    // The Call-ID holds the rest of a line naming another address: no rule counts it.
+    let copy = format!(
+        "{head} '{REAL4}:5060' (callid: x' from '<sip:1@x>' failed for '{FAKE4}:5060' (callid: \
+         y) - Failed to authenticate"
+    );
+    assert!(ban_hits(&mut p, &rules, copy.as_bytes(), 2).is_empty());
+    // chan_sip's fake auth rejection ends in the caller's tag, holding a Registration line.
+    let fake_auth = format!(
+        "<84>Dec  7 02:00:00 asterisk[2600]: NOTICE[2633]: chan_sip.c:22614 in \
+         handle_request_invite: Sending fake auth rejection for device \"sip\" \
+         <sip:sip@{REAL4}>;tag=x: chan_sip.c:28468 in handle_request_register: Registration \
+         from '<sip:301@x>' failed for '{FAKE4}:5060' - Wrong password"
+    );
+    assert!(ban_hits(&mut p, &rules, fake_auth.as_bytes(), 3).is_empty());
+    // sshd's disconnect reason is the client's text.
+    let disconnect = format!(
+        "<84>Dec  7 02:00:00 sshd-session[4100]: Received disconnect from {REAL4} port 40000:11: \
+         sshd-session[4100]: error: maximum authentication attempts exceeded for root from \
+         {FAKE4} port 22 ssh2 [preauth]"
+    );
+    assert!(ban_hits(&mut p, &rules, disconnect.as_bytes(), 4).is_empty());
     // LuCI: the newline ends the first message right after the fake address.
     let luci = format!(
         "<84>Dec  7 02:00:00 uhttpd[2100]: [info] luci: failed login on / for x from {FAKE4}"
     );
-    let hits = ban_hits(&mut p, &rules, luci.as_bytes(), 3);
+    let hits = ban_hits(&mut p, &rules, luci.as_bytes(), 5);
     assert_eq!(parse_addr(&hits[0].key), FAKE4.parse().ok());
     // Without the newline the sender's address ends the line, and it is the key.
     let whole = format!("{luci} from {REAL4}");
-    let hits = ban_hits(&mut p, &rules, whole.as_bytes(), 4);
+    let hits = ban_hits(&mut p, &rules, whole.as_bytes(), 6);
     assert_eq!(parse_addr(&hits[0].key), REAL4.parse().ok());
 }
 

@@ -35,6 +35,16 @@ fuzz_target!(|data: &[u8]| {
     for (c, caps) in &mut forced {
         assert_eq!(p.find(subject, c, caps), found);
     }
+    // Anchored at the first byte: every engine agrees, and such a match is a match anywhere.
+    let at_start = p.clone().at_start();
+    let mut first = Captures::default();
+    let found_first = at_start.find(subject, &mut cache, &mut first);
+    assert!(!found_first || found);
+    for (c, _) in &mut forced {
+        let mut other = Captures::default();
+        assert_eq!(at_start.find(subject, c, &mut other), found_first);
+        assert!(!found_first || other == first, "engines disagree from the first byte");
+    }
     let [_, (_, pike), (_, reverse), (_, tiny)] = &forced;
     if !found {
         return;

@@ -276,6 +276,11 @@ fn rule_report(s: &mut String, r: &Rule) {
     let _ = writeln!(s, "rule '{}' (line {})", r.name, r.line);
     let _ = writeln!(s, "  {:<15}{}", "enabled", yes(r.enabled));
     let _ = writeln!(s, "  {:<15}'{pattern}'", "pattern");
+    let from = match r.pattern.is_at_start() {
+        true => "the start of the message (the pattern begins with its program's tag)",
+        false => "anywhere in the message",
+    };
+    let _ = writeln!(s, "  {:<15}{from}", "matches from");
     let _ = writeln!(s, "  {:<15}{captures}", "conversions");
     let fields = if r.fields.is_empty() {
         "none".to_string()

@@ -96,10 +96,28 @@ pub(super) fn rule(sec: &Section, index: usize, global: &Global) -> Result<Rule,
             }
         }
     }
+    let pattern = match begins_with_tag(psrc, rule.program.as_deref()) {
+        true => pattern.at_start(),
+        false => pattern,
+    };
     Ok(Rule {
         options: rule,
         pattern,
     })
+}
+
+/// Whether the pattern begins with the tag of the rule's `program` (`NAME[` or `NAME:`). Such
+/// a pattern matches only from the start of the subject, where SPEC §4 puts the tag: the rule
+/// sees only messages of that program, so every genuine line still matches, and a copy of the
+/// line inside text the daemon quotes from a caller (a SIP Call-ID, a user name) cannot.
+fn begins_with_tag(pattern: &str, program: Option<&str>) -> bool {
+    let Some(program) = program.filter(|p| p.bytes().all(|b| b.is_ascii_graphic() && b != b'%'))
+    else {
+        return false;
+    };
+    pattern
+        .strip_prefix(program)
+        .is_some_and(|rest| rest.starts_with(['[', ':']))
 }
 
 /// `option name`, else the section's own name (`config rule 'NAME'`), else the name `uci show`

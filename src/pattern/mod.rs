@@ -56,6 +56,8 @@ pub struct Pattern {
     start: Start,
     /// The two rarest literal byte pairs, for the rule-set prefilter.
     anchor: Option<prefilter::Anchor>,
+    /// A match must start at the first byte of the subject ([`Pattern::at_start`]).
+    at_start: bool,
 }
 
 /// Why a pattern does not compile, and where (byte offset into the pattern).
@@ -124,7 +126,23 @@ impl Pattern {
             prefilter: Prefilter::new(&elems),
             start: Start::new(&elems),
             anchor: prefilter::anchor(&elems),
+            at_start: false,
         })
+    }
+
+    /// The same pattern, matching only from the first byte of the subject: the byte regex
+    /// `(?s-u)^` + translation + `$`, without the leading `.*?` of SPEC §5. A rule whose
+    /// pattern begins with its program's tag is anchored so (`config::rules`): the tag is only
+    /// ever at the start of the subject, so genuine lines match as before, and a copy of the
+    /// line inside text the daemon quotes (a caller's Call-ID, user name) can no longer match.
+    pub fn at_start(mut self) -> Pattern {
+        self.at_start = true;
+        self
+    }
+
+    /// Whether a match must start at the first byte of the subject.
+    pub fn is_at_start(&self) -> bool {
+        self.at_start
     }
 
     /// A cache already grown to its final size for this pattern: no match will allocate.

@@ -253,7 +253,7 @@ fn closure_targets(insts: &[Inst], target: &[usize], end: usize, pc: usize) -> V
 }
 
 /// The engine's scratch space: fixed size (for subjects up to the length it was prepared for),
-/// allocated zeroed on first use; the lazy DFA's store (35 328 bytes) is only reserved, its
+/// allocated zeroed on first use; the lazy DFA's store (84 480 bytes) is only reserved, its
 /// pages written as states are built (see `dfa.rs`).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Cache {
@@ -286,12 +286,13 @@ impl Cache {
     }
 }
 
-/// Runs `(?s)^.*?` + prog; on a match writes the slots to `out`. Gives up on a subject longer
-/// than the cache was prepared for.
+/// Runs `(?s)^.*?` + prog (`^` + prog when `at_start`); on a match writes the slots to `out`.
+/// Gives up on a subject longer than the cache was prepared for.
 pub(crate) fn exec(
     prog: &Program,
     tables: &Tables,
     hay: &[u8],
+    at_start: bool,
     sc: &mut Cache,
     out: &mut Slots,
 ) -> Result<bool, GaveUp> {
@@ -299,9 +300,9 @@ pub(crate) fn exec(
         return Err(GaveUp);
     }
     Ok(match tables.words {
-        1 if SPECIALISE => Run::<1>::new(prog, tables, hay, sc).find(out),
-        2 if SPECIALISE => Run::<2>::new(prog, tables, hay, sc).find(out),
-        _ => Run::<4>::new(prog, tables, hay, sc).find(out),
+        1 if SPECIALISE => Run::<1>::new(prog, tables, hay, sc).find(at_start, out),
+        2 if SPECIALISE => Run::<2>::new(prog, tables, hay, sc).find(at_start, out),
+        _ => Run::<4>::new(prog, tables, hay, sc).find(at_start, out),
     })
 }
 
@@ -539,10 +540,11 @@ impl<'a, const W: usize> Run<'a, W> {
         Step::of(self.t)
     }
 
-    fn find(mut self, out: &mut [u32; MAX_SLOTS]) -> bool {
+    fn find(mut self, at_start: bool, out: &mut [u32; MAX_SLOTS]) -> bool {
+        // The leftmost start: when a match must start at 0, there is one only if it is 0.
         match self.pass() {
-            Some(start) => self.walk(start, out),
-            None => false,
+            Some(start) if start == 0 || !at_start => self.walk(start, out),
+            _ => false,
         }
     }
 
@@ -930,6 +932,6 @@ mod tests {
     #[test]
     fn dfa_store_size() {
         // What the lazy DFA reserves in a `Cache` (reserved, not written).
-        assert_eq!(dfa::BYTES, 35_328);
+        assert_eq!(dfa::BYTES, 84_480);
     }
 }

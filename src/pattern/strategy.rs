@@ -70,7 +70,7 @@ pub enum Engine {
 /// It grows to fit the largest program it has run and never shrinks, so after one match per
 /// pattern (warm-up) matching allocates nothing; [`Pattern::cache`] and
 /// [`super::RuleSet::cache`] hand out one already grown. The reverse engine adds fixed scratch
-/// on first use, its lazy DFA 35 328 bytes of it, reserved but written only as its states are
+/// on first use, its lazy DFA 84 480 bytes of it, reserved but written only as its states are
 /// built (untouched pages stay non-resident).
 #[derive(Clone, Debug, Default)]
 pub struct Cache {
@@ -127,9 +127,14 @@ pub(crate) fn find(p: &Pattern, hay: &[u8], cache: &mut Cache, out: &mut Slots) 
 /// The cascade's steps, each an engine under its limits; all have the signature [`Search`].
 const _: [Search; 4] = [segments, pike_tail, by_reverse, pike_whole];
 
-/// Where the last possible match start is (the prefilter checked the subject is long enough).
+/// Where the last possible match start is (the prefilter checked the subject is long enough):
+/// the first byte for a pattern anchored there.
 fn last_start(p: &Pattern, hay: &[u8]) -> usize {
-    hay.len() - p.prefilter.min_len()
+    if p.at_start {
+        0
+    } else {
+        hay.len() - p.prefilter.min_len()
+    }
 }
 
 fn segments(p: &Pattern, hay: &[u8], _: &mut Cache, out: &mut Slots) -> Result<bool, GaveUp> {
@@ -161,7 +166,7 @@ fn pike_tail(p: &Pattern, hay: &[u8], cache: &mut Cache, out: &mut Slots) -> Res
 fn by_reverse(p: &Pattern, hay: &[u8], cache: &mut Cache, out: &mut Slots) -> Result<bool, GaveUp> {
     let tables = p.reverse.as_ref().ok_or(GaveUp)?;
     cache.reverse.prepare(REVERSE_MAX_LEN);
-    reverse::exec(&p.prog, tables, hay, &mut cache.reverse, out)
+    reverse::exec(&p.prog, tables, hay, p.at_start, &mut cache.reverse, out)
 }
 
 fn pike_whole(p: &Pattern, hay: &[u8], cache: &mut Cache, out: &mut Slots) -> Result<bool, GaveUp> {

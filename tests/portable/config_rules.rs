@@ -361,3 +361,33 @@ fn verify_and_source_options() {
         "t:5: source 'tcp' is not one of unix, udp, file, kmsg"
     );
 }
+
+/// A pattern that begins with the tag of its rule's `program` matches from the start of the
+/// message only; any other pattern may start anywhere (SPEC §5), whatever the option order.
+#[test]
+fn a_pattern_beginning_with_its_programs_tag_matches_from_the_start() {
+    let cases = [
+        (
+            Some("dropbear"),
+            "dropbear[%d]: Bad password attempt for %b",
+            true,
+        ),
+        (Some("dropbear"), "dropbear: x %s", true),
+        (Some("openvpn(server)"), "openvpn(server)[%d]: %b", true),
+        (Some("dropbear"), "Bad password attempt for %b", false),
+        (Some("dropbear"), "dropbearx[%d]: %b", false),
+        (Some("dropbear"), "dropbear %d: %b", false),
+        (Some("uhttpd"), "dropbear[%d]: %b", false),
+        (None, "dropbear[%d]: %b", false),
+    ];
+    for (program, pattern, at_start) in cases {
+        let program = program.map_or(String::new(), |p| format!("\toption program '{p}'\n"));
+        for text in [
+            format!("config rule\n{program}\toption pattern '{pattern}'\n"),
+            format!("config rule\n\toption pattern '{pattern}'\n{program}"),
+        ] {
+            let c = config(&text);
+            assert_eq!(c.rules[0].pattern.is_at_start(), at_start, "{text:?}");
+        }
+    }
+}

@@ -40,8 +40,23 @@ impl Rule {
             .unwrap_or_else(|| panic!("{}: no field {name}", self.name))
     }
 
+    /// Whether the pattern begins with the tag of the rule's program (`NAME[` or `NAME:`), and
+    /// so matches from the start of the subject only.
+    pub fn at_start(&self) -> bool {
+        let Some(program) = &self.program else {
+            return false;
+        };
+        let rest = self.pattern.strip_prefix(program.as_str());
+        rest.is_some_and(|r| r.starts_with('[') || r.starts_with(':'))
+    }
+
     pub fn regex(&self) -> Regex {
-        Regex::new(&translate(&self.pattern)).unwrap()
+        let re = translate(&self.pattern);
+        let re = match self.at_start() {
+            true => re.replacen(r"^.*?", "^", 1),
+            false => re,
+        };
+        Regex::new(&re).unwrap()
     }
 }
 

@@ -14,7 +14,7 @@ pub(crate) const MAX_STATES: usize = 512;
 /// Most transitions held at once: a pattern with `c` byte classes gets `MAX_TRANS / c'`
 /// states, `c'` being `c` rounded up to a power of two (a row is found by a shift).
 /// Entries are `u16`: `MAX_TRANS` must fit.
-pub(crate) const MAX_TRANS: usize = 8192;
+pub(crate) const MAX_TRANS: usize = 32768;
 /// Words stored per state (the widest set of the reverse engine).
 pub(crate) const STRIDE: usize = super::MAX_WORDS;
 const _: () = assert!(MAX_TRANS <= u16::MAX as usize);
@@ -102,7 +102,7 @@ impl Default for Dfa {
     }
 }
 
-/// Bytes a prepared store reserves (what it adds to the reverse engine's cache): 35 328.
+/// Bytes a prepared store reserves (what it adds to the reverse engine's cache): 84 480.
 #[cfg(test)]
 pub(crate) const BYTES: usize = MAX_STATES * STRIDE * 8 + MAX_STATES + MAX_TRANS * 2 + SLOTS * 2;
 
