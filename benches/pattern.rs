@@ -107,7 +107,7 @@ fn rule_set_benches(c: &mut Criterion) {
 
 /// The res_pjsip rule written with scansets (SPEC §5), on the line it is for and on a quiet line.
 const PJSIP: &str = "from '%[^']' failed for '%s:%d' (callid: %[^']) - Failed to authenticate";
-const PJSIP_LINE: &str = "asterisk[2211]: NOTICE[2260]: res_pjsip/pjsip_distributor.c:676 log_failed_request: Request 'REGISTER' from '\"100\" <sip:100@pbx>' failed for '198.51.100.7:5060' (callid: 1f2e3d4c5b6a7988@198.51.100.7) - Failed to authenticate";
+const PJSIP_LINE: &str = "asterisk[2211]: NOTICE[2260]: res_pjsip/pjsip_distributor.c:676 in log_failed_request: Request 'REGISTER' from '\"100\" <sip:100@pbx>' failed for '198.51.100.7:5060' (callid: 1f2e3d4c5b6a7988@198.51.100.7) - Failed to authenticate";
 
 fn scanset_benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("scanset");
@@ -142,8 +142,42 @@ fn scanset_benches(c: &mut Criterion) {
                 .sum::<usize>()
         })
     });
+    // The shipped rule: it begins with Asterisk's tag, so it matches from the first byte only.
+    let shipped = Pattern::compile(PJSIP_SHIPPED.as_bytes())
+        .unwrap()
+        .at_start();
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("pjsip_shipped_matching_line", |b| {
+        b.iter(|| shipped.find(black_box(PJSIP_LINE.as_bytes()), &mut cache, &mut caps))
+    });
+    // A 60 KiB Call-ID: without a quote the whole of it is read (a match); with copies of the
+    // line's quoted parts in it, the quote ends the search (no match).
+    let body = PJSIP_LINE.replace(") - Failed to authenticate", "");
+    for (name, piece) in [
+        (
+            "pjsip_shipped_long_callid_60k",
+            &b" x) - failed for a:1 (callid: y"[..],
+        ),
+        (
+            "pjsip_shipped_quoted_callid_60k",
+            b" x' failed for 'a:1' (callid: y",
+        ),
+    ] {
+        let mut long = body.clone().into_bytes();
+        long.extend_from_slice(&piece.repeat(1900));
+        long.extend_from_slice(b") - Failed to authenticate");
+        g.throughput(Throughput::Bytes(long.len() as u64));
+        g.bench_function(name, |b| {
+            b.iter(|| shipped.find(black_box(&long), &mut cache, &mut caps))
+        });
+    }
     g.finish();
 }
+
+/// The shipped res_pjsip rule (uci/logtrigger).
+const PJSIP_SHIPPED: &str = "asterisk[%d]: NOTICE%[][0-9a-fC-]: %[a-z0-9_/.-]:%d in \
+    log_failed_request: Request '%[^']' from '%[^']' failed for '%s:%d' (callid: %[^']) - \
+    Failed to authenticate";
 
 /// The largest pattern that compiles, a long literal with many blanks (`a a a … b`, 126 words:
 /// 253 NFA states), on subjects of `a ` that end with its suffix: every position could start
