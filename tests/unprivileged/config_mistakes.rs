@@ -363,6 +363,11 @@ fn cases() -> Vec<(&'static str, String, Verdict)> {
             Warned(&["failures are counted per all captured values (the rule has no option fields), which is not an address field (ip, addr, src, …): one sender trying many values is never caught"]),
         ),
         (
+            "a pattern whose tag is not the rule's program (OpenSSH before 9.8 logs as sshd)",
+            "config rule 'r'\n\toption program 'sshd'\n\toption pattern 'sshd-session[%d]: Invalid user %s from %s port %d'\n\toption fields 'procid user ip port'\n\toption key 'ip'\n\toption maxfail '3'\n\toption script '/bin/true'\n".to_string(),
+            Warned(&["the pattern begins with the tag 'sshd-session[…]:' but program is 'sshd': the rule sees only sshd's messages, so it never matches (write the same name in both)"]),
+        ),
+        (
             "a counting rule keyed by src_ip",
             "config rule 'r'\n\toption pattern 'for %s from %s'\n\toption fields 'user src_ip'\n\toption key 'src_ip'\n\toption maxfail '3'\n\toption script '/bin/true'\n".to_string(),
             Means(|c| assert_eq!(c.rules[0].key, [1])),
