@@ -506,3 +506,76 @@ fn shipped_scripts_are_executable_in_the_repository() {
         assert!(mode & 0o111 == 0o111, "{name} mode {mode:o}");
     }
 }
+
+/// Evaluates `lines` of the Makefile with GNU make after `config`: what RUSTFLAGS get.
+fn rustflags_with(config: &str, lines: &str) -> String {
+    let dir = package_support::Scratch::new("rustflags");
+    let mk = dir.path("Makefile");
+    std::fs::write(
+        &mk,
+        format!(
+            "{config}\nCARGO_RUSTFLAGS+=-Ctarget-feature=-crt-static\n{lines}\n\
+             show:\n\t@echo '$(strip $(CARGO_RUSTFLAGS))'\n"
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new("make")
+        .args(["-s", "-f"])
+        .arg(&mk)
+        .arg("show")
+        .output()
+        .expect("GNU make");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn inlining_and_position_independence_follow_the_image_and_the_size_script() {
+    let mk = makefile();
+    let sizes = read(&repo().join("scripts/sizes.sh"));
+    // Every build: the inlining threshold, as sizes.sh builds.
+    let feed_flags = sizes
+        .lines()
+        .find_map(|l| l.strip_prefix("FEED_RUSTFLAGS="))
+        .expect("FEED_RUSTFLAGS in sizes.sh")
+        .trim_matches('"');
+    assert!(
+        mk.lines()
+            .any(|l| l.trim() == format!("CARGO_RUSTFLAGS+= {feed_flags}")),
+        "the Makefile adds {feed_flags} to every build"
+    );
+
+    // A network daemon: PIE wherever the image builds its network daemons so (hardening.mk's
+    // ALL and REGULAR), not PIE where it builds nothing so (NONE), with sizes.sh's flag.
+    assert_eq!(var(&mk, "PKG_ASLR_PIE_REGULAR").as_deref(), Some("1"));
+    let block: String = mk
+        .lines()
+        .skip_while(|l| l.trim() != "ifeq ($(CONFIG_PKG_ASLR_PIE_NONE),y)")
+        .take_while(|l| l.trim() != "endif")
+        .chain(["endif"])
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(block.len() > 10, "no CONFIG_PKG_ASLR_PIE_NONE block");
+    let static_flag = "-Crelocation-model=static";
+    assert!(
+        sizes
+            .lines()
+            .any(|l| l.contains("*-nopie") && l.contains(static_flag)),
+        "sizes.sh feed-nopie builds with {static_flag}"
+    );
+    for (config, want) in [
+        ("CONFIG_PKG_ASLR_PIE_NONE:=y", format!(" {static_flag}")),
+        ("CONFIG_PKG_ASLR_PIE_REGULAR:=y", String::new()),
+        ("CONFIG_PKG_ASLR_PIE_ALL:=y", String::new()),
+    ] {
+        assert_eq!(
+            rustflags_with(config, &block),
+            format!("-Ctarget-feature=-crt-static{want}"),
+            "{config}"
+        );
+    }
+}

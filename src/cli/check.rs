@@ -224,11 +224,28 @@ fn or_none(p: &Option<PathBuf>) -> String {
         .map_or_else(|| "none".to_string(), |p| p.display().to_string())
 }
 
-fn join<T: ToString>(items: &[T]) -> String {
-    if items.is_empty() {
-        return "none".to_string();
+/// One `  NAME           VALUE` line of the report (one formatting call for all of them).
+fn line(s: &mut String, name: &str, value: &dyn std::fmt::Display) {
+    let _ = writeln!(s, "  {name:<15}{value}");
+}
+
+/// The items separated by blanks, or `none`.
+fn join<T: std::fmt::Display>(items: &[T]) -> String {
+    join_dyn(&mut items.iter().map(|i| i as &dyn std::fmt::Display))
+}
+
+/// The one body of [`join`] for every item type.
+fn join_dyn(items: &mut dyn Iterator<Item = &dyn std::fmt::Display>) -> String {
+    let mut out = String::new();
+    let mut empty = true;
+    for item in items {
+        if !empty {
+            out.push(' ');
+        }
+        empty = false;
+        let _ = write!(out, "{item}");
     }
-    items.iter().map(T::to_string).collect::<Vec<_>>().join(" ")
+    if empty { "none".to_string() } else { out }
 }
 
 fn nets(items: &[IpNet]) -> String {
@@ -236,7 +253,7 @@ fn nets(items: &[IpNet]) -> String {
 }
 
 /// `base` (a `join`) followed by host names that the daemon looks up when it runs.
-fn and_hosts(base: String, hosts: impl Iterator<Item = String>) -> String {
+fn and_hosts(base: String, hosts: &mut dyn Iterator<Item = String>) -> String {
     let hosts: Vec<String> = hosts.map(|h| format!("{h} (host name)")).collect();
     match (base.as_str(), hosts.is_empty()) {
         (_, true) => base,
@@ -262,7 +279,7 @@ fn global(s: &mut String, g: &Global) {
             "forward_udp",
             and_hosts(
                 join(&g.forward_udp),
-                g.forward_hosts.iter().map(|(h, p)| format!("{h}:{p}")),
+                &mut g.forward_hosts.iter().map(|(h, p)| format!("{h}:{p}")),
             ),
         ),
         ("kmsg", yes(g.kmsg).into()),
@@ -274,14 +291,14 @@ fn global(s: &mut String, g: &Global) {
         ("max_keys", g.max_keys.to_string()),
         (
             "ignoreip",
-            and_hosts(nets(&g.ignoreip), g.ignore_hosts.iter().cloned()),
+            and_hosts(nets(&g.ignoreip), &mut g.ignore_hosts.iter().cloned()),
         ),
         ("control", or_none(&g.control)),
         ("max_memory", Bytes(g.max_memory).to_string()),
     ];
     s.push_str("global\n");
     for (k, v) in rows {
-        let _ = writeln!(s, "  {k:<15}{v}");
+        line(s, k, &v);
     }
 }
 
@@ -289,32 +306,32 @@ fn rule_report(s: &mut String, r: &Rule) {
     let pattern = String::from_utf8_lossy(r.pattern.source());
     let captures = r.pattern.captures_len();
     let _ = writeln!(s, "rule '{}' (line {})", r.name, r.line);
-    let _ = writeln!(s, "  {:<15}{}", "enabled", yes(r.enabled));
-    let _ = writeln!(s, "  {:<15}'{pattern}'", "pattern");
+    line(s, "enabled", &yes(r.enabled));
+    line(s, "pattern", &format_args!("'{pattern}'"));
     let from = match r.pattern.is_at_start() {
         true => "the start of the message (the pattern begins with its program's tag)",
         false => "anywhere in the message",
     };
-    let _ = writeln!(s, "  {:<15}{from}", "matches from");
-    let _ = writeln!(s, "  {:<15}{captures}", "conversions");
+    line(s, "matches from", &from);
+    line(s, "conversions", &captures);
     let fields = if r.fields.is_empty() {
         "none".to_string()
     } else {
         r.fields.join(" ")
     };
-    let _ = writeln!(s, "  {:<15}{fields}", "fields");
+    line(s, "fields", &fields);
     let key = key_names(r);
     let key = if r.key_src.is_empty() {
         format!("{} (all values)", join(&key))
     } else {
         join(&key)
     };
-    let _ = writeln!(s, "  {:<15}{key}", "key");
+    line(s, "key", &key);
     let script = r.script.as_ref().map_or_else(
         || "none (count only)".to_string(),
         |p| p.display().to_string(),
     );
-    let _ = writeln!(s, "  {:<15}{script}", "script");
+    line(s, "script", &script);
     let window = match r.time {
         Some(t) if t % 60 == 0 => format!(
             "{} match(es) within {t} s ({})",
@@ -324,20 +341,20 @@ fn rule_report(s: &mut String, r: &Rule) {
         Some(t) => format!("{} match(es) within {t} s", r.maxfail),
         None => format!("{} match(es), no time window", r.maxfail),
     };
-    let _ = writeln!(s, "  {:<15}{window}", "fires after");
-    let _ = writeln!(s, "  {:<15}{}", "max_keys", r.max_keys);
-    let ignoreip = and_hosts(nets(&r.ignoreip), r.ignore_hosts.iter().cloned());
-    let _ = writeln!(s, "  {:<15}{ignoreip}", "ignoreip");
+    line(s, "fires after", &window);
+    line(s, "max_keys", &r.max_keys);
+    let ignoreip = and_hosts(nets(&r.ignoreip), &mut r.ignore_hosts.iter().cloned());
+    line(s, "ignoreip", &ignoreip);
     if let Some(p) = &r.program {
-        let _ = writeln!(s, "  {:<15}{p}", "program");
+        line(s, "program", &p);
     }
     let sources: Vec<&str> = r.source.kinds().map(|k| k.as_str()).collect();
-    let _ = writeln!(s, "  {:<15}{}", "source", sources.join(" "));
+    line(s, "source", &sources.join(" "));
     if let Some(crate::config::Verify::Conntrack) = r.verify {
-        let _ = writeln!(s, "  {:<15}conntrack", "verify");
+        line(s, "verify", &"conntrack");
     }
     if let Some(f) = &r.file {
-        let _ = writeln!(s, "  {:<15}{}", "file", f.display());
+        line(s, "file", &f.display());
     }
     for (k, v) in &r.extra {
         // A long option name still leaves a blank before its value.

@@ -14,12 +14,14 @@
 use std::io::{self, Read};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::os::fd::{AsRawFd, RawFd};
+use std::path::Path;
 use std::time::Duration;
 
 use socket2::{Domain, Socket, Type};
 
 use super::uci::Opt;
 use super::values::{Bad, bad, items, network};
+use crate::input::file::read_regular;
 use crate::ipnet::IpNet;
 
 /// Wait for one answer; a query is sent `TRIES` times.
@@ -31,13 +33,15 @@ const AAAA: u16 = 28;
 /// The addresses of `host`: its `/etc/hosts` entry, else the A and AAAA records from the first
 /// server that answers. `Ok(empty)` when every server answered without one.
 pub fn addresses(host: &str) -> io::Result<Vec<IpAddr>> {
-    if let Some(ip) = std::fs::read("/etc/hosts")
+    // The daemon's reader of whole files, not a second copy of std's (a FIFO would block the
+    // thread; neither file is one).
+    if let Some(ip) = read_regular(Path::new("/etc/hosts"))
         .ok()
         .and_then(|text| from_hosts(&text, host))
     {
         return Ok(vec![ip]);
     }
-    let conf = std::fs::read("/etc/resolv.conf").unwrap_or_default();
+    let conf = read_regular(Path::new("/etc/resolv.conf")).unwrap_or_default();
     let mut error = None;
     for server in nameservers(&conf) {
         let mut found = Vec::new();

@@ -167,7 +167,7 @@ impl Drop for Control {
     /// Removes the socket file, unless something else has taken the path since.
     fn drop(&mut self) {
         use std::os::unix::fs::FileTypeExt;
-        if fs::symlink_metadata(&self.path).is_ok_and(|m| m.file_type().is_socket()) {
+        if fs::symlink_metadata(self.path.as_path()).is_ok_and(|m| m.file_type().is_socket()) {
             let _ = fs::remove_file(&self.path);
         }
     }

@@ -443,7 +443,7 @@ impl UnixInput {
         if !self.cfg.takeover {
             return None;
         }
-        let ours = fs::symlink_metadata(&self.cfg.socket).map(|m| m.ino() == self.inode);
+        let ours = fs::symlink_metadata(self.cfg.socket.as_path()).map(|m| m.ino() == self.inode);
         match ours {
             Ok(true) => {
                 self.absent_since = None;
@@ -500,7 +500,8 @@ impl UnixInput {
     /// (Re)connects the outbox to `forward` when a logger listens there and it is not us. The
     /// counters carry over: status shows one forward to the logger, however often it restarted.
     fn connect_forward(&mut self) {
-        let not_us = fs::symlink_metadata(&self.cfg.forward).is_ok_and(|m| m.ino() != self.inode);
+        let not_us =
+            fs::symlink_metadata(self.cfg.forward.as_path()).is_ok_and(|m| m.ino() != self.inode);
         let target = not_us && probe(&self.cfg.forward) == Probe::Alive;
         if let Some(o) = &self.outbox {
             self.forwarded_before = o.stats;
@@ -524,7 +525,8 @@ impl UnixInput {
     /// Undoes the takeover: `forward` goes back to `socket` when it is still a live logger;
     /// an owned socket is removed. Idempotent.
     pub fn restore(&mut self) {
-        let ours = fs::symlink_metadata(&self.cfg.socket).is_ok_and(|m| m.ino() == self.inode);
+        let ours =
+            fs::symlink_metadata(self.cfg.socket.as_path()).is_ok_and(|m| m.ino() == self.inode);
         if self.cfg.takeover && ours && probe(&self.cfg.forward) == Probe::Alive {
             let _ = fs::rename(&self.cfg.forward, &self.cfg.socket);
         } else if ours {
