@@ -9,9 +9,10 @@
 #               that fails, a "skipped: reason" line).
 #   feed-all    both targets with both std choices (LOGTRIGGER_SMALL_STD=y, and =n: the feed's
 #               own std). Only the shipped configuration has budgets.
-#   feed-nopie  both targets as an image with CONFIG_PKG_ASLR_PIE_NONE builds them (the package's
-#               Makefile then adds -Crelocation-model=static): `feed-nopie` lines, for information.
-#               The budgets are held by the PIE build above (the SDK's and the buildbots').
+#   feed-pie    both targets as an image with "User space ASLR PIE compilation" = All builds them
+#               (position-independent): `feed-pie` lines, for information. The budgets are held
+#               by the default build above, as the SDK and the buildbots (Regular) build this
+#               package: not PIE (the Makefile adds -Crelocation-model=static).
 #   x86 mips x86-stable   what a size-tuned build reaches (nightly, -Zbuild-std, every size flag):
 #       x86_64-unknown-linux-musl (nightly)  -Zbuild-std + optimize_for_size + SIZE_FLAGS   budget 400 KB
 #       mips-unknown-linux-musl (nightly)    same, OpenWrt's ABI (big-endian, soft-float)    budget 300 KB
@@ -23,7 +24,7 @@
 # CARGO_PROFILE_RELEASE_{CODEGEN_UNITS=1,DEBUG=false,DEBUG_ASSERTIONS=false,LTO=true,OPT_LEVEL=z,
 # OVERFLOW_CHECKS=true,PANIC=unwind,RPATH=false}, the target linker, RUSTFLAGS=-Ctarget-feature=
 # -crt-static, TARGET_CC, CC), plus openwrt-package/Makefile (CARGO_PKG_PROFILE=openwrt and the
-# LOGTRIGGER_SMALL_STD switches, the inlining threshold). Differences, none of which changes what
+# LOGTRIGGER_SMALL_STD switches, the inlining threshold, not PIE). Differences, none of which changes what
 # is in the binary:
 #   - the stable rustup toolchain instead of rust/host's build of the same release; x86_64 links
 #     rustup's std (built like rust/host's: opt-level 3, panic=unwind, backtrace);
@@ -39,7 +40,7 @@
 #
 # Every nightly binary is static and stripped with llvm-objcopy --strip-all (which also drops
 # the MIPS .pdr sections that the linker's own strip keeps).
-# Usage: scripts/sizes.sh [feed|feed-all|feed-mips|feed-nopie|x86|mips|x86-stable]...   (default: feed-all x86 mips)
+# Usage: scripts/sizes.sh [feed|feed-all|feed-mips|feed-pie|x86|mips|x86-stable]...   (default: feed-all x86 mips)
 # Needs: rustup (stable + rust-src, x86_64-unknown-linux-musl: added here), Debian musl-tools and
 # llvm (installed here when missing); nightly for the size-tuned rows; for mips the musl objects
 # that scripts/cross-test.sh installs.
@@ -154,6 +155,8 @@ SMALL_STD_VARS=(RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort CARGO
 SMALL_STD_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Cforce-unwind-tables=no"
 # openwrt-package/Makefile's flags for every build (the inlining threshold).
 FEED_RUSTFLAGS="-Cllvm-args=-inline-threshold=10"
+# openwrt-package/Makefile's flag unless the image builds every package PIE.
+NOT_PIE_RUSTFLAGS="-Crelocation-model=static"
 MIPS_MUSL=mips-unknown-linux-musl
 
 ensure_stable_src() {
@@ -218,7 +221,7 @@ mips_libs() {
   echo "$libs"
 }
 
-# feed_build TRIPLE STD(small|feed|small-nopie): prints the stripped binary's path.
+# feed_build TRIPLE STD(small|feed|small-pie): prints the stripped binary's path.
 feed_build() {
   local t=$1 std=$2 up root log linker rustflags
   up=$(tr 'a-z-' 'A-Z_' <<<"$t")
@@ -255,8 +258,8 @@ feed_build() {
   if [[ $std == small* ]]; then
     env+=("${SMALL_STD_VARS[@]}"); rustflags+=" $SMALL_STD_RUSTFLAGS"
   fi
-  # openwrt-package/Makefile with CONFIG_PKG_ASLR_PIE_NONE.
-  [[ $std == *-nopie ]] && rustflags+=" -Crelocation-model=static"
+  # openwrt-package/Makefile: PIE only with CONFIG_PKG_ASLR_PIE_ALL.
+  [[ $std == *-pie ]] || rustflags+=" $NOT_PIE_RUSTFLAGS"
   env+=(RUSTFLAGS="$rustflags")
   env "${env[@]}" cargo +stable install -v --profile openwrt --root "$root" --path . --locked \
     >"$log" 2>&1 || { tail -30 "$log" >&2; echo "sizes.sh: feed build of $t failed (log: $log)" >&2; exit 1; }
@@ -295,10 +298,10 @@ feed_row() {
   bytes=$(stat -c %s "$bin"); ipk_bytes=$(stat -c %s "$ipk")
   kb=$(( (bytes + 1023) / 1024 )); ipk_kb=$(( (ipk_bytes + 1023) / 1024 ))
   [[ $t == "$MIPS_MUSL" ]] && note=" (stand-in libc.so)"
-  if [[ $std == small-nopie ]]; then
-    feed_lines+=("feed-nopie $t $bytes")
-    feed_lines+=("feed-nopie-ipk $t $ipk_bytes")
-    rows+=("$(printf '%-32s %9s %6s KB  ipk %7s B %4s KB  %-22s info  feed, LOGTRIGGER_SMALL_STD=y, CONFIG_PKG_ASLR_PIE_NONE (not PIE)%s' \
+  if [[ $std == small-pie ]]; then
+    feed_lines+=("feed-pie $t $bytes")
+    feed_lines+=("feed-pie-ipk $t $ipk_bytes")
+    rows+=("$(printf '%-32s %9s %6s KB  ipk %7s B %4s KB  %-22s info  feed, LOGTRIGGER_SMALL_STD=y, CONFIG_PKG_ASLR_PIE_ALL (PIE)%s' \
       "$t" "$bytes" "$kb" "$ipk_bytes" "$ipk_kb" "" "$note")")
   elif [[ $std == small ]]; then
     if (( kb > FEED_BIN_BUDGET_KB || ipk_kb > FEED_IPK_BUDGET_KB )); then verdict=OVER; over=1; fi
@@ -320,8 +323,8 @@ feed_row() {
   fi
 }
 
-feed() {  # feed x86|mips|all|nopie: the shipped build for x86_64, plus mips, plus the feed's std;
-          # nopie: both targets built as a CONFIG_PKG_ASLR_PIE_NONE image builds them
+feed() {  # feed x86|mips|all|pie: the shipped build for x86_64, plus mips, plus the feed's std;
+          # pie: both targets built as a CONFIG_PKG_ASLR_PIE_ALL image builds them
   local why
   # As the cross leg does: a toolchain that cannot be installed here (rustup's servers out of
   # reach) is a loud warning, not a size; a build or a budget failure still fails.
@@ -330,9 +333,9 @@ feed() {  # feed x86|mips|all|nopie: the shipped build for x86_64, plus mips, pl
     feed_lines+=("feed x86_64-unknown-linux-musl skipped: toolchain unavailable")
     return 0
   fi
-  if [[ $1 == nopie ]]; then
-    feed_row x86_64-unknown-linux-musl small-nopie
-    if why=$(mips_ready); then feed_row $MIPS_MUSL small-nopie; else feed_lines+=("feed-nopie $MIPS_MUSL skipped: $why"); fi
+  if [[ $1 == pie ]]; then
+    feed_row x86_64-unknown-linux-musl small-pie
+    if why=$(mips_ready); then feed_row $MIPS_MUSL small-pie; else feed_lines+=("feed-pie $MIPS_MUSL skipped: $why"); fi
     return 0
   fi
   feed_row x86_64-unknown-linux-musl small
@@ -348,7 +351,7 @@ feed() {  # feed x86|mips|all|nopie: the shipped build for x86_64, plus mips, pl
 
 for w in "${which[@]}"; do
   case $w in x86) build_x86 ;; mips) build_mips ;; x86-stable) build_x86_stable ;;
-    feed) feed x86 ;; feed-mips) feed mips ;; feed-all) feed all ;; feed-nopie) feed nopie ;;
+    feed) feed x86 ;; feed-mips) feed mips ;; feed-all) feed all ;; feed-pie) feed pie ;;
     *) echo "unknown: $w" >&2; exit 2 ;; esac
 done
 echo

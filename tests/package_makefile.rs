@@ -549,27 +549,31 @@ fn inlining_and_position_independence_follow_the_image_and_the_size_script() {
         "the Makefile adds {feed_flags} to every build"
     );
 
-    // A network daemon: PIE wherever the image builds its network daemons so (hardening.mk's
-    // ALL and REGULAR), not PIE where it builds nothing so (NONE), with sizes.sh's flag.
-    assert_eq!(var(&mk, "PKG_ASLR_PIE_REGULAR").as_deref(), Some("1"));
+    // Position independence as hardening.mk gives it to a package that does not opt in to
+    // Regular: PIE only when the image builds every package PIE (All), with sizes.sh's flag.
+    assert_eq!(var(&mk, "PKG_ASLR_PIE_REGULAR"), None);
     let block: String = mk
         .lines()
-        .skip_while(|l| l.trim() != "ifeq ($(CONFIG_PKG_ASLR_PIE_NONE),y)")
+        .skip_while(|l| l.trim() != "ifneq ($(CONFIG_PKG_ASLR_PIE_ALL),y)")
         .take_while(|l| l.trim() != "endif")
         .chain(["endif"])
         .collect::<Vec<_>>()
         .join("\n");
-    assert!(block.len() > 10, "no CONFIG_PKG_ASLR_PIE_NONE block");
-    let static_flag = "-Crelocation-model=static";
+    assert!(block.len() > 10, "no CONFIG_PKG_ASLR_PIE_ALL block");
+    let static_flag = sizes
+        .lines()
+        .find_map(|l| l.strip_prefix("NOT_PIE_RUSTFLAGS="))
+        .expect("NOT_PIE_RUSTFLAGS in sizes.sh")
+        .trim_matches('"');
     assert!(
         sizes
             .lines()
-            .any(|l| l.contains("*-nopie") && l.contains(static_flag)),
-        "sizes.sh feed-nopie builds with {static_flag}"
+            .any(|l| l.contains("*-pie ]] ||") && l.contains("$NOT_PIE_RUSTFLAGS")),
+        "sizes.sh builds with {static_flag} unless it builds as a PIE image"
     );
     for (config, want) in [
         ("CONFIG_PKG_ASLR_PIE_NONE:=y", format!(" {static_flag}")),
-        ("CONFIG_PKG_ASLR_PIE_REGULAR:=y", String::new()),
+        ("CONFIG_PKG_ASLR_PIE_REGULAR:=y", format!(" {static_flag}")),
         ("CONFIG_PKG_ASLR_PIE_ALL:=y", String::new()),
     ] {
         assert_eq!(
