@@ -87,14 +87,6 @@ pub fn is_address_name(name: &str) -> bool {
         .any(|part| ADDRESS_WORDS.contains(&part))
 }
 
-/// The program name a pattern begins with, as in `sshd-session[%d]: `.
-fn leading_tag(rule: &Rule) -> Option<&str> {
-    let src = std::str::from_utf8(rule.pattern.source()).ok()?;
-    let (name, rest) = src.split_once('[')?;
-    let plain = !name.is_empty() && name.bytes().all(|b| b.is_ascii_graphic() && b != b'%');
-    (plain && rest.starts_with("%d]:")).then_some(name)
-}
-
 /// Why a rule with a script is probably not what was meant.
 fn intent_problems(rule: &Rule) -> Vec<String> {
     let mut out = Vec::new();
@@ -104,13 +96,6 @@ fn intent_problems(rule: &Rule) -> Vec<String> {
         .filter_map(|&i| rule.fields.get(i).map(String::as_str))
         .collect();
     let key_is_address = key.iter().any(|k| is_address_name(k));
-    if let (Some(tag), Some(program)) = (leading_tag(rule), &rule.program)
-        && tag != program
-    {
-        out.push(format!(
-            "the pattern begins with the tag '{tag}[…]:' but program is '{program}': the rule sees only {program}'s messages, so it never matches (write the same name in both)"
-        ));
-    }
     if is_ban_rule(rule) {
         if !rule.fields.iter().any(|f| f == "ip") {
             out.push(format!(

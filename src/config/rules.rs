@@ -96,9 +96,19 @@ pub(super) fn rule(sec: &Section, index: usize, global: &Global) -> Result<Rule,
             }
         }
     }
-    let pattern = match begins_with_tag(psrc, rule.program.as_deref()) {
-        true => pattern.at_start(),
-        false => pattern,
+    let pattern = match leading_tag(psrc) {
+        Some(tag) if rule.program.as_deref() == Some(tag) => pattern.at_start(),
+        Some(tag) if let Some(program) = &rule.program => {
+            return bad(
+                popt.line,
+                format!(
+                    "the pattern begins with the tag '{tag}[…]' but program is '{program}': the rule \
+                     sees only {program}'s messages, so it could match only a copy of the line inside \
+                     another message; write the same name in both"
+                ),
+            );
+        }
+        _ => pattern,
     };
     Ok(Rule {
         options: rule,
@@ -106,18 +116,16 @@ pub(super) fn rule(sec: &Section, index: usize, global: &Global) -> Result<Rule,
     })
 }
 
-/// Whether the pattern begins with the tag of the rule's `program` (`NAME[` or `NAME:`). Such
-/// a pattern matches only from the start of the subject, where SPEC §4 puts the tag: the rule
-/// sees only messages of that program, so every genuine line still matches, and a copy of the
-/// line inside text the daemon quotes from a caller (a SIP Call-ID, a user name) cannot.
-fn begins_with_tag(pattern: &str, program: Option<&str>) -> bool {
-    let Some(program) = program.filter(|p| p.bytes().all(|b| b.is_ascii_graphic() && b != b'%'))
-    else {
-        return false;
-    };
-    pattern
-        .strip_prefix(program)
-        .is_some_and(|rest| rest.starts_with(['[', ':']))
+/// The program name a pattern begins with as a tag, `NAME[%d]:` (`sshd-session[%d]: `). A rule
+/// with that `program` is anchored at the start of the subject, where SPEC §4 puts the tag: the
+/// rule sees only that program's messages, so every genuine line still matches, and a copy of
+/// the line inside text the daemon quotes from a caller (a SIP Call-ID, an SSH disconnect
+/// reason) cannot. (`NAME: ` is not taken as a tag: programs whose stderr procd relays print it
+/// after their own `NAME[pid]: `.)
+fn leading_tag(pattern: &str) -> Option<&str> {
+    let (name, rest) = pattern.split_once('[')?;
+    let plain = !name.is_empty() && name.bytes().all(|b| b.is_ascii_graphic() && b != b'%');
+    (plain && rest.starts_with("%d]:")).then_some(name)
 }
 
 /// `option name`, else the section's own name (`config rule 'NAME'`), else the name `uci show`

@@ -234,7 +234,7 @@ fn too_big(src: &[u8], elems: &[syntax::Elem]) -> CompileError {
         "pattern too long: it needs {total} matcher states, at most {limit} (one per literal \
          byte, whitespace run or scanset, 1 to 10 per other conversion), so that no log line \
          can make it cost more than a millisecond; shorten its literal text (a match may start \
-         anywhere, so leading text can go)"
+         anywhere, so leading text can go, unless it is the program's tag that anchors the match)"
     );
     CompileError { offset, reason }
 }

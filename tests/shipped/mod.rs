@@ -40,14 +40,14 @@ impl Rule {
             .unwrap_or_else(|| panic!("{}: no field {name}", self.name))
     }
 
-    /// Whether the pattern begins with the tag of the rule's program (`NAME[` or `NAME:`), and
-    /// so matches from the start of the subject only.
+    /// Whether the pattern begins with the tag of the rule's program (`NAME[%d]:`), and so
+    /// matches from the start of the subject only.
     pub fn at_start(&self) -> bool {
         let Some(program) = &self.program else {
             return false;
         };
         let rest = self.pattern.strip_prefix(program.as_str());
-        rest.is_some_and(|r| r.starts_with('[') || r.starts_with(':'))
+        rest.is_some_and(|r| r.starts_with("[%d]:"))
     }
 
     pub fn regex(&self) -> Regex {

@@ -52,7 +52,9 @@ fn good_file_prints_rules_and_globals() {
              \toption pattern 'Freeswitch: SIP registration failed User:%s IP:%s'\n\
              \toption fields 'user ip'\n\toption key 'ip'\n\toption script '{}'\n\
              \toption time '600'\n\toption maxfail '5'\n\toption bantime '3600'\n\n\
-             config rule 'quiet'\n\toption pattern 'x %d'\n\toption enabled '0'\n",
+             config rule 'quiet'\n\toption pattern 'x %d'\n\toption enabled '0'\n\n\
+             config rule 'tagged'\n\toption program 'dropbear'\n\
+             \toption pattern 'dropbear[%d]: x %s'\n",
             script.display()
         )
         .as_bytes(),
@@ -62,7 +64,7 @@ fn good_file_prints_rules_and_globals() {
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
     assert_eq!(text(&out.stderr), "", "no warning for an executable script");
     for want in [
-        "OK, 2 rule(s), 1 enabled",
+        "OK, 3 rule(s), 2 enabled",
         "rule 'SIP_WrongPass' (line 5)",
         "'Freeswitch: SIP registration failed User:%s IP:%s'",
         "fields         user ip",
@@ -74,6 +76,8 @@ fn good_file_prints_rules_and_globals() {
         "socket         none",
         "udp            127.0.0.1:5514",
         "max_keys       1024",
+        "matches from   anywhere in the message",
+        "matches from   the start of the message (the pattern begins with its program's tag)",
     ] {
         assert!(stdout.contains(want), "missing {want:?} in:\n{stdout}");
     }

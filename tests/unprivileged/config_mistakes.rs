@@ -313,7 +313,7 @@ fn cases() -> Vec<(&'static str, String, Verdict)> {
         (
             "a fail2ban filter pasted as a pattern",
             "config rule 'r'\n\toption pattern '^.*Bad password .* <HOST>'\n".to_string(),
-            Refused("cfg:2: pattern offset 0: a leading '^' is a regex anchor: a pattern may start matching anywhere, so leave it out (the text after it then starts the match)"),
+            Refused("cfg:2: pattern offset 0: a leading '^' is a regex anchor: a pattern may start matching anywhere, so leave it out (the text after it then starts the match; a pattern that begins with its rule's program as a tag, NAME[%d]:, matches from the start of the message)"),
         ),
         (
             "regex wildcards in a pattern",
@@ -335,6 +335,11 @@ fn cases() -> Vec<(&'static str, String, Verdict)> {
             "an unterminated quote",
             dropbear("\toption maxfail '5\n"),
             Refused("cfg:5: unterminated ' (end of file inside quotes)"),
+        ),
+        (
+            "a pattern whose tag is not the rule's program (OpenSSH before 9.8 logs as sshd)",
+            "config rule 'r'\n\toption program 'sshd'\n\toption pattern 'sshd-session[%d]: Invalid user %s from %s port %d'\n\toption fields 'procid user ip port'\n\toption key 'ip'\n\toption maxfail '3'\n\toption script '/bin/true'\n".to_string(),
+            Refused("cfg:3: the pattern begins with the tag 'sshd-session[…]' but program is 'sshd': the rule sees only sshd's messages, so it could match only a copy of the line inside another message; write the same name in both"),
         ),
         // --- legal, probably not meant: check warns ---
         (
@@ -361,11 +366,6 @@ fn cases() -> Vec<(&'static str, String, Verdict)> {
             "a counting rule without field names",
             "config rule 'r'\n\toption pattern 'for %s from %s'\n\toption maxfail '3'\n\toption script '/bin/true'\n".to_string(),
             Warned(&["failures are counted per all captured values (the rule has no option fields), which is not an address field (ip, addr, src, …): one sender trying many values is never caught"]),
-        ),
-        (
-            "a pattern whose tag is not the rule's program (OpenSSH before 9.8 logs as sshd)",
-            "config rule 'r'\n\toption program 'sshd'\n\toption pattern 'sshd-session[%d]: Invalid user %s from %s port %d'\n\toption fields 'procid user ip port'\n\toption key 'ip'\n\toption maxfail '3'\n\toption script '/bin/true'\n".to_string(),
-            Warned(&["the pattern begins with the tag 'sshd-session[…]:' but program is 'sshd': the rule sees only sshd's messages, so it never matches (write the same name in both)"]),
         ),
         (
             "a counting rule keyed by src_ip",

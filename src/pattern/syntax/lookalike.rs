@@ -50,7 +50,8 @@ fn at(src: &[u8], i: usize) -> Option<String> {
     match rest[0] {
         b'^' if i == 0 => Some(
             "a leading '^' is a regex anchor: a pattern may start matching anywhere, so leave \
-             it out (the text after it then starts the match)"
+             it out (the text after it then starts the match; a pattern that begins with its \
+             rule's program as a tag, NAME[%d]:, matches from the start of the message)"
                 .into(),
         ),
         b'$' if i + 1 == src.len() && i > 0 => Some(
