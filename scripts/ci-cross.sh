@@ -13,6 +13,12 @@ PORTABLE=()
 for t in portable alloc pattern_spec pattern_oracle pattern_alloc track_default_rules; do
   PORTABLE+=(--test "$t")
 done
+# The code model the package ships with (openwrt-package/Makefile: not position-independent
+# unless the image builds every package so), so that the tests run the code a router runs.
+for t in MIPS MIPSEL; do
+  v=CARGO_TARGET_${t}_UNKNOWN_LINUX_GNU_RUSTFLAGS
+  export "$v=${!v:--Crelocation-model=static}"
+done
 targets=("$@")
 [[ ${#targets[@]} -eq 0 ]] && targets=(mips)
 for t in "${targets[@]}"; do

@@ -277,6 +277,9 @@ feed_ipk() {
   install -m 0755 openwrt-package/files/logtrigger.init "$d/data/etc/init.d/logtrigger"
   install -m 0600 uci/logtrigger "$d/data/etc/config/logtrigger"
   install -m 0755 openwrt-package/files/ipblock.sh openwrt-package/files/logit.sh "$d/data/etc/logtrigger/"
+  install -D -m 0644 openwrt-package/files/logtrigger.fw4 "$d/data/usr/share/logtrigger/fw4.include"
+  install -D -m 0755 openwrt-package/files/logtrigger.uci-defaults "$d/data/etc/uci-defaults/90-logtrigger-firewall"
+  install -D -m 0644 openwrt-package/files/logtrigger.keep "$d/data/lib/upgrade/keep.d/logtrigger"
   printf 'Package: logtrigger\nVersion: 0.1.0-r1\nDepends: libc\nLicense: MIT\nSection: net\nArchitecture: %s\nInstalled-Size: %s\nDescription: programmable syslog receiver\n' \
     "$t" "$(du -sk "$d/data" | cut -f1)" >"$d/control/control"
   printf '/etc/config/logtrigger\n/etc/logtrigger/ipblock.sh\n/etc/logtrigger/logit.sh\n' >"$d/control/conffiles"
