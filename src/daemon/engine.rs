@@ -35,10 +35,17 @@ pub struct Engine {
 /// Firings of rules with `verify 'conntrack'`, waiting for the next pass over the connection
 /// tracking table. A pass costs in proportion to the table (thousands of lines on a busy
 /// router), and whoever can write log lines can make rules fire: so one pass answers every
-/// waiting firing, and passes are spaced so that they take at most a tenth of the time.
+/// firing waiting when it starts, passes are spaced so that they take at most a tenth of the
+/// time, and a pass is read a chunk per turn of the loop, which receives in between.
 struct Proof {
     table: Conntrack,
     waiting: Vec<Awaiting>,
+    /// The firings the pass under way answers, their addresses, what it has found so far and
+    /// the time its steps have taken.
+    batch: Vec<Awaiting>,
+    addrs: Vec<IpAddr>,
+    found: Vec<bool>,
+    busy: Duration,
     /// No pass before this.
     next: Option<Instant>,
     passes: u64,
@@ -81,6 +88,10 @@ impl Engine {
             proof: Proof {
                 table: Conntrack::new(conntrack::TABLE),
                 waiting: Vec::new(),
+                batch: Vec::new(),
+                addrs: Vec::new(),
+                found: Vec::new(),
+                busy: Duration::ZERO,
                 next: None,
                 passes: 0,
             },
@@ -91,7 +102,10 @@ impl Engine {
     /// Swaps in a new configuration; unchanged rules keep their state.
     pub fn reload(&mut self, g: &Global, rules: Vec<Rule>, debug: u8) {
         // Waiting firings name rules by index: answer them before the rules change.
-        self.verify(Instant::now());
+        let now = Instant::now();
+        while self.proof.table.in_pass() || !self.proof.waiting.is_empty() {
+            self.verify_step(now);
+        }
         self.debug = debug;
         self.pipeline.reload_rules(rules, g.max_message);
         self.pipeline.set_trace(debug);
@@ -160,17 +174,21 @@ impl Engine {
     pub fn service(&mut self) {
         let now = Instant::now();
         self.runner.service(now);
-        if !self.proof.waiting.is_empty() && self.proof.next.is_none_or(|t| now >= t) {
-            self.verify(now);
+        let due = !self.proof.waiting.is_empty() && self.proof.next.is_none_or(|t| now >= t);
+        if due || self.proof.table.in_pass() {
+            self.verify_step(now);
         }
     }
 
     /// When `service` is needed again (the runner's timers, the next proof pass); `None` when
     /// nothing is pending.
     pub fn deadline(&self) -> Option<Instant> {
-        let proof = match self.proof.waiting.is_empty() {
-            true => None,
-            false => Some(self.proof.next.unwrap_or_else(Instant::now)),
+        let proof = if self.proof.table.in_pass() {
+            Some(Instant::now())
+        } else if self.proof.waiting.is_empty() {
+            None
+        } else {
+            Some(self.proof.next.unwrap_or_else(Instant::now))
         };
         match (self.runner.next_deadline(), proof) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -178,25 +196,37 @@ impl Engine {
         }
     }
 
-    /// One pass over the connection tracking table for every waiting firing: the proven ones
-    /// are submitted, the others refused, counted and logged with the reason.
-    fn verify(&mut self, now: Instant) {
-        let waiting = std::mem::take(&mut self.proof.waiting);
-        if waiting.is_empty() {
+    /// One step of the pass over the connection tracking table, starting one for every waiting
+    /// firing when none is under way; at its end, the proven firings are submitted, the others
+    /// refused, counted and logged with the reason.
+    fn verify_step(&mut self, now: Instant) {
+        let start = Instant::now();
+        let p = &mut self.proof;
+        let step = if p.table.in_pass() {
+            p.table.step(&p.addrs, &mut p.found)
+        } else {
+            p.batch = std::mem::take(&mut p.waiting);
+            let unspecified = IpAddr::from([0u8; 4]);
+            p.addrs.clear();
+            p.addrs
+                .extend(p.batch.iter().map(|w| w.addr.unwrap_or(unspecified)));
+            p.found.clear();
+            p.found.resize(p.addrs.len(), false);
+            p.busy = Duration::ZERO;
+            p.table
+                .begin()
+                .and_then(|()| p.table.step(&p.addrs, &mut p.found))
+        };
+        p.busy += start.elapsed();
+        if let Ok(false) = step {
             return;
         }
-        let unspecified = IpAddr::from([0u8; 4]);
-        let addrs: Vec<IpAddr> = waiting
-            .iter()
-            .map(|w| w.addr.unwrap_or(unspecified))
-            .collect();
-        let mut found = vec![false; addrs.len()];
-        let start = Instant::now();
-        let result = self.proof.table.scan(&addrs, &mut found);
-        let took = start.elapsed();
-        self.proof.passes += 1;
-        self.proof.next = Some(Instant::now() + MIN_GAP.max(took * 10));
-        for (w, proven) in waiting.into_iter().zip(found) {
+        p.passes += 1;
+        p.next = Some(Instant::now() + MIN_GAP.max(p.busy * 10));
+        let result = step.map(|_| ());
+        let batch = std::mem::take(&mut p.batch);
+        let found = std::mem::take(&mut p.found);
+        for (w, proven) in batch.into_iter().zip(found) {
             match (w.addr, &result) {
                 (Some(addr), Ok(())) if proven => {
                     if self.debug >= 1 {
@@ -268,7 +298,10 @@ impl Engine {
                 .with("timed_out", s.timed_out)
                 .with("killed", s.killed)
                 .with("dropped", s.dropped)
-                .with("awaiting_proof", self.proof.waiting.len())
+                .with(
+                    "awaiting_proof",
+                    self.proof.waiting.len() + self.proof.batch.len(),
+                )
                 .with("proof_passes", self.proof.passes),
         );
         r.push("pipeline", false, Entry::new().with("frames", self.frames));
@@ -360,8 +393,9 @@ fn why_not_counted(hit: &Hit) -> &'static str {
 /// (the key's next event fires again).
 fn await_proof(hit: &Hit<'_>, source: Source<'_>, now: i64, proof: &mut Proof) {
     hit.keep_history();
-    let waiting = |w: &Awaiting| w.rule == hit.index && w.key == hit.key;
-    if proof.waiting.len() >= conntrack::WAITING_MAX || proof.waiting.iter().any(waiting) {
+    let same = |w: &Awaiting| w.rule == hit.index && w.key == hit.key;
+    let queued = proof.waiting.len() + proof.batch.len();
+    if queued >= conntrack::WAITING_MAX || proof.waiting.iter().chain(&proof.batch).any(same) {
         return;
     }
     proof.waiting.push(Awaiting {

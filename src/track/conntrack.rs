@@ -19,15 +19,20 @@ pub const TABLE: &str = "/proc/net/nf_conntrack";
 /// next event fires again).
 pub const WAITING_MAX: usize = 64;
 
-/// Bytes read at once; a table line is a few hundred bytes.
+/// Bytes read at once, by one step of a pass: a table line is a few hundred bytes, so a step
+/// reads a few hundred lines (about 0.5 ms of the kernel's formatting on x86_64, 30 ms for a
+/// table of 16 000 connections).
 const CHUNK: usize = 64 * 1024;
 
-/// A reader of the connection tracking table.
+/// A reader of the connection tracking table, a chunk at a time.
 #[derive(Debug)]
 pub struct Conntrack {
     path: PathBuf,
     /// Allocated on the first pass, kept for the next.
     buf: Vec<u8>,
+    /// The pass under way: the open table, and how many bytes of a partial line the last step
+    /// kept at the start of `buf`.
+    open: Option<(File, usize)>,
 }
 
 impl Conntrack {
@@ -35,42 +40,73 @@ impl Conntrack {
         Conntrack {
             path: path.into(),
             buf: Vec::new(),
+            open: None,
         }
     }
 
-    /// One pass over the table: sets `found[i]` for each `addrs[i]` (canonical: IPv4-mapped
-    /// IPv6 folded to IPv4) that is the original source of a tracked connection (incoming or
-    /// forwarded alike). An error (no table: connection tracking is not loaded) proves nothing.
+    /// One whole pass over the table: sets `found[i]` for each `addrs[i]` (canonical:
+    /// IPv4-mapped IPv6 folded to IPv4) that is the original source of a tracked connection
+    /// (incoming or forwarded alike). An error (no table: connection tracking is not loaded)
+    /// proves nothing.
     pub fn scan(&mut self, addrs: &[IpAddr], found: &mut [bool]) -> io::Result<()> {
-        let mut file = File::open(&self.path)?;
+        self.begin()?;
+        while !self.step(addrs, found)? {}
+        Ok(())
+    }
+
+    /// Starts a pass that [`Conntrack::step`] reads a chunk at a time, so that a caller with
+    /// other work (the poll loop) does it between chunks; a pass under way is dropped.
+    pub fn begin(&mut self) -> io::Result<()> {
+        self.open = None;
+        let file = File::open(&self.path)?;
         self.buf.resize(CHUNK, 0);
-        let mut kept = 0;
-        loop {
-            let n = match file.read(&mut self.buf[kept..]) {
-                Ok(n) => n,
+        self.open = Some((file, 0));
+        Ok(())
+    }
+
+    /// Whether a pass is under way.
+    pub fn in_pass(&self) -> bool {
+        self.open.is_some()
+    }
+
+    /// Reads the next chunk of the pass and marks `found` as [`Conntrack::scan`] does; true
+    /// when the pass is over (also without one). An error ends the pass.
+    pub fn step(&mut self, addrs: &[IpAddr], found: &mut [bool]) -> io::Result<bool> {
+        let Conntrack { buf, open, .. } = self;
+        let Some((file, kept)) = open.as_mut() else {
+            return Ok(true);
+        };
+        let n = loop {
+            match file.read(&mut buf[*kept..]) {
+                Ok(n) => break n,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            let filled = kept + n;
-            let data = &self.buf[..filled];
-            // Whole lines now; a partial last line waits for the rest (or is the end).
-            let end = match memchr::memrchr(b'\n', data) {
-                Some(nl) if n > 0 => nl + 1,
-                _ => filled,
-            };
-            for line in data[..end].split(|&b| b == b'\n') {
-                mark(line, addrs, found);
+                Err(e) => {
+                    *open = None;
+                    return Err(e);
+                }
             }
-            if n == 0 {
-                return Ok(());
-            }
-            self.buf.copy_within(end..filled, 0);
-            kept = filled - end;
-            if kept == self.buf.len() {
-                // A line longer than the buffer is no table line: skip it.
-                kept = 0;
-            }
+        };
+        let filled = *kept + n;
+        let data = &buf[..filled];
+        // Whole lines now; a partial last line waits for the rest (or is the end).
+        let end = match memchr::memrchr(b'\n', data) {
+            Some(nl) if n > 0 => nl + 1,
+            _ => filled,
+        };
+        for line in data[..end].split(|&b| b == b'\n') {
+            mark(line, addrs, found);
         }
+        if n == 0 {
+            *open = None;
+            return Ok(true);
+        }
+        buf.copy_within(end..filled, 0);
+        *kept = filled - end;
+        if *kept == buf.len() {
+            // A line longer than the buffer is no table line: skip it.
+            *kept = 0;
+        }
+        Ok(false)
     }
 }
 
@@ -180,6 +216,17 @@ ipv4     2 udp      17 29 src=10.0.7.249 dst=10.9.9.9 sport=5060 dport=5060 [UNR
         let mut ct = Conntrack::new(&path);
         ct.scan(&addrs, &mut found).unwrap();
         assert_eq!(found, [true, false, true, true, false]);
+        // The same pass a chunk at a time: several steps, the same answers.
+        let mut stepped = [false; 5];
+        ct.begin().unwrap();
+        let mut steps = 1;
+        while !ct.step(&addrs, &mut stepped).unwrap() {
+            assert!(ct.in_pass());
+            steps += 1;
+        }
+        assert!(!ct.in_pass());
+        assert!(steps > 2, "{} bytes in {steps} steps", text.len());
+        assert_eq!(stepped, found);
         // Forged sources alone: a SYN that never completed, a packet never answered.
         std::fs::write(&path, HALF_OPEN).unwrap();
         let mut forged = [false; 5];
