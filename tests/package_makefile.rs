@@ -38,6 +38,29 @@ fn define(src: &str, name: &str) -> Vec<String> {
         .collect()
 }
 
+/// The conditional block of the Makefile that opens with `opener` (`ifeq (…)`), through its
+/// `endif`, as GNU make can read it alone.
+fn conditional(mk: &str, opener: &str) -> String {
+    let block: String = mk
+        .lines()
+        .skip_while(|l| l.trim() != opener)
+        .take_while(|l| l.trim() != "endif")
+        .chain(["endif"])
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(block.len() > 10, "no `{opener}` block in the Makefile");
+    block
+}
+
+/// The value of `NAME="…"` in scripts/sizes.sh.
+fn sizes_var<'a>(sizes: &'a str, name: &str) -> &'a str {
+    sizes
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix('='))
+        .unwrap_or_else(|| panic!("{name} in sizes.sh"))
+        .trim_matches('"')
+}
+
 /// Maps a source path of an install line to the repository: the build dir is a checkout of the
 /// repository, ./files is openwrt-package/files.
 fn source_in_repo(src: &str) -> Option<PathBuf> {
@@ -453,14 +476,7 @@ fn small_std_switches_follow_the_compiler_and_the_size_script() {
         Some("config LOGTRIGGER_SMALL_STD")
     );
     assert!(config.iter().any(|l| l == "default y"), "{config:?}");
-    let block: String = mk
-        .lines()
-        .skip_while(|l| l.trim() != "ifeq ($(CONFIG_LOGTRIGGER_SMALL_STD),y)")
-        .take_while(|l| l.trim() != "endif")
-        .chain(["endif"])
-        .collect::<Vec<_>>()
-        .join("\n");
-    assert!(block.len() > 10, "no CONFIG_LOGTRIGGER_SMALL_STD block");
+    let block = conditional(&mk, "ifeq ($(CONFIG_LOGTRIGGER_SMALL_STD),y)");
 
     // Rust 1.92 and later: the immediate-abort panic strategy, exactly as sizes.sh builds.
     let sizes = read(&repo().join("scripts/sizes.sh"));
@@ -469,11 +485,7 @@ fn small_std_switches_follow_the_compiler_and_the_size_script() {
         .find_map(|l| l.strip_prefix("SMALL_STD_VARS=("))
         .expect("SMALL_STD_VARS in sizes.sh")
         .trim_end_matches(')');
-    let flags = sizes
-        .lines()
-        .find_map(|l| l.strip_prefix("SMALL_STD_RUSTFLAGS="))
-        .expect("SMALL_STD_RUSTFLAGS in sizes.sh")
-        .trim_matches('"');
+    let flags = sizes_var(&sizes, "SMALL_STD_RUSTFLAGS");
     let (got_vars, got_flags) = small_std_with_rustc(&block, "1.95.0");
     assert_eq!(got_vars, format!("CC=cc {vars}"));
     assert_eq!(got_flags, format!("-Ctarget-feature=-crt-static {flags}"));
@@ -538,11 +550,7 @@ fn inlining_and_position_independence_follow_the_image_and_the_size_script() {
     let mk = makefile();
     let sizes = read(&repo().join("scripts/sizes.sh"));
     // Every build: the inlining threshold, as sizes.sh builds.
-    let feed_flags = sizes
-        .lines()
-        .find_map(|l| l.strip_prefix("FEED_RUSTFLAGS="))
-        .expect("FEED_RUSTFLAGS in sizes.sh")
-        .trim_matches('"');
+    let feed_flags = sizes_var(&sizes, "FEED_RUSTFLAGS");
     assert!(
         mk.lines()
             .any(|l| l.trim() == format!("CARGO_RUSTFLAGS+= {feed_flags}")),
@@ -552,19 +560,8 @@ fn inlining_and_position_independence_follow_the_image_and_the_size_script() {
     // Position independence as hardening.mk gives it to a package that does not opt in to
     // Regular: PIE only when the image builds every package PIE (All), with sizes.sh's flag.
     assert_eq!(var(&mk, "PKG_ASLR_PIE_REGULAR"), None);
-    let block: String = mk
-        .lines()
-        .skip_while(|l| l.trim() != "ifneq ($(CONFIG_PKG_ASLR_PIE_ALL),y)")
-        .take_while(|l| l.trim() != "endif")
-        .chain(["endif"])
-        .collect::<Vec<_>>()
-        .join("\n");
-    assert!(block.len() > 10, "no CONFIG_PKG_ASLR_PIE_ALL block");
-    let static_flag = sizes
-        .lines()
-        .find_map(|l| l.strip_prefix("NOT_PIE_RUSTFLAGS="))
-        .expect("NOT_PIE_RUSTFLAGS in sizes.sh")
-        .trim_matches('"');
+    let block = conditional(&mk, "ifneq ($(CONFIG_PKG_ASLR_PIE_ALL),y)");
+    let static_flag = sizes_var(&sizes, "NOT_PIE_RUSTFLAGS");
     assert!(
         sizes
             .lines()
